@@ -1,0 +1,40 @@
+# DLPE: every target installs what it needs on a fresh machine (Python venv + pinned npm tools).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install test test-fast demo bench clean
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+## make test: the whole suite (CI runs this)
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make test-fast: everything except cases marked slow
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## make demo: the main job end to end
+demo: install
+	$(VENV)/bin/dlpe demo
+
+## make bench: the benchmark scripts, results under benchmarks/results/
+bench: install
+	$(PY) benchmarks/bench_fast_path.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""DLPE circuits package."""

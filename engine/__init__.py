@@ -1,0 +1,1 @@
+"""DLPE off-chain engine: pure computation, no crypto and no chain."""

@@ -1,0 +1,1 @@
+"""DLPE prover package."""

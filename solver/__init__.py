@@ -1,0 +1,1 @@
+"""DLPE solver: the running system (pipeline, CLI, service)."""

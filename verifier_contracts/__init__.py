@@ -1,0 +1,1 @@
+"""DLPE verifier_contracts package."""
