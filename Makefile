@@ -15,7 +15,7 @@ $(PY_STAMP): pyproject.toml
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error  # honours package-lock.json; `npm ci` trips on anvil's per-platform optional packages
 	touch $@
 
 install: $(PY_STAMP) $(NODE_STAMP)
