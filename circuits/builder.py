@@ -135,6 +135,11 @@ class ConstraintSystem:
         finally:
             self._scope = parent
 
+    @property
+    def current_scope(self) -> str:
+        """The "/"-joined path of the scope being built ("" at the top)."""
+        return self._scope_paths[self._scope]
+
     def _label(self, scope_id: int, name: str) -> str:
         path = self._scope_paths[scope_id]
         return f"{path}/{name}" if path else name

@@ -66,7 +66,7 @@ EXP_MAX_ARG = 32 * ONE  # exp(32) ≈ 7.9e13 < 2^47
 NORMAL_ARG_MAX = 16 * ONE  # N(-16) < 2^-190: the tail is 0 beyond
 
 
-def _round_shift(v: int, s: int) -> int:
+def round_shift(v: int, s: int) -> int:
     """round(v / 2^s), ties up; s >= 1. Python's >> floors, also for negative v."""
     return (v + (1 << (s - 1))) >> s
 
@@ -106,7 +106,7 @@ def sub(a: int, b: int) -> int:
 
 def mul(a: int, b: int) -> int:
     """round(a·b), ties up: (a·b + 2^47) >> 48."""
-    return _checked(_round_shift(a * b, FRAC_BITS), "mul")
+    return _checked(round_shift(a * b, FRAC_BITS), "mul")
 
 
 def div(a: int, b: int) -> int:
@@ -121,7 +121,7 @@ def div(a: int, b: int) -> int:
 
 def half(a: int) -> int:
     """round(a / 2), ties up."""
-    return _round_shift(a, 1)
+    return round_shift(a, 1)
 
 
 def sqrt(a: int) -> int:
@@ -152,10 +152,10 @@ def horner(coeffs: tuple[int, ...], u: int) -> int:
         owed += 1
         acc = acc * u + (c << (FRAC_BITS * owed))
         if owed == HORNER_GROUP:
-            acc = _round_shift(acc, FRAC_BITS * owed)
+            acc = round_shift(acc, FRAC_BITS * owed)
             owed = 0
     if owed:
-        acc = _round_shift(acc, FRAC_BITS * owed)
+        acc = round_shift(acc, FRAC_BITS * owed)
     return acc
 
 
@@ -186,14 +186,14 @@ def exp(x: int) -> int:
     """
     if x > EXP_MAX_ARG:
         raise FixedPointOverflow(f"exp: argument {from_fixed(x)} > 32 leaves the value bounds")
-    y = _round_shift(x * tables.LOG2E, tables.LOG2E_BITS)
+    y = round_shift(x * tables.LOG2E, tables.LOG2E_BITS)
     n = y >> FRAC_BITS
     f = y - (n << FRAC_BITS)
     p = _table_poly(tables.EXP2, tables.EXP2_LO, tables.EXP2_PIECE_BITS, f)
     shift = COEF_BITS - FRAC_BITS - n
     if shift <= 0:
         return _checked(p << -shift, "exp")
-    return _round_shift(p, shift)
+    return round_shift(p, shift)
 
 
 def ln(x: int) -> int:
@@ -208,7 +208,7 @@ def ln(x: int) -> int:
     n = x.bit_length() - 1 - FRAC_BITS
     m = x << -n if n <= 0 else x >> n
     p = _table_poly(tables.LN, tables.LN_LO, tables.LN_PIECE_BITS, m)
-    return _round_shift(n * tables.LN2 + p, COEF_BITS - FRAC_BITS)
+    return round_shift(n * tables.LN2 + p, COEF_BITS - FRAC_BITS)
 
 
 def normal_pdf(x: int) -> int:
@@ -217,7 +217,7 @@ def normal_pdf(x: int) -> int:
     if z >= NORMAL_ARG_MAX:
         return 0
     p = _table_poly(tables.NORMAL_PDF, tables.NORMAL_PDF_LO, tables.NORMAL_PDF_PIECE_BITS, z)
-    return _round_shift(p, COEF_BITS - FRAC_BITS)
+    return round_shift(p, COEF_BITS - FRAC_BITS)
 
 
 def normal_cdf(x: int) -> int:
@@ -227,7 +227,7 @@ def normal_cdf(x: int) -> int:
     tail = 0
     if z < NORMAL_ARG_MAX:
         p = _table_poly(tables.NORMAL_TAIL, tables.NORMAL_TAIL_LO, tables.NORMAL_TAIL_PIECE_BITS, z)
-        tail = _round_shift(p, COEF_BITS - FRAC_BITS)
+        tail = round_shift(p, COEF_BITS - FRAC_BITS)
     return tail if x < 0 else ONE - tail
 
 
@@ -251,9 +251,11 @@ class FixedBSM:
     unit of spot), vega (currency per 1.00 of vol), and the intermediates d1, d2 and
     total volatility sigma·sqrt(t) that the circuit also exposes.
 
-    Every output is exact to a few ulps in absolute terms, so a relative accuracy
-    of 1e-8 holds only where |value| >= ~1e-6 (a gamma of 3e-9, as for a 90,000
-    spot, carries ~1e-6 relative error from its last bit alone).
+    Every output is exact to a few ulps in absolute terms. gamma and vega are
+    proportional to φ(d1), whose own error is ~1 ulp absolute, so their relative error
+    is about 2^-48·(1/φ(d1) + 1/|value|): 1e-8 relative holds where both φ(d1) and the
+    value are >= 1e-5 (|d1| < 4.5; elsewhere they are negligible). A gamma of 3e-9, as
+    for a 90,000 spot, carries ~1e-6 relative error from its last bit alone.
     """
 
     price: int
