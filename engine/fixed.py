@@ -233,14 +233,27 @@ def normal_cdf(x: int) -> int:
 
 # ---------------------------------------------------------------- Black-Scholes-Merton
 
-# Declared input domain of bsm_fixed (real units). The bounds keep every intermediate
-# inside VALUE_BOUND and let a circuit range-check each input with a fixed bit width.
-SPOT_MIN, SPOT_MAX = to_fixed(2.0**-16), to_fixed(2.0**40)
-MONEYNESS_MIN, MONEYNESS_MAX = to_fixed(2.0**-8), to_fixed(2.0**8)
-T_MAX = 16 * ONE
-VOL_MAX = 16 * ONE
-RATE_ABS_MAX = ONE
-TOTAL_VOL_MIN = to_fixed(2.0**-16)  # sigma·sqrt(t); keeps |d1| < 2^21
+# Declared input domain of the Black-Scholes functions (real units). It covers the
+# foundation domain (S/K in [1/4, 4], t up to 3 years, vol up to 5, rates in
+# [-5%, 20%]) with margin, keeps every intermediate inside VALUE_BOUND, and sizes the
+# circuit's range checks: a wider domain costs constraints in every operation.
+SPOT_MIN, SPOT_MAX = to_fixed(2.0**-8), to_fixed(2.0**32)
+MONEYNESS_MIN, MONEYNESS_MAX = to_fixed(2.0**-4), to_fixed(2.0**4)  # strike / spot
+T_MAX = 4 * ONE  # years
+VOL_MAX = 8 * ONE
+RATE_ABS_MAX = ONE // 2  # |rate|, |carry|
+TOTAL_VOL_MIN = to_fixed(2.0**-16)  # sigma·sqrt(t); keeps |d1| < 2^19
+
+
+@dataclass(frozen=True)
+class ExpiryTerms:
+    """What every option of one expiry shares, each at 2^-48: t, sqrt(t), e^{-rt}, e^{-qt}, (r - q)·t."""
+
+    t: int
+    sqrt_t: int
+    disc_rate: int
+    disc_carry: int
+    drift: int
 
 
 @dataclass(frozen=True)
@@ -272,46 +285,101 @@ def _require(ok: bool, field: str, reason: str, value: int) -> None:
         raise InvalidInput(field, reason, from_fixed(value))
 
 
-def bsm_fixed(spot: int, strike: int, t: int, rate: int, vol: int, is_call: bool, carry: int = 0) -> FixedBSM:
-    """Generalized Black-Scholes-Merton (Haug, ch. 1) in fixed point; all arguments at 2^-48.
+def expiry_terms(t: int, rate: int, carry: int = 0) -> ExpiryTerms:
+    """sqrt(t), discount factors e^{-rt} and e^{-qt}, and the drift (r - q)·t of one expiry."""
+    _require(0 < t <= T_MAX, "t", "must be in (0, 4] years", t)
+    _require(-RATE_ABS_MAX <= rate <= RATE_ABS_MAX, "rate", "must be in [-0.5, 0.5]", rate)
+    _require(-RATE_ABS_MAX <= carry <= RATE_ABS_MAX, "carry", "must be in [-0.5, 0.5]", carry)
+    return ExpiryTerms(t, sqrt(t), exp(-mul(rate, t)), exp(-mul(carry, t)), mul(sub(rate, carry), t))
 
-    carry is the continuous carry yield q: forward F = S·e^((r-q)t). With
-    k = ln(K/F), w = σ·sqrt(t): d1 = -k/w + w/2, d2 = d1 - w;
+
+def forward_log_moneyness(spot: int, strike: int, terms: ExpiryTerms) -> int:
+    """k = ln(K/F) = ln(K/S) - (r - q)·t, with K/S rounded once by div."""
+    _require(SPOT_MIN <= spot <= SPOT_MAX, "spot", "outside the fixed-point domain [2^-8, 2^32]", spot)
+    _require(SPOT_MIN <= strike <= SPOT_MAX, "strike", "outside the fixed-point domain [2^-8, 2^32]", strike)
+    moneyness = div(strike, spot)
+    _require(MONEYNESS_MIN <= moneyness <= MONEYNESS_MAX, "strike", "strike/spot outside [1/16, 16]", moneyness)
+    return sub(ln(moneyness), terms.drift)
+
+
+def bsm_from_total_vol(spot: int, strike: int, terms: ExpiryTerms, log_moneyness: int, total_vol: int,
+                       is_call: bool) -> FixedBSM:
+    """Generalized Black-Scholes-Merton (Haug, ch. 1) in fixed point, given k = ln(K/F) and w = σ·sqrt(t).
+
+    d1 = -k/w + w/2, d2 = d1 - w;
     call = S e^{-qt} N(d1) - K e^{-rt} N(d2), put = K e^{-rt} N(-d2) - S e^{-qt} N(-d1);
     delta = e^{-qt} N(d1) (call), -e^{-qt} N(-d1) (put); gamma = e^{-qt} φ(d1)/(S w);
     vega = S e^{-qt} φ(d1) sqrt(t).
     Each line below is one rounded operation, in the order the circuit repeats it.
     """
-    _require(SPOT_MIN <= spot <= SPOT_MAX, "spot", "outside the fixed-point domain [2^-16, 2^40]", spot)
-    _require(SPOT_MIN <= strike <= SPOT_MAX, "strike", "outside the fixed-point domain [2^-16, 2^40]", strike)
-    _require(0 < t <= T_MAX, "t", "must be in (0, 16] years", t)
-    _require(0 < vol <= VOL_MAX, "vol", "must be in (0, 16]", vol)
-    _require(-RATE_ABS_MAX <= rate <= RATE_ABS_MAX, "rate", "must be in [-1, 1]", rate)
-    _require(-RATE_ABS_MAX <= carry <= RATE_ABS_MAX, "carry", "must be in [-1, 1]", carry)
-
-    sqrt_t = sqrt(t)
-    total_vol = mul(vol, sqrt_t)
     _require(total_vol >= TOTAL_VOL_MIN, "vol", "vol·sqrt(t) below 2^-16 is outside the fixed-point domain", total_vol)
-    moneyness = div(strike, spot)
-    _require(MONEYNESS_MIN <= moneyness <= MONEYNESS_MAX, "strike", "strike/spot outside [2^-8, 2^8]", moneyness)
-
-    log_moneyness = sub(ln(moneyness), mul(sub(rate, carry), t))  # k = ln(K/F)
     d1 = add(div(-log_moneyness, total_vol), half(total_vol))
     d2 = sub(d1, total_vol)
-    disc_rate = exp(-mul(rate, t))
-    disc_carry = exp(-mul(carry, t))
     cdf_d1 = normal_cdf(d1)
     cdf_d2 = normal_cdf(d2)
-
-    if is_call:
-        price = sub(mul(spot, mul(disc_carry, cdf_d1)), mul(strike, mul(disc_rate, cdf_d2)))
-        delta = mul(disc_carry, cdf_d1)
-    else:
-        price = sub(mul(strike, mul(disc_rate, ONE - cdf_d2)), mul(spot, mul(disc_carry, ONE - cdf_d1)))
-        delta = -mul(disc_carry, ONE - cdf_d1)
+    # a put uses N(-d) = 1 - N(d): the same products on the complementary probabilities
+    spot_prob = cdf_d1 if is_call else ONE - cdf_d1
+    strike_prob = cdf_d2 if is_call else ONE - cdf_d2
+    spot_leg = mul(spot, mul(terms.disc_carry, spot_prob))
+    strike_leg = mul(strike, mul(terms.disc_rate, strike_prob))
+    price = sub(spot_leg, strike_leg) if is_call else sub(strike_leg, spot_leg)
+    delta = mul(terms.disc_carry, spot_prob)
+    if not is_call:
+        delta = -delta
 
     pdf_d1 = normal_pdf(d1)
-    carry_pdf = mul(disc_carry, pdf_d1)
+    carry_pdf = mul(terms.disc_carry, pdf_d1)
     gamma = div(carry_pdf, mul(spot, total_vol))
-    vega = mul(mul(spot, carry_pdf), sqrt_t)
+    vega = mul(mul(spot, carry_pdf), terms.sqrt_t)
     return FixedBSM(price, delta, gamma, vega, d1, d2, total_vol)
+
+
+def bsm_fixed(spot: int, strike: int, t: int, rate: int, vol: int, is_call: bool, carry: int = 0) -> FixedBSM:
+    """Black-Scholes-Merton at a flat vol; all arguments at 2^-48. carry is the continuous
+    carry yield q: forward F = S·e^((r-q)t) (carry = rate gives Black-76 on a forward S)."""
+    terms = expiry_terms(t, rate, carry)
+    _require(0 < vol <= VOL_MAX, "vol", "must be in (0, 8]", vol)
+    log_moneyness = forward_log_moneyness(spot, strike, terms)
+    return bsm_from_total_vol(spot, strike, terms, log_moneyness, mul(vol, terms.sqrt_t), is_call)
+
+
+# ---------------------------------------------------------------- SVI volatility smile
+
+SVI_A_MIN, SVI_A_MAX = -ONE, 4 * ONE
+SVI_B_MAX = 4 * ONE
+SVI_M_ABS_MAX = 2 * ONE
+SVI_SIGMA_MAX = 2 * ONE
+
+
+@dataclass(frozen=True)
+class SVIFixed:
+    """Raw SVI parameters of one expiry (Gatheral 2004), each at 2^-48:
+    w(k) = a + b·(rho·(k - m) + sqrt((k - m)² + sigma²)), w the total variance σ²t at k = ln(K/F)."""
+
+    a: int
+    b: int
+    rho: int
+    m: int
+    sigma: int
+
+    def __post_init__(self) -> None:
+        _require(SVI_A_MIN <= self.a <= SVI_A_MAX, "svi.a", "must be in [-1, 4]", self.a)
+        _require(0 <= self.b <= SVI_B_MAX, "svi.b", "must be in [0, 4]", self.b)
+        _require(-ONE < self.rho < ONE, "svi.rho", "must be in (-1, 1)", self.rho)
+        _require(-SVI_M_ABS_MAX <= self.m <= SVI_M_ABS_MAX, "svi.m", "must be in [-2, 2]", self.m)
+        _require(0 < self.sigma <= SVI_SIGMA_MAX, "svi.sigma", "must be in (0, 2]", self.sigma)
+
+
+def svi_total_variance(log_moneyness: int, svi: SVIFixed) -> int:
+    """w(k) = a + b·(rho·(k - m) + sqrt((k - m)² + sigma²)), one rounding per product and the sqrt."""
+    shifted = sub(log_moneyness, svi.m)
+    root = sqrt(add(mul(shifted, shifted), mul(svi.sigma, svi.sigma)))
+    return add(svi.a, mul(svi.b, add(mul(svi.rho, shifted), root)))
+
+
+def bsm_fixed_svi(spot: int, strike: int, terms: ExpiryTerms, svi: SVIFixed, is_call: bool) -> FixedBSM:
+    """Black-Scholes-Merton with the total volatility read off the expiry's SVI smile at k = ln(K/F)."""
+    log_moneyness = forward_log_moneyness(spot, strike, terms)
+    variance = svi_total_variance(log_moneyness, svi)
+    _require(variance > 0, "svi", "total variance at this strike is not positive", variance)
+    return bsm_from_total_vol(spot, strike, terms, log_moneyness, sqrt(variance), is_call)
