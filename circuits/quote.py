@@ -15,7 +15,7 @@ from circuits import bsm as cb
 from circuits.builder import ConstraintSystem
 from circuits.field import R
 from circuits.gadgets import fixed as gf
-from circuits.gadgets.bits import new_boolean, range_check
+from circuits.gadgets.bits import range_check
 from circuits.gadgets.comparators import assert_equal
 from circuits.gadgets.fixed import Fixed
 from circuits.gadgets.hash import poseidon
@@ -59,18 +59,8 @@ def committed_state(cs: ConstraintSystem, policy: fq.PolicyFixed, net_vega: int,
         with cs.scope("commitment"):
             policy_hash = poseidon(cs, [wires[name].lc for name in bounds])
             assert_equal(cs, poseidon(cs, [policy_hash, vega.lc, salt_wire]), commitment, "opens_commitment")
-        abs_vega = _absolute(cs, vega, "abs_net_vega")
+        abs_vega = gf.absolute(cs, vega, "abs_net_vega")
     return CommittedState(**wires, abs_net_vega=abs_vega, commitment=commitment)
-
-
-def _absolute(cs: ConstraintSystem, x: Fixed, name: str) -> Fixed:
-    """|x|: a sign hint picks x or -x and a range check proves the pick is >= 0 (both agree at 0)."""
-    with cs.scope(name):
-        nonnegative = new_boolean(cs, int(x.value >= 0), "nonnegative")
-        lc = select(cs, nonnegative, x.lc, -x.lc)
-        hi = max(-x.lo, x.hi)
-        range_check(cs, lc, hi.bit_length())
-    return Fixed(lc, 0, hi)
 
 
 def min_half_spread(cs: ConstraintSystem, state: CommittedState, spot: Fixed, gamma: Fixed, vega: Fixed,

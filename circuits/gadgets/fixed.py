@@ -20,7 +20,8 @@ from math import isqrt
 
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.field import R, to_signed
-from circuits.gadgets.bits import range_check, to_bits
+from circuits.gadgets.bits import new_boolean, range_check, to_bits
+from circuits.gadgets.select import select
 from circuits.lc import LC, Boolean, Operand, as_lc
 from engine import fixed as fx
 
@@ -190,3 +191,17 @@ def sqrt(cs: ConstraintSystem, a: Fixed, name: str = "sqrt") -> Fixed:
         _require_no_wrap(-(1 << (2 * n + 2)), x_hi + (1 << (2 * n + 2)), cs.current_scope)
         s = sum((b.scale(1 << (i - 1)) for i, b in enumerate(j_bits) if i), LC.constant(0)) + j_bits[0]
     return Fixed(s, 0, (isqrt(x_hi) + 1) >> 1)
+
+
+def absolute(cs: ConstraintSystem, x: Fixed, name: str = "abs") -> Fixed:
+    """|x|: a sign hint picks x or -x and a range check proves the pick is >= 0.
+
+    A wrong sign bit gives -|x| < 0, which the range check refuses, except at x = 0,
+    where both picks are 0: the output is unique either way.
+    """
+    with cs.scope(name):
+        nonnegative = new_boolean(cs, int(x.value >= 0), "nonnegative")
+        lc = select(cs, nonnegative, x.lc, -x.lc)
+        hi = max(-x.lo, x.hi)
+        range_check(cs, lc, max(hi, 1).bit_length())
+    return Fixed(lc, 0, hi)
