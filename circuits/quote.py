@@ -25,7 +25,7 @@ from circuits.poseidon import poseidon_hash
 from engine import fixed as fx
 from engine import fixed_quote as fq
 
-HALF_SPREAD_MAX = 1 << (fx.FRAC_BITS + 32)
+HALF_SPREAD_MAX = (1 << (fx.FRAC_BITS + 32)) - 1  # a power-of-two window: one range check
 
 
 def state_commitment(policy: fq.PolicyFixed, net_vega: int, salt: int) -> int:

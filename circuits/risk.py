@@ -46,6 +46,7 @@ class RiskWires:
     net_vega: Fixed
     scenario_pnl: tuple[tuple[Fixed, ...], ...]
     commitment: LC
+    limits: dict[str, Fixed]
 
 
 def _within(cs: ConstraintSystem, x: Fixed, limit: Fixed, name: str) -> None:
@@ -59,11 +60,14 @@ def _within(cs: ConstraintSystem, x: Fixed, limit: Fixed, name: str) -> None:
 
 
 def risk_check(cs: ConstraintSystem, positions: list[fr.PositionFixed], salt: int, limits: fr.RiskLimitsFixed,
-               spot: Fixed) -> RiskWires:
-    """fr.risk_report's quantities, constrained, with every limit enforced (see module doc)."""
+               spot: Fixed, *, public_limits: bool = True) -> RiskWires:
+    """fr.risk_report's quantities, constrained, with every limit enforced (see module doc).
+
+    public_limits=False declares the limits as private wires (range-checked, with their
+    bits) for a caller that publishes them packed."""
     with cs.scope("risk"):
         commitment = cs.public_input("portfolio_commitment", portfolio_commitment(positions, salt))
-        limit = {name: _window_input(cs, name, getattr(limits, name), fr.LIMIT_BITS, signed=False, public=True)
+        limit = {name: _window_input(cs, name, getattr(limits, name), fr.LIMIT_BITS, signed=False, public=public_limits)
                  for name in ("max_abs_delta", "max_abs_gamma", "max_abs_vega", "max_loss")}
         h: LC = cs.private_input("salt", salt)
         nets: dict[str, list[Fixed]] = {"delta": [], "gamma": [], "vega": []}
@@ -97,4 +101,4 @@ def risk_check(cs: ConstraintSystem, positions: list[fr.PositionFixed], salt: in
                     with cs.scope("loss_limit"):
                         range_check(cs, worst.lc + max_loss.lc, max(max_loss.hi + max(-worst.lo, worst.hi), 1).bit_length())
                     rows.append((spot_term + vega_up, spot_term, spot_term - vega_up))
-    return RiskWires(net["delta"], net["gamma"], net["vega"], tuple(rows), commitment)
+    return RiskWires(net["delta"], net["gamma"], net["vega"], tuple(rows), commitment, limit)

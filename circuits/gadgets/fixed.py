@@ -75,16 +75,17 @@ def _product_bounds(a_lo: int, a_hi: int, b_lo: int, b_hi: int) -> tuple[int, in
 
 
 def bounded(cs: ConstraintSystem, x: Operand, lo: int, hi: int, name: str) -> Fixed:
-    """Constrain lo <= x <= hi exactly (two range checks of ceil(log2(hi - lo + 1)) bits)."""
+    """Constrain lo <= x <= hi exactly: x - lo in [0, 2^n), n = bit_length(hi - lo), plus hi - x in
+    [0, 2^n) unless hi - lo + 1 = 2^n. The result keeps the bits of x - lo (for packing)."""
     x = as_lc(x)
     n = max(1, (hi - lo).bit_length())
     with cs.scope(name):
-        with cs.scope("above_lo"):
-            range_check(cs, x - lo, n)
+        with cs.scope("above_lo"), cs.scope("range"):
+            bits = to_bits(cs, x - lo, n)
         if (hi - lo + 1) != 1 << n:
             with cs.scope("below_hi"):
                 range_check(cs, hi - x, n)
-    return Fixed(x, lo, hi)
+    return Fixed(x, lo, hi, tuple(bits))
 
 
 def fixed_input(cs: ConstraintSystem, name: str, value: int, lo: int, hi: int, *, public: bool) -> Fixed:
