@@ -1,0 +1,177 @@
+"""The reference backend: py_ecc (optimized_bn128) for curve arithmetic, plain ints for F_r.
+
+Obviously correct rather than fast: every group operation is py_ecc's `add` or
+`double`, every field operation a Python int mod r. Two textbook speed-ups keep
+test circuits within seconds, each tested against naive sums in tests/prover:
+  - MSM by Pippenger's bucket method (Pippenger, "On the evaluation of powers
+    and related problems", FOCS 1976; the form of ark-ec's VariableBaseMSM): per
+    c-bit window, add each point into the bucket of its digit, then form
+    sum_d d * bucket_d with a running sum;
+  - fixed-base multiplication with a table of d * 2^(c*j) * G per window j
+    (setup multiplies one generator by thousands of scalars).
+The NTT is the iterative radix-2 Cooley-Tukey transform in natural order.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from py_ecc import optimized_bn128 as bn
+
+from circuits.field import R, R_BITS
+from prover.curve import (
+    G1_GENERATOR,
+    G2_GENERATOR,
+    G1Affine,
+    G2Affine,
+    g1_from_py_ecc,
+    g1_to_py_ecc,
+    g2_from_py_ecc,
+    g2_to_py_ecc,
+    root_of_unity,
+)
+
+Point = tuple  # a py_ecc projective point (x, y, z) over F_q or F_q2
+
+
+def _windows(bits: int) -> int:
+    return -(-R_BITS // bits)
+
+
+def _msm_window_bits(n: int) -> int:
+    # Each window costs n bucket additions plus about 2 * 2^c for the running sums.
+    return min(range(1, 17), key=lambda c: _windows(c) * (n + (2 << c)))
+
+
+def _fixed_base_window_bits(n: int) -> int:
+    # A table of 2^c points per window, then one addition per window per scalar.
+    return min(range(1, 17), key=lambda c: _windows(c) * ((1 << c) + n))
+
+
+def pippenger(points: Sequence[Point], scalars: Sequence[int], zero: Point) -> Point:
+    """sum_i scalars[i] * points[i] with py_ecc points (scalars reduced mod r; zeros skipped)."""
+    pairs = [(p, s % R) for p, s in zip(points, scalars, strict=True) if s % R and not bn.is_inf(p)]
+    if not pairs:
+        return zero
+    c = _msm_window_bits(len(pairs))
+    mask = (1 << c) - 1
+    total = zero
+    for window in reversed(range(_windows(c))):
+        for _ in range(c):
+            total = bn.double(total)
+        buckets: dict[int, Point] = {}
+        shift = window * c
+        for p, s in pairs:
+            digit = (s >> shift) & mask
+            if digit:
+                buckets[digit] = bn.add(buckets[digit], p) if digit in buckets else p
+        if not buckets:
+            continue
+        # sum_d d * bucket_d = sum_d (bucket_top + ... + bucket_d), accumulated from the top digit down.
+        running, window_sum = zero, zero
+        for digit in range(max(buckets), 0, -1):
+            if digit in buckets:
+                running = bn.add(running, buckets[digit])
+            window_sum = bn.add(window_sum, running)
+        total = bn.add(total, window_sum)
+    return total
+
+
+def fixed_base_muls(base: Point, scalars: Sequence[int], zero: Point) -> list[Point]:
+    """[s * base for s in scalars] from a table of d * 2^(c*j) * base (scalars reduced mod r)."""
+    if not scalars:
+        return []
+    c = _fixed_base_window_bits(len(scalars))
+    mask = (1 << c) - 1
+    table: list[list[Point]] = []
+    window_base = base
+    for _ in range(_windows(c)):
+        row = [zero, window_base]
+        for _ in range(2, 1 << c):
+            row.append(bn.add(row[-1], window_base))
+        table.append(row)
+        window_base = bn.add(row[-1], window_base)  # 2^c * window_base
+    results = []
+    for s in scalars:
+        s %= R
+        acc = zero
+        for j, row in enumerate(table):
+            digit = (s >> (j * c)) & mask
+            if digit:
+                acc = bn.add(acc, row[digit])
+        results.append(acc)
+    return results
+
+
+def _bit_reverse_copy(values: Sequence[int]) -> list[int]:
+    n = len(values)
+    bits = n.bit_length() - 1
+    return [values[int(format(i, f"0{bits}b")[::-1], 2) if bits else 0] for i in range(n)]
+
+
+def _log2_size(n: int) -> int:
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"NTT size must be a power of two, got {n}")
+    return n.bit_length() - 1
+
+
+def ntt_with_root(values: Sequence[int], omega: int) -> list[int]:
+    """[sum_j values[j] * omega^(i*j) for i < n], omega an n-th root of unity (radix-2, in place)."""
+    n = len(values)
+    _log2_size(n)
+    a = _bit_reverse_copy([v % R for v in values])
+    half = 1
+    while half < n:
+        # Butterflies of span 2*half use the (2*half)-th root omega^(n / (2*half)).
+        step = pow(omega, n // (2 * half), R)
+        for start in range(0, n, 2 * half):
+            w = 1
+            for k in range(start, start + half):
+                t = a[k + half] * w % R
+                a[k], a[k + half] = (a[k] + t) % R, (a[k] - t) % R
+                w = w * step % R
+        half *= 2
+    return a
+
+
+class ReferenceBackend:
+    """py_ecc curve arithmetic and Python-int field arithmetic (see the module docstring)."""
+
+    name = "reference"
+
+    def g1_msm(self, points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Affine:
+        return g1_from_py_ecc(pippenger([g1_to_py_ecc(p) for p in points], scalars, bn.Z1))
+
+    def g2_msm(self, points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Affine:
+        return g2_from_py_ecc(pippenger([g2_to_py_ecc(p) for p in points], scalars, bn.Z2))
+
+    def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
+        return [g1_from_py_ecc(p) for p in fixed_base_muls(g1_to_py_ecc(G1_GENERATOR), scalars, bn.Z1)]
+
+    def g2_generator_muls(self, scalars: Sequence[int]) -> list[G2Affine]:
+        return [g2_from_py_ecc(p) for p in fixed_base_muls(g2_to_py_ecc(G2_GENERATOR), scalars, bn.Z2)]
+
+    def ntt(self, coefficients: Sequence[int]) -> list[int]:
+        return ntt_with_root(coefficients, root_of_unity(_log2_size(len(coefficients))))
+
+    def intt(self, evaluations: Sequence[int]) -> list[int]:
+        # The inverse DFT is the DFT at omega^-1, scaled by 1/n.
+        n = len(evaluations)
+        omega_inv = pow(root_of_unity(_log2_size(n)), R - 2, R)
+        n_inv = pow(n, R - 2, R)
+        return [v * n_inv % R for v in ntt_with_root(evaluations, omega_inv)]
+
+    def coset_ntt(self, coefficients: Sequence[int], shift: int) -> list[int]:
+        # p(shift * x) has coefficients p_j * shift^j.
+        scaled, power = [], 1
+        for coefficient in coefficients:
+            scaled.append(coefficient * power % R)
+            power = power * shift % R
+        return self.ntt(scaled)
+
+    def vec_mul(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
+        return [x * y % R for x, y in zip(a, b, strict=True)]
+
+    def vec_sub(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
+        return [(x - y) % R for x, y in zip(a, b, strict=True)]
+

@@ -1,0 +1,67 @@
+"""Typed errors of the prover package.
+
+The verifier rejects malformed input with one of these before any pairing (as
+ark-groth16's verifier and the EIP-196/197 precompiles do); a proof that is
+well formed but wrong is not an error: verify() returns False. All subclass
+ValueError so that generic code can catch them.
+"""
+
+from __future__ import annotations
+
+from circuits.r1cs import ConstraintFailure
+
+
+class ProverError(Exception):
+    """Base class of every error the prover package raises on purpose."""
+
+
+class InvalidWitness(ProverError, ValueError):
+    """A witness vector that is not an assignment of the key's wires (length, range, w[0] != 1)."""
+
+
+class UnsatisfiedConstraint(InvalidWitness):
+    """The witness violates a constraint; `failure` names the first one and its three sides."""
+
+    def __init__(self, failure: ConstraintFailure) -> None:
+        self.failure = failure
+        super().__init__(f"witness does not satisfy the R1CS: {failure}")
+
+
+class InvalidPublicInputs(ProverError, ValueError):
+    """Public inputs the verifier refuses before any pairing."""
+
+
+class PublicInputCountMismatch(InvalidPublicInputs):
+    """The number of public inputs differs from the verifying key's nPublic."""
+
+
+class PublicInputOutOfRange(InvalidPublicInputs):
+    """A public input that is not an integer in [0, r) (a value and value + r would alias)."""
+
+
+class InvalidPoint(ProverError, ValueError):
+    """A curve point that is not an element of its group."""
+
+
+class CoordinateOutOfRange(InvalidPoint):
+    """A coordinate that is not an element of F_q (negative or >= q)."""
+
+
+class PointNotOnCurve(InvalidPoint):
+    """A point that does not satisfy its curve equation (G1) or the twist equation (G2)."""
+
+
+class PointNotInSubgroup(InvalidPoint):
+    """A point on the G2 twist outside the order-r subgroup (G1 has cofactor 1, so never there)."""
+
+
+class KeyFormatError(ProverError, ValueError):
+    """A key, proof or public-input file that is not well formed (snarkjs JSON, .zkey)."""
+
+
+class KeyMismatch(ProverError, ValueError):
+    """A key that does not belong to the given constraint system (sizes or coefficients differ)."""
+
+
+class CircuitTooLarge(ProverError, ValueError):
+    """A constraint system whose evaluation domain would exceed 2^28, the 2-adicity of r - 1."""

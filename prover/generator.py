@@ -1,0 +1,80 @@
+"""Groth16 key generation: a single-party development setup (Groth, EUROCRYPT 2016, sect. 3.2).
+
+One process draws the toxic waste tau, alpha, beta, gamma, delta from `secrets`,
+computes the keys and drops it. Whoever ran it could forge proofs, so the keys
+say so (DEVELOPMENT_SETUP, written to JSON as "dlpe_setup"): fit for tests,
+benchmarks and devnets, never for value. Keys for value come from a multi-party
+ceremony (snarkjs powers of tau + zkey contributions) and are read with
+prover.zkey.read_zkey.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from circuits.field import R
+from circuits.r1cs import R1CS
+from prover.backends import Backend, get_backend
+from prover.errors import KeyMismatch
+from prover.keys import DEVELOPMENT_SETUP, ProvingKey, VerifyingKey
+from prover.qap import domain_power, lagrange_basis_at, wire_polynomials_at
+
+
+def random_nonzero_scalar() -> int:
+    """A uniform element of F_r^* from the OS's cryptographic generator."""
+    return secrets.randbelow(R - 1) + 1
+
+
+def setup(r1cs: R1CS, backend: Backend | None = None) -> tuple[ProvingKey, VerifyingKey]:
+    """Proving and verifying keys for `r1cs`, from toxic waste that never leaves this function.
+
+    Python cannot wipe integers from memory; the secrets are only dropped with
+    this frame, which is one more reason these keys are development keys.
+    """
+    if r1cs.prime != R:
+        raise KeyMismatch("the constraint system is not over the BN254 scalar field")
+    backend = backend or get_backend()
+    n = 1 << domain_power(r1cs)
+    tau = random_nonzero_scalar()
+    while pow(tau, 2 * n, R) == 1:  # tau must avoid both the domain and its coset (prover.qap)
+        tau = random_nonzero_scalar()
+    alpha, beta, gamma, delta = (random_nonzero_scalar() for _ in range(4))
+
+    a, b, c = wire_polynomials_at(r1cs, lagrange_basis_at(tau, n))
+    gamma_inv, delta_inv = pow(gamma, R - 2, R), pow(delta, R - 2, R)
+    n_wires, l = r1cs.n_wires, r1cs.n_public
+    # beta*A_j + alpha*B_j + C_j: divided by gamma for public wires (IC), by delta for private ones.
+    combined = [(beta * a[j] + alpha * b[j] + c[j]) % R for j in range(n_wires)]
+    ic = [v * gamma_inv % R for v in combined[: l + 1]]
+    private = [v * delta_inv % R for v in combined[l + 1 :]]
+    h = [v * delta_inv % R for v in lagrange_basis_at(tau, 2 * n)[1::2]]
+
+    g1 = backend.g1_generator_muls([alpha, beta, delta, *a, *b, *ic, *private, *h])
+    g2 = backend.g2_generator_muls([beta, gamma, delta, *b])
+    alpha_g1, beta_g1, delta_g1 = g1[:3]
+    g1 = g1[3:]
+    a_query, b_g1_query = tuple(g1[:n_wires]), tuple(g1[n_wires : 2 * n_wires])
+    ic_g1 = tuple(g1[2 * n_wires : 2 * n_wires + l + 1])
+    l_query = tuple(g1[2 * n_wires + l + 1 : 3 * n_wires])
+    h_query = tuple(g1[3 * n_wires :])
+
+    vk = VerifyingKey(
+        alpha_g1=alpha_g1,
+        beta_g2=g2[0],
+        gamma_g2=g2[1],
+        delta_g2=g2[2],
+        gamma_abc_g1=ic_g1,
+        setup=DEVELOPMENT_SETUP,
+    )
+    pk = ProvingKey(
+        vk=vk,
+        beta_g1=beta_g1,
+        delta_g1=delta_g1,
+        a_query=a_query,
+        b_g1_query=b_g1_query,
+        b_g2_query=tuple(g2[3:]),
+        l_query=l_query,
+        h_query=h_query,
+        r1cs=r1cs,
+    )
+    return pk, vk

@@ -1,0 +1,92 @@
+"""From an R1CS to a quadratic arithmetic program, in snarkjs's layout.
+
+Constraint i sits at the point omega^i of the domain D = {omega^i} of size
+n = 2^k (omega = prover.curve.root_of_unity(k)). As snarkjs does, n_public + 1
+rows "w_j * 0 = 0" follow the m constraints, one per wire j = 0..n_public, at
+omega^(m + j): they put w_j into the A polynomial so that the A_j(tau) of the
+public wires are linearly independent, which Groth16's soundness proof needs
+(Groth, "On the size of pairing-based non-interactive arguments", EUROCRYPT
+2016, sect. 3; snarkjs src/zkey_new.js). Hence n >= m + n_public + 1.
+
+With a(X), b(X), c(X) the polynomials taking the values <A_i, w>, <B_i, w>,
+<C_i, w> on D, p = a*b - c vanishes on D, so p = h * Z with Z(X) = X^n - 1.
+Like snarkjs, the prover never divides by Z: p has degree <= 2n - 2, vanishes on
+the even powers of omega_2n (the points of D), so
+    p(tau) = sum_i p(g * omega^i) * L'_(2i+1)(tau),   g = omega_2n,
+where L'_j are the Lagrange polynomials of the domain of size 2n. The setup
+publishes [L'_(2i+1)(tau) / delta]_1 and the prover evaluates p on the coset g*D.
+"""
+
+from __future__ import annotations
+
+from circuits.field import R
+from circuits.r1cs import R1CS, Row
+from prover.backends import Backend
+from prover.curve import MAX_DOMAIN_POWER, root_of_unity
+from prover.errors import CircuitTooLarge
+
+
+def domain_power(r1cs: R1CS) -> int:
+    """k with 2^k the evaluation domain size: the least k >= 1 with 2^k >= m + n_public + 1 (as snarkjs)."""
+    rows = r1cs.n_constraints + r1cs.n_public + 1
+    k = max(1, (rows - 1).bit_length())
+    if k >= MAX_DOMAIN_POWER:
+        # The quotient needs the coset by omega_(2n), so n may be at most 2^27.
+        raise CircuitTooLarge(f"{rows} QAP rows need a domain of 2^{k}; the limit is 2^{MAX_DOMAIN_POWER - 1}")
+    return k
+
+
+def lagrange_basis_at(x: int, n: int) -> list[int]:
+    """[L_i(x) for i < n], the Lagrange basis of the size-n domain at x not in the domain.
+
+    L_i(X) = (X^n - 1) * omega^i / (n * (X - omega^i)).
+    """
+    omega = root_of_unity(n.bit_length() - 1)
+    z = (pow(x, n, R) - 1) % R
+    if z == 0:
+        raise ValueError("x lies in the domain")
+    factor = z * pow(n, R - 2, R) % R
+    values, omega_i = [], 1
+    for _ in range(n):
+        values.append(factor * omega_i * pow(x - omega_i, R - 2, R) % R)
+        omega_i = omega_i * omega % R
+    return values
+
+
+def wire_polynomials_at(r1cs: R1CS, lagrange: list[int]) -> tuple[list[int], list[int], list[int]]:
+    """(A_j(tau), B_j(tau), C_j(tau)) for every wire j, given lagrange = [L_i(tau)] of the domain.
+
+    A_j(tau) includes the padding row of each public wire (and wire 0).
+    """
+    a, b, c = ([0] * r1cs.n_wires for _ in range(3))
+    for i, rows in enumerate(r1cs.constraints):
+        for out, row in zip((a, b, c), rows):
+            for wire, coefficient in row.items():
+                out[wire] = (out[wire] + coefficient * lagrange[i]) % R
+    m = r1cs.n_constraints
+    for wire in range(r1cs.n_public + 1):
+        a[wire] = (a[wire] + lagrange[m + wire]) % R
+    return a, b, c
+
+
+def _row_value(row: Row, witness: list[int]) -> int:
+    return sum(coefficient * witness[wire] for wire, coefficient in row.items()) % R
+
+
+def witness_evaluations(r1cs: R1CS, witness: list[int], n: int) -> tuple[list[int], list[int], list[int]]:
+    """a, b, c on the domain: the values <A_i, w>, <B_i, w>, <C_i, w> of each row, padded with zeros."""
+    a, b, c = ([0] * n for _ in range(3))
+    for i, (row_a, row_b, row_c) in enumerate(r1cs.constraints):
+        a[i], b[i], c[i] = _row_value(row_a, witness), _row_value(row_b, witness), _row_value(row_c, witness)
+    m = r1cs.n_constraints
+    for wire in range(r1cs.n_public + 1):
+        a[m + wire] = witness[wire]  # the padding row w_j * 0 = 0
+    return a, b, c
+
+
+def quotient_evaluations(r1cs: R1CS, witness: list[int], n: int, backend: Backend) -> list[int]:
+    """p = a*b - c at g * omega^i (g = omega_2n): the scalars of the H-query MSM."""
+    shift = root_of_unity(n.bit_length())
+    a, b, c = witness_evaluations(r1cs, witness, n)
+    a_coset, b_coset, c_coset = (backend.coset_ntt(backend.intt(v), shift) for v in (a, b, c))
+    return backend.vec_sub(backend.vec_mul(a_coset, b_coset), c_coset)
