@@ -63,23 +63,26 @@ def forward_log_moneyness(cs: ConstraintSystem, spot: Fixed, strike: Fixed, term
 
 @dataclass(frozen=True)
 class SVIWires:
-    """fx.SVIFixed on wires."""
+    """fx.SVIFixed on wires, with mul(sigma, sigma), which every strike of the expiry uses."""
 
     a: Fixed
     b: Fixed
     rho: Fixed
     m: Fixed
     sigma: Fixed
+    sigma_sq: Fixed
 
 
 def svi_inputs(cs: ConstraintSystem, prefix: str, svi: fx.SVIFixed, *, public: bool) -> SVIWires:
     """Declare the five SVI parameters as inputs, each constrained to the engine's domain."""
+    sigma = gf.fixed_input(cs, f"{prefix}sigma", svi.sigma, 1, fx.SVI_SIGMA_MAX, public=public)
     return SVIWires(
         gf.fixed_input(cs, f"{prefix}a", svi.a, fx.SVI_A_MIN, fx.SVI_A_MAX, public=public),
         gf.fixed_input(cs, f"{prefix}b", svi.b, 0, fx.SVI_B_MAX, public=public),
         gf.fixed_input(cs, f"{prefix}rho", svi.rho, -ONE + 1, ONE - 1, public=public),
         gf.fixed_input(cs, f"{prefix}m", svi.m, -fx.SVI_M_ABS_MAX, fx.SVI_M_ABS_MAX, public=public),
-        gf.fixed_input(cs, f"{prefix}sigma", svi.sigma, 1, fx.SVI_SIGMA_MAX, public=public),
+        sigma,
+        gf.mul(cs, sigma, sigma, (0, sigma.hi ** 2 // ONE + 1), f"{prefix}sigma_squared"),
     )
 
 
@@ -89,8 +92,7 @@ def svi_total_variance(cs: ConstraintSystem, k: Fixed, svi: SVIWires) -> Fixed:
         shifted = k - svi.m
         sq_hi = max(shifted.lo ** 2, shifted.hi ** 2) // ONE + 1
         square = gf.mul(cs, shifted, shifted, (0, sq_hi), "shifted_squared")
-        sigma_sq = gf.mul(cs, svi.sigma, svi.sigma, (0, svi.sigma.hi ** 2 // ONE + 1), "sigma_squared")
-        root = gf.sqrt(cs, square + sigma_sq, "root")
+        root = gf.sqrt(cs, square + svi.sigma_sq, "root")
         skew = gf.mul(cs, svi.rho, shifted, name="rho_shifted")
         return svi.a + gf.mul(cs, svi.b, skew + root, name="b_times_wing")
 
@@ -161,7 +163,6 @@ def bsm_svi(cs: ConstraintSystem, spot: Fixed, strike: Fixed, terms: ExpiryWires
     k = forward_log_moneyness(cs, spot, strike, terms)
     variance = svi_total_variance(cs, k, svi)
     with cs.scope("total_vol"):
-        variance = gf.bounded(cs, variance.lc, 1, variance.hi, "variance_positive")
-        root = gf.sqrt(cs, variance)
-        total_vol = gf.bounded(cs, root.lc, fx.TOTAL_VOL_MIN, root.hi, "at_least_min")
+        root = gf.sqrt(cs, gf.at_least(cs, variance, 1, "variance_positive"))
+        total_vol = gf.at_least(cs, root, fx.TOTAL_VOL_MIN, "at_least_min")
     return bsm_from_total_vol(cs, spot, strike, terms, k, total_vol, is_call)

@@ -43,7 +43,7 @@ class CommittedState:
     k_vega: Fixed
     multiplier_low: Fixed
     multiplier_high: Fixed
-    abs_net_vega: Fixed
+    vega_rate: Fixed  # mul(k_vega, |net_vega|), shared by every quote
     commitment: LC
 
 
@@ -60,7 +60,8 @@ def committed_state(cs: ConstraintSystem, policy: fq.PolicyFixed, net_vega: int,
             policy_hash = poseidon(cs, [wires[name].lc for name in bounds])
             assert_equal(cs, poseidon(cs, [policy_hash, vega.lc, salt_wire]), commitment, "opens_commitment")
         abs_vega = gf.absolute(cs, vega, "abs_net_vega")
-    return CommittedState(**wires, abs_net_vega=abs_vega, commitment=commitment)
+        vega_rate = gf.mul(cs, wires["k_vega"], abs_vega, name="k_vega_q")
+    return CommittedState(**wires, vega_rate=vega_rate, commitment=commitment)
 
 
 def min_half_spread(cs: ConstraintSystem, state: CommittedState, spot: Fixed, gamma: Fixed, vega: Fixed,
@@ -68,7 +69,7 @@ def min_half_spread(cs: ConstraintSystem, state: CommittedState, spot: Fixed, ga
     """fq.min_half_spread_fixed: m_regime·(h_0 + k_gamma·Gamma·S² + vega·(k_vega·|Q_vega|))."""
     with cs.scope("spread_floor"):
         dollar_gamma = gf.mul(cs, gf.mul(cs, gamma, spot, name="gamma_s"), spot, name="gamma_s2")
-        vega_charge = gf.mul(cs, vega, gf.mul(cs, state.k_vega, state.abs_net_vega, name="k_vega_q"), name="vega_charge")
+        vega_charge = gf.mul(cs, vega, state.vega_rate, name="vega_charge")
         charge = state.base_half_spread + gf.mul(cs, state.k_gamma, dollar_gamma, name="gamma_charge") + vega_charge
         m = state.multiplier_low
         multiplier = Fixed(select(cs, high_vol, state.multiplier_high.lc, m.lc), 0, fq.MULTIPLIER_MAX)

@@ -88,6 +88,13 @@ def bounded(cs: ConstraintSystem, x: Operand, lo: int, hi: int, name: str) -> Fi
     return Fixed(x, lo, hi, tuple(bits))
 
 
+def at_least(cs: ConstraintSystem, x: Fixed, lo: int, name: str) -> Fixed:
+    """Constrain x >= lo with one range check of x - lo to the width its known upper bound needs."""
+    with cs.scope(name):
+        range_check(cs, x.lc - lo, max(1, (x.hi - lo).bit_length()))
+    return Fixed(x.lc, lo, x.hi)
+
+
 def fixed_input(cs: ConstraintSystem, name: str, value: int, lo: int, hi: int, *, public: bool) -> Fixed:
     """Declare an input X (mod r) and constrain lo <= X <= hi, the domain the engine declares for it."""
     wire = cs.public_input(name, value) if public else cs.private_input(name, value)
