@@ -1,0 +1,1 @@
+"""Tests of the verifier_contracts package: generated Groth16 verifier, solc build, devnets, client."""
