@@ -11,7 +11,7 @@ from rich.table import Table
 from engine.errors import DLPEError
 
 app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False)
-console = Console()
+console = Console(width=max(Console().width, 120))  # tables stay readable in logs and narrow terminals
 
 
 @app.command()
@@ -21,13 +21,14 @@ def demo(spot: float = typer.Option(95_000.0, help="underlying price (USD)")) ->
 
     report = price_chain(spot)
     table = Table(title=f"Option chain, spot {spot:,.0f}: float64 fast path vs fixed point (2^-48)")
-    for col in ("expiry (d)", "strike", "type", "vol", "float price", "fixed price", "|error|", "delta", "gamma", "vega"):
-        table.add_column(col, justify="right")
+    for col in ("days", "strike", "type", "vol", "float64 price", "fixed-point price", "|diff|", "delta", "gamma",
+                "vega"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in report.rows:
         table.add_row(
-            f"{r.expiry_days:g}", f"{r.strike:,.0f}", "call" if r.is_call else "put", f"{r.vol:.4f}",
-            f"{r.float_price:,.6f}", f"{r.fixed_price:,.6f}", f"{r.error:.2e}",
-            f"{r.delta:+.6f}", f"{r.gamma:.4e}", f"{r.vega:,.4f}",
+            f"{r.expiry_days:g}", f"{r.strike:,.0f}", "call" if r.is_call else "put", f"{r.vol:.3f}",
+            f"{r.float_price:,.6f}", f"{r.fixed_price:,.6f}", f"{r.error:.1e}",
+            f"{r.delta:+.4f}", f"{r.gamma:.3e}", f"{r.vega:,.1f}",
         )
     console.print(table)
     n = len(report.rows)
