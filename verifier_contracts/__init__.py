@@ -1,10 +1,13 @@
-"""DLPE's Solidity side: the Groth16 verifier generated from a verifying key, its build and its client.
+"""DLPE's Solidity side: the Groth16 verifier generated from a verifying key, the QuoteVault that
+settles proven quotes, their build and their clients.
 
 generate   verifying key -> Groth16Verifier.sol (templates/Groth16Verifier.sol.tmpl)
 build      solc-js (pinned npm solc) via standard JSON, artifacts cached by input hash
 devnet     anvil on a free loopback port, or the in-process EVM (eth-tester + py-evm)
 client     deploy and call contracts with web3.py; reverts decoded into ContractReverted
 snarkjs    the pinned snarkjs CLI: test keys and proofs, and the baseline verifier for gas
+vault      QuoteVault.sol, SpotOracle.sol, TestToken.sol and the BatchLayout.sol generated from the
+           batch circuit's packing layout (templates/BatchLayout.sol.tmpl); their clients
 
 Keys, proofs and public signals are prover's types, read from the snarkjs JSON formats by
 prover.read_verification_key / read_proof / read_public; prover.solidity_calldata encodes them.

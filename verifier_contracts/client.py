@@ -82,38 +82,55 @@ class ContractClient:
 
     @classmethod
     def deploy_compiled(cls, w3: Web3, compiled: CompiledContract, *constructor_args: Any) -> ContractClient:
-        """Deploy `compiled` with constructor arguments; returns a client of this class at the new address."""
+        """Deploy `compiled` with constructor arguments; returns a client of this class at the new address.
+        Raises ContractReverted, decoded from compiled's ABI, when the constructor reverts."""
         factory = w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
-        tx_hash = factory.constructor(*constructor_args).transact()
+        try:
+            tx_hash = factory.constructor(*constructor_args).transact()
+        except ContractLogicError as error:
+            no_address = "0x" + "00" * 20  # nothing is deployed; the client only decodes
+            raise ContractClient(w3, no_address, compiled.abi).decode_revert(_revert_data(error)) from None
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
             raise TransactionFailed(receipt)
         return cls(w3, receipt["contractAddress"], compiled.abi)
 
     def decode_revert(self, data: bytes) -> ContractReverted:
-        """The ContractReverted for raw revert data, with the error decoded when the ABI names it."""
+        """The ContractReverted for raw revert data, with the error decoded when the ABI names it
+        (addresses checksummed, as web3 returns them everywhere else)."""
         entry = self._errors.get(data[:4])
         if entry is None:
             return ContractReverted("", {}, data)
         values = abi_decode([i["type"] for i in entry["inputs"]], data[4:])
-        return ContractReverted(entry["name"], {i["name"]: v for i, v in zip(entry["inputs"], values)}, data)
+        named = {
+            i["name"]: Web3.to_checksum_address(v) if i["type"] == "address" else v
+            for i, v in zip(entry["inputs"], values)
+        }
+        return ContractReverted(entry["name"], named, data)
 
-    def call(self, function: str, *args: Any) -> Any:
-        """eth_call `function(*args)`; raises ContractReverted when it reverts."""
+    def call(self, function: str, *args: Any, sender: str | None = None) -> Any:
+        """eth_call `function(*args)` from `sender` (default w3.eth.default_account); raises
+        ContractReverted when it reverts."""
         try:
-            return self.contract.functions[function](*args).call()
+            return self.contract.functions[function](*args).call({} if sender is None else {"from": sender})
         except ContractLogicError as error:
             raise self.decode_revert(_revert_data(error)) from None
 
-    def transact(self, function: str, *args: Any, gas: int | None = None) -> TxReceipt:
-        """Send `function(*args)` as a transaction and wait for its receipt.
+    def transact(self, function: str, *args: Any, gas: int | None = None, sender: str | None = None) -> TxReceipt:
+        """Send `function(*args)` as a transaction from `sender` (default w3.eth.default_account)
+        and wait for its receipt.
 
         Without `gas`, the node estimates it, which runs the call first: a call that would
         revert raises ContractReverted and is never sent. A mined transaction that still
         fails raises TransactionFailed.
         """
+        params: dict[str, Any] = {}
+        if gas is not None:
+            params["gas"] = gas
+        if sender is not None:
+            params["from"] = sender
         try:
-            tx_hash = self.contract.functions[function](*args).transact({} if gas is None else {"gas": gas})
+            tx_hash = self.contract.functions[function](*args).transact(params)
         except ContractLogicError as error:
             raise self.decode_revert(_revert_data(error)) from None
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)

@@ -196,3 +196,25 @@ def in_process_web3() -> Web3:
     w3 = Web3(InProcessProvider())
     w3.eth.default_account = w3.eth.accounts[0]
     return w3
+
+
+def latest_timestamp(w3: Web3) -> int:
+    """The timestamp of the chain's latest block (Unix seconds)."""
+    return w3.eth.get_block("latest")["timestamp"]
+
+
+def mine_block_at(w3: Web3, timestamp: int) -> None:
+    """Mine an empty block at `timestamp`, later than the latest block's: on anvil by `evm_mine`
+    with that timestamp; in process, eth-tester's time travel mines a block at timestamp - 1 and
+    leaves the pending block at `timestamp`, which one more block then seals. Later blocks follow
+    from there, so tests can move a chain's clock past a deadline."""
+    if isinstance(w3.provider, EthereumTesterProvider):
+        tester = w3.provider.ethereum_tester
+        tester.time_travel(timestamp)
+        tester.mine_blocks(1)
+    else:
+        response = w3.provider.make_request(RPCEndpoint("evm_mine"), [timestamp])
+        if "error" in response:
+            raise DevnetError(f"evm_mine at {timestamp} failed: {response['error']}")
+    if latest_timestamp(w3) != timestamp:
+        raise DevnetError(f"mined a block at {latest_timestamp(w3)}, not at {timestamp}")

@@ -93,10 +93,18 @@ def _instance(name: str) -> Backend:
     return _FACTORIES[name]()
 
 
+def _fast_backend() -> Backend:
+    # Imported on first use: numba and the compiled kernels load only when a backend is needed.
+    from prover.backends.fast import FastBackend
+
+    return FastBackend()
+
+
 def _register_builtin() -> None:
     from prover.backends.reference import ReferenceBackend
 
     register_backend("reference", ReferenceBackend)
+    register_backend("fast", _fast_backend, default=True)
 
 
 _register_builtin()

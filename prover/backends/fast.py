@@ -1,0 +1,281 @@
+"""The fast backend: numba-compiled BN254 kernels behind the Backend interface (the default).
+
+Field arithmetic on Montgomery limbs (fast_field), point formulas (fast_groups),
+Pippenger MSM with batch-affine buckets (fast_msm), fixed-base tables for a
+setup (fast_fixed_base) and the radix-2 NTT (fast_ntt). This module converts
+between the interface's ints and the kernels' limb arrays, and keeps two caches
+so that a prover pays for conversions once:
+
+  - point runs: the proving key's query vectors reach g1_msm / g2_msm as fresh
+    lists of the key's own point tuples (prover.proving builds
+    [alpha, *a_query, delta] per proof). A long run of points is converted to
+    Montgomery limbs once and found again by the identity of its elements: the
+    cache holds the tuples, so their ids cannot be reused while it remembers
+    them, and equal ids mean the very same (immutable) points.
+  - F_r results: ntt, intt, coset_ntt, vec_mul and vec_sub return an FrList, a
+    list of ints that also carries its Montgomery limbs; handed back to the
+    backend (as prover.qap does between transforms), it is not converted again.
+
+Kernels compile on first use and are cached on disk by numba (cache=True), so a
+new process pays seconds, not the first compilation's minute.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Sequence
+
+import numpy as np
+from circuits.field import R
+from prover.backends.fast_field import (
+    FQ2_ZERO,
+    ZERO,
+    fq_from_montgomery,
+    fq_to_montgomery,
+    fr_from_montgomery,
+    fr_to_montgomery,
+    ints_to_limbs,
+    limbs_to_ints,
+)
+from prover.backends.fast_fixed_base import fixed_base_muls
+from prover.backends import fast_msm, fast_ntt
+from prover.curve import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
+
+_FR_LIST_MUTATORS = (
+    "__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+    "insert", "pop", "remove", "reverse", "sort", "clear",
+)
+
+
+class FrList(list):
+    """A list of F_r ints carrying their Montgomery limbs (n, 4); any in-place change drops the limbs."""
+
+    __slots__ = ("limbs",)
+
+    def __init__(self, limbs: np.ndarray):
+        super().__init__(limbs_to_ints(fr_from_montgomery(limbs)))
+        self.limbs: np.ndarray | None = limbs
+
+
+def _dropping_limbs(name: str) -> Callable:
+    method = getattr(list, name)
+
+    def mutator(self: FrList, *args, **kwargs):
+        self.limbs = None
+        return method(self, *args, **kwargs)
+
+    mutator.__name__ = name
+    return mutator
+
+
+for _name in _FR_LIST_MUTATORS:
+    setattr(FrList, _name, _dropping_limbs(_name))
+
+
+def _fr_limbs(values: Sequence[int]) -> np.ndarray:
+    """Montgomery limbs of F_r values: those an FrList carries, or converted from the ints."""
+    if isinstance(values, FrList) and values.limbs is not None:
+        return values.limbs
+    return fr_to_montgomery(ints_to_limbs(values, R))
+
+
+def _g1_limbs(points: Sequence[G1Affine]) -> np.ndarray:
+    to_bytes = int.to_bytes
+    data = b"".join([to_bytes(x, 32, "little") + to_bytes(y, 32, "little") for x, y in points])
+    flat = np.frombuffer(data, dtype="<u8").reshape(-1, 4)
+    return fq_to_montgomery(flat).reshape(len(points), 8)
+
+
+def _g2_limbs(points: Sequence[G2Affine]) -> np.ndarray:
+    to_bytes = int.to_bytes
+    data = b"".join(
+        [
+            to_bytes(x0, 32, "little") + to_bytes(x1, 32, "little") + to_bytes(y0, 32, "little") + to_bytes(y1, 32, "little")
+            for (x0, x1), (y0, y1) in points
+        ]
+    )
+    flat = np.frombuffer(data, dtype="<u8").reshape(-1, 4)
+    return fq_to_montgomery(flat).reshape(len(points), 16)
+
+
+def _g1_points(rows: np.ndarray) -> list[G1Affine]:
+    coordinates = limbs_to_ints(fq_from_montgomery(rows.reshape(-1, 4)))
+    return list(zip(coordinates[0::2], coordinates[1::2]))
+
+
+def _g2_points(rows: np.ndarray) -> list[G2Affine]:
+    c = limbs_to_ints(fq_from_montgomery(rows.reshape(-1, 4)))
+    return [((c[i], c[i + 1]), (c[i + 2], c[i + 3])) for i in range(0, len(c), 4)]
+
+
+class _Run:
+    """A converted run of points: the tuples themselves (kept alive), their ids and their limbs."""
+
+    __slots__ = ("items", "ids", "limbs")
+
+    def __init__(self, items: tuple, ids: np.ndarray, limbs: np.ndarray):
+        self.items, self.ids, self.limbs = items, ids, limbs
+
+
+class PointRunCache:
+    """Limb arrays of long runs of points, found again by the identity of their elements.
+
+    A lookup splits the sequence into runs seen before (matched from a run's first
+    point on, for as long as the elements are the same objects) and loose stretches,
+    converted now; a loose stretch of at least `min_run` points is remembered. The
+    `max_runs` most recently used runs are kept: a proving key has four.
+    """
+
+    def __init__(self, convert: Callable[[Sequence], np.ndarray], min_run: int = 1024, max_runs: int = 8):
+        self._convert = convert
+        self._min_run = min_run
+        self._max_runs = max_runs
+        self._runs: OrderedDict[int, list[_Run]] = OrderedDict()  # first element's id -> runs
+        self._lock = threading.Lock()  # one lookup at a time: a lookup reads and updates the runs
+
+    def limbs(self, points: Sequence) -> np.ndarray:
+        with self._lock:
+            return self._lookup(points)
+
+    def _lookup(self, points: Sequence) -> np.ndarray:
+        n = len(points)
+        if n < self._min_run and not self._runs:
+            return self._convert(points)
+        ids = np.fromiter(map(id, points), dtype=np.int64, count=n)
+        starts = np.flatnonzero(np.isin(ids, np.fromiter(self._runs, dtype=np.int64, count=len(self._runs))))
+        pieces: list[np.ndarray] = []
+        done = 0  # points[:done] are in pieces
+        for i in starts:
+            if i < done:
+                continue
+            run, length = self._longest_match(ids, int(i))
+            if length < min(self._min_run, n - i):
+                continue
+            if done < i:
+                pieces.append(self._loose(points, ids, done, int(i)))
+            pieces.append(run.limbs[:length])
+            done = int(i) + length
+        if done < n:
+            pieces.append(self._loose(points, ids, done, n))
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+    def _longest_match(self, ids: np.ndarray, i: int) -> tuple[_Run, int]:
+        key = int(ids[i])
+        best, best_length = None, 0
+        for run in self._runs[key]:
+            length = min(len(run.ids), len(ids) - i)
+            same = ids[i : i + length] == run.ids[:length]
+            matched = length if same.all() else int(np.argmin(same))
+            if matched > best_length:
+                best, best_length = run, matched
+        self._runs.move_to_end(key)
+        return best, best_length
+
+    def _loose(self, points: Sequence, ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        limbs = self._convert(points[lo:hi])
+        if hi - lo >= self._min_run:
+            run = _Run(tuple(points[lo:hi]), ids[lo:hi].copy(), limbs)
+            self._runs.setdefault(int(ids[lo]), []).append(run)
+            self._runs.move_to_end(int(ids[lo]))
+            while sum(len(runs) for runs in self._runs.values()) > self._max_runs:
+                self._runs.popitem(last=False)
+        return limbs
+
+
+class FastBackend:
+    """numba kernels for MSM, fixed-base multiplication, NTT and F_r vectors (see the module docstring)."""
+
+    name = "fast"
+
+    def __init__(self) -> None:
+        self._g1_runs = PointRunCache(_g1_limbs)
+        self._g2_runs = PointRunCache(_g2_limbs)
+        self._tables: dict[tuple[int, int], np.ndarray] = {}  # (base, n) -> base^i, i < n (Montgomery)
+        self._tables_lock = threading.Lock()
+
+    # -- curves --------------------------------------------------------------------------------
+
+    def _msm(self, rows: np.ndarray, scalars: Sequence[int], like: tuple) -> np.ndarray:
+        scalar_limbs = ints_to_limbs(scalars, R)
+        zero_or_one = (scalar_limbs[:, 1:] == 0).all(axis=1) & (scalar_limbs[:, 0] <= 1)
+        c = fast_msm.select_window_bits(int((~zero_or_one).sum()))
+        return fast_msm.msm(rows, scalar_limbs, c, like)
+
+    def g1_msm(self, points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Affine:
+        _check_lengths(points, scalars)
+        if not points:
+            return (0, 0)
+        return _g1_points(self._msm(self._g1_runs.limbs(points), scalars, ZERO))[0]
+
+    def g2_msm(self, points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Affine:
+        _check_lengths(points, scalars)
+        if not points:
+            return ((0, 0), (0, 0))
+        return _g2_points(self._msm(self._g2_runs.limbs(points), scalars, FQ2_ZERO))[0]
+
+    def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
+        if not scalars:
+            return []
+        base = _g1_limbs([G1_GENERATOR])[0]
+        return _g1_points(fixed_base_muls(base, ints_to_limbs(scalars, R), ZERO))
+
+    def g2_generator_muls(self, scalars: Sequence[int]) -> list[G2Affine]:
+        if not scalars:
+            return []
+        base = _g2_limbs([G2_GENERATOR])[0]
+        return _g2_points(fixed_base_muls(base, ints_to_limbs(scalars, R), FQ2_ZERO))
+
+    # -- F_r -----------------------------------------------------------------------------------
+
+    def _powers(self, base: int, n: int) -> np.ndarray:
+        """[base^i for i < n] in Montgomery form, cached (twiddle factors and coset shifts)."""
+        key = (base, n)
+        with self._tables_lock:
+            if key not in self._tables:
+                if len(self._tables) >= 16:  # a prover needs 3 per domain size
+                    self._tables.pop(next(iter(self._tables)))
+                base_limbs = tuple(fr_to_montgomery(ints_to_limbs([base], R))[0])
+                self._tables[key] = fast_ntt.powers(base_limbs, n)
+            return self._tables[key]
+
+    def _ntt_limbs(self, values: np.ndarray, omega: int) -> np.ndarray:
+        n = values.shape[0]
+        return fast_ntt.ntt(values, self._powers(omega, max(1, n // 2)))
+
+    def ntt(self, coefficients: Sequence[int]) -> list[int]:
+        omega = root_of_unity(_log2_size(len(coefficients)))
+        return FrList(self._ntt_limbs(_fr_limbs(coefficients), omega))
+
+    def intt(self, evaluations: Sequence[int]) -> list[int]:
+        # The inverse DFT is the DFT at omega^-1, scaled by 1/n.
+        n = len(evaluations)
+        omega_inv = pow(root_of_unity(_log2_size(n)), R - 2, R)
+        n_inv = fr_to_montgomery(ints_to_limbs([pow(n, R - 2, R)], R))[0]
+        return FrList(fast_ntt.vec_scale(self._ntt_limbs(_fr_limbs(evaluations), omega_inv), tuple(n_inv)))
+
+    def coset_ntt(self, coefficients: Sequence[int], shift: int) -> list[int]:
+        # p(shift * x) has coefficients p_j * shift^j.
+        n = len(coefficients)
+        omega = root_of_unity(_log2_size(n))
+        scaled = fast_ntt.vec_mul(_fr_limbs(coefficients), self._powers(shift % R, n))
+        return FrList(self._ntt_limbs(scaled, omega))
+
+    def vec_mul(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
+        _check_lengths(a, b)
+        return FrList(fast_ntt.vec_mul(_fr_limbs(a), _fr_limbs(b)))
+
+    def vec_sub(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
+        _check_lengths(a, b)
+        return FrList(fast_ntt.vec_sub(_fr_limbs(a), _fr_limbs(b)))
+
+
+def _check_lengths(a: Sequence, b: Sequence) -> None:
+    if len(a) != len(b):
+        raise ValueError(f"length mismatch: {len(a)} and {len(b)}")
+
+
+def _log2_size(n: int) -> int:
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"NTT size must be a power of two, got {n}")
+    return n.bit_length() - 1

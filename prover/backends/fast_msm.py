@@ -1,0 +1,366 @@
+"""Multi-scalar multiplication sum_i s_i P_i in G1 and G2, compiled by numba.
+
+Pippenger's bucket method (Pippenger, "On the evaluation of powers and related
+problems", FOCS 1976; in the form of Bernstein, Doumen, Lange, Oosterwijk,
+"Faster batch forgery identification", INDOCRYPT 2012, sect. 4):
+  - each scalar is recoded into W signed c-bit digits d_w in [-2^(c-1), 2^(c-1)]
+    (s = sum_w d_w 2^(c w)), so a window needs 2^(c-1) buckets, not 2^c: a
+    negative digit adds -P, which costs one negation;
+  - per window, every point goes into the bucket of |d_w|; the window's sum is
+    sum_b b * B_b, formed with two running sums from the top bucket down;
+  - the windows combine by Horner's rule with c doublings between them.
+Bucket sums use batch-affine additions: the points of each bucket are sorted
+together (counting sort on the digit) and added in pairs, round after round,
+like a tree, every pair of a round sharing one field inversion by Montgomery's
+trick (Montgomery, "Speeding the Pollard and elliptic curve methods of
+factorization", Math. Comp. 1987). An affine addition then costs 6M (3M of the
+batch inversion, 3M of the chord) against 11M for a mixed Jacobian one; the
+measurements are in benchmarks/bench_prover.py's report.
+
+The windows are independent, so they run in parallel (prange, one window per
+task). A zero scalar has no digit and costs nothing; a scalar 1 has one digit,
+1, in window 0: one affine addition, no doubling, which is what makes the
+bit-heavy witnesses of range checks cheap. The window width c is chosen from
+the number of large scalars (select_window_bits).
+
+Points are uint64 arrays of shape (n, 2L): x then y, L = 4 limbs (G1) or 8 (G2),
+in Montgomery form, all zeros for infinity. Scalars are (n, 4) standard-form
+limbs reduced mod r. `like`, a zero field element of the points' field, selects
+the G1 or G2 specialisation at compile time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from prover.backends.fast_field import (
+    fe_add,
+    fe_double,
+    fe_eq,
+    fe_inv,
+    fe_is_zero,
+    fe_load,
+    fe_mul,
+    fe_one,
+    fe_sqr,
+    fe_store,
+    fe_sub,
+    fe_zero,
+    one_task_at_a_time,
+)
+from prover.backends.fast_groups import jac_add, jac_add_affine, jac_double, jac_infinity, jac_to_affine
+
+SCALAR_BITS = 254  # r < 2^254
+
+# Relative costs, in field multiplications, of one batch-affine bucket addition and of
+# the two Jacobian additions per bucket in a window's final sum (see the module docstring).
+_BUCKET_ADD_COST = 7
+_BUCKET_SUM_COST = 27
+
+
+@njit(cache=True)
+def window_count(c):
+    """Windows of c bits that hold a signed recoding of any scalar < r (the top carry included)."""
+    return SCALAR_BITS // c + 1
+
+
+def select_window_bits(n_large: int) -> int:
+    """The window width c minimising W * (n_large * bucket_add + 2^(c-1) * bucket_sum).
+
+    n_large counts the scalars other than 0 and 1: a 1 is one addition in window 0
+    whatever c is, and a window without digits costs nothing.
+    """
+
+    def cost(c: int) -> int:
+        return window_count(c) * (n_large * _BUCKET_ADD_COST + (1 << (c - 1)) * _BUCKET_SUM_COST)
+
+    return min(range(2, 21), key=cost)
+
+
+@njit(cache=True)
+def signed_digits(scalars, live, c):
+    """digits[w, i] in [-2^(c-1), 2^(c-1)], s_i = sum_w digits[w, i] 2^(c w); zeros where not live."""
+    n = scalars.shape[0]
+    n_windows = window_count(c)
+    digits = np.zeros((n_windows, n), np.int32)
+    half, full = 1 << (c - 1), 1 << c
+    mask = np.uint64(full - 1)
+    for i in range(n):
+        if not live[i]:
+            continue
+        carry = 0
+        for w in range(n_windows):
+            bit = w * c
+            limb, offset = bit >> 6, bit & 63
+            v = scalars[i, limb] >> np.uint64(offset)
+            if offset + c > 64 and limb < 3:
+                v |= scalars[i, limb + 1] << np.uint64(64 - offset)
+            raw = np.int64(v & mask) + carry
+            if raw > half:
+                digits[w, i] = raw - full
+                carry = 1
+            else:
+                digits[w, i] = raw
+                carry = 0
+    return digits
+
+
+@njit(cache=True, forceinline=True)
+def _pair_denominator(x1, y1, inf1, x2, y2, inf2):
+    """The value the slope of P1 + P2 divides by, or zero when the sum needs no division."""
+    if inf1 or inf2:
+        return fe_zero(x1)
+    if not fe_eq(x1, x2):
+        return fe_sub(x2, x1)  # chord
+    if fe_eq(y1, y2):
+        return fe_double(y1)  # tangent: P + P (y != 0 on both curves)
+    return fe_zero(x1)  # P + (-P)
+
+
+@njit(cache=True, forceinline=True)
+def _pair_sum(x1, y1, inf1, x2, y2, inf2, den_inv):
+    """(x3, y3, is_infinity) of P1 + P2 in affine coordinates, given 1 / _pair_denominator."""
+    if inf1:
+        return x2, y2, inf2
+    if inf2:
+        return x1, y1, False
+    if fe_eq(x1, x2):
+        if not fe_eq(y1, y2):
+            return x1, y1, True  # P + (-P)
+        x_sq = fe_sqr(x1)
+        slope = fe_mul(fe_add(fe_double(x_sq), x_sq), den_inv)  # 3 x^2 / 2y
+    else:
+        slope = fe_mul(fe_sub(y2, y1), den_inv)  # (y2 - y1) / (x2 - x1)
+    x3 = fe_sub(fe_sub(fe_sqr(slope), x1), x2)
+    y3 = fe_sub(fe_mul(slope, fe_sub(x1, x3)), y1)
+    return x3, y3, False
+
+
+@njit(cache=True)
+def _sorted_by_bucket(points, digits, n_buckets, like):
+    """Counting sort of the points with a nonzero digit by bucket |digit|, negated where digit < 0.
+
+    Returns (work, start, count): bucket b holds work[start[b] : start[b] + count[b]].
+    """
+    limbs = len(like)
+    count = np.zeros(n_buckets + 1, np.int64)
+    for i in range(digits.shape[0]):
+        if digits[i] != 0:
+            count[abs(digits[i])] += 1
+    start = np.zeros(n_buckets + 1, np.int64)
+    total = 0
+    for b in range(1, n_buckets + 1):
+        start[b] = total
+        total += count[b]
+    work = np.empty((total, 2 * limbs), np.uint64)
+    fill = start.copy()
+    for i in range(digits.shape[0]):
+        d = digits[i]
+        if d != 0:
+            b = abs(d)
+            k = fill[b]
+            fill[b] = k + 1
+            y = fe_load(points, i, limbs, like)
+            if d < 0:
+                y = fe_sub(fe_zero(like), y)
+            fe_store(work, k, 0, fe_load(points, i, 0, like))
+            fe_store(work, k, limbs, y)
+    return work, start, count
+
+
+@njit(cache=True)
+def _pair_round(src, src_inf, dst, dst_inf, start, count, prefix, like):
+    """One round of pairwise affine additions inside every group, sharing one inversion.
+
+    Group g's count[g] points src[start[g] : start[g] + count[g]] become ceil(count[g] / 2)
+    points in dst, groups packed in order; start and count are updated to the new layout.
+    Returns the number of pairs added (0: every group already has at most one point, and
+    nothing was written).
+    """
+    limbs = len(like)
+    n_groups = start.shape[0]
+    # Pass 1: running products of the denominators of every pair.
+    acc = fe_one(like)
+    k = 0  # pairs that need a division
+    pairs = 0
+    total = 0
+    for g in range(n_groups):
+        s = start[g]
+        total += count[g] - count[g] // 2
+        for j in range(count[g] // 2):
+            a, c = s + 2 * j, s + 2 * j + 1
+            den = _pair_denominator(
+                fe_load(src, a, 0, like), fe_load(src, a, limbs, like), src_inf[a],
+                fe_load(src, c, 0, like), fe_load(src, c, limbs, like), src_inf[c],
+            )
+            pairs += 1
+            if not fe_is_zero(den):
+                fe_store(prefix, k, 0, acc)
+                acc = fe_mul(acc, den)
+                k += 1
+    if pairs == 0:
+        return 0
+    # One inversion, then pass 2 backwards: 1/den_k = inv * prefix_k, inv *= den_k.
+    inv = fe_inv(acc) if k else acc
+    out = total
+    for g in range(n_groups - 1, -1, -1):
+        s, n_g = start[g], count[g]
+        half = n_g // 2
+        out -= n_g - half
+        if n_g & 1:
+            dst[out + half] = src[s + n_g - 1]
+            dst_inf[out + half] = src_inf[s + n_g - 1]
+        for j in range(half - 1, -1, -1):
+            a, c = s + 2 * j, s + 2 * j + 1
+            x1, y1, x2, y2 = (
+                fe_load(src, a, 0, like), fe_load(src, a, limbs, like),
+                fe_load(src, c, 0, like), fe_load(src, c, limbs, like),
+            )
+            den = _pair_denominator(x1, y1, src_inf[a], x2, y2, src_inf[c])
+            den_inv = den
+            if not fe_is_zero(den):
+                k -= 1
+                den_inv = fe_mul(inv, fe_load(prefix, k, 0, like))
+                inv = fe_mul(inv, den)
+            x3, y3, inf3 = _pair_sum(x1, y1, src_inf[a], x2, y2, src_inf[c], den_inv)
+            fe_store(dst, out + j, 0, x3)
+            fe_store(dst, out + j, limbs, y3)
+            dst_inf[out + j] = inf3
+        start[g] = out
+        count[g] = n_g - half
+    return pairs
+
+
+@njit(cache=True)
+def _group_sums(points, is_inf, start, count, like):
+    """Each group's sum as one affine point: pair rounds until none is left. Returns (points, is_inf)."""
+    other = np.empty_like(points)
+    other_inf = np.empty_like(is_inf)
+    prefix = np.empty((points.shape[0] // 2 + 1, len(like)), np.uint64)
+    while _pair_round(points, is_inf, other, other_inf, start, count, prefix, like) > 0:
+        points, other = other, points
+        is_inf, other_inf = other_inf, is_inf
+    return points, is_inf
+
+
+@njit(cache=True)
+def _weighted_bucket_sum(buckets, is_inf, top, like):
+    """2^levels * top + sum_b b * B_b over affine buckets B_0 .. B_(m-1), m = 2^levels, in Jacobian.
+
+    By halving: with C_j = B_2j + B_(2j+1) and O = sum_j B_(2j+1),
+    sum_b b B_b = 2 * sum_j j C_j + O. Each level is one round of batch-affine pair
+    additions, and the odd sums O of all levels are formed together (_group_sums):
+    about 2m affine additions instead of m mixed plus m full Jacobian ones for the
+    running-sum method. Horner's rule over the levels then starts from `top`.
+    """
+    limbs = len(like)
+    m = buckets.shape[0]
+    levels = 0
+    while (1 << levels) < m:
+        levels += 1
+    odds = np.empty((max(m - 1, 1), 2 * limbs), np.uint64)
+    odds_inf = np.zeros(odds.shape[0], np.bool_)
+    odd_start = np.zeros(levels, np.int64)
+    odd_count = np.zeros(levels, np.int64)
+    current, current_inf = buckets, is_inf
+    following, following_inf = np.empty_like(buckets), np.empty_like(is_inf)
+    prefix = np.empty((m // 2 + 1, limbs), np.uint64)
+    length, position = m, 0
+    for level in range(levels):
+        half = length // 2
+        odd_start[level], odd_count[level] = position, half
+        for j in range(half):
+            odds[position] = current[2 * j + 1]
+            odds_inf[position] = current_inf[2 * j + 1]
+            position += 1
+        pair_start = np.arange(0, length, 2)
+        pair_count = np.full(half, 2, np.int64)
+        _pair_round(current, current_inf, following, following_inf, pair_start, pair_count, prefix, like)
+        current, following = following, current
+        current_inf, following_inf = following_inf, current_inf
+        length = half
+    odds, odds_inf = _group_sums(odds, odds_inf, odd_start, odd_count, like)
+    total = top
+    for level in range(levels - 1, -1, -1):
+        total = jac_double(total)
+        k = odd_start[level]
+        if odd_count[level] == 1 and not odds_inf[k]:
+            total = jac_add_affine(total, fe_load(odds, k, 0, like), fe_load(odds, k, limbs, like))
+    return total
+
+
+@njit(cache=True)
+def window_sum(points, digits, n_buckets, like):
+    """sum_i digits[i] * P_i as a Jacobian point: bucket sums, then sum_b b * B_b."""
+    limbs = len(like)
+    if not digits.any():
+        return jac_infinity(like)
+    work, start, count = _sorted_by_bucket(points, digits, n_buckets, like)
+    work, is_inf = _group_sums(work, np.zeros(work.shape[0], np.bool_), start, count, like)
+    # Buckets 0 .. n_buckets - 1 by halving; the top one, of weight n_buckets = 2^(c-1), is
+    # where Horner's rule starts.
+    buckets = np.zeros((n_buckets, 2 * limbs), np.uint64)
+    buckets_inf = np.ones(n_buckets, np.bool_)
+    for b in range(1, n_buckets):
+        if count[b] == 1:
+            buckets[b] = work[start[b]]
+            buckets_inf[b] = is_inf[start[b]]
+    top = jac_infinity(like)
+    k = start[n_buckets]
+    if count[n_buckets] == 1 and not is_inf[k]:
+        top = jac_add_affine(top, fe_load(work, k, 0, like), fe_load(work, k, limbs, like))
+    return _weighted_bucket_sum(buckets, buckets_inf, top, like)
+
+
+@njit(cache=True)
+def live_points(points, scalars, like):
+    """True where the point is not infinity and the scalar not zero: the terms that cost anything."""
+    limbs = len(like)
+    n = points.shape[0]
+    live = np.empty(n, np.bool_)
+    for i in range(n):
+        zero_scalar = (scalars[i, 0] | scalars[i, 1] | scalars[i, 2] | scalars[i, 3]) == np.uint64(0)
+        live[i] = not (zero_scalar or fe_is_zero(fe_load(points, i, limbs, like)))
+    return live
+
+
+@njit(cache=True, parallel=True)
+def window_sums(points, digits, c, like):
+    """Each window's sum_i digits[w, i] * P_i, as Jacobian rows (X, Y, Z): one window per task."""
+    limbs = len(like)
+    n_windows = digits.shape[0]
+    sums = np.empty((n_windows, 3 * limbs), np.uint64)
+    for w in prange(n_windows):
+        x, y, z = window_sum(points, digits[w], 1 << (c - 1), like)
+        fe_store(sums, w, 0, x)
+        fe_store(sums, w, limbs, y)
+        fe_store(sums, w, 2 * limbs, z)
+    return sums
+
+
+@njit(cache=True)
+def combine_windows(sums, c, like):
+    """sum_w 2^(c w) S_w by Horner's rule, as one affine row (x, y) (zeros for infinity)."""
+    limbs = len(like)
+    total = jac_infinity(like)
+    for w in range(sums.shape[0] - 1, -1, -1):
+        for _ in range(c):
+            total = jac_double(total)
+        window = (fe_load(sums, w, 0, like), fe_load(sums, w, limbs, like), fe_load(sums, w, 2 * limbs, like))
+        total = jac_add(total, window)
+    x, y = jac_to_affine(total)
+    out = np.empty((1, 2 * limbs), np.uint64)
+    fe_store(out, 0, 0, x)
+    fe_store(out, 0, limbs, y)
+    return out
+
+
+def msm(points: np.ndarray, scalars: np.ndarray, c: int, like: tuple) -> np.ndarray:
+    """sum_i scalars[i] * points[i] as one affine row (see the module docstring)."""
+    digits = signed_digits(scalars, live_points(points, scalars, like), c)
+    # Windows are handed out one at a time, window 0 (which holds the scalars 1) first:
+    # a static split would leave one core idle while the other finishes window 0.
+    with one_task_at_a_time():
+        sums = window_sums(points, digits, c, like)
+    return combine_windows(sums, c, like)

@@ -1,0 +1,275 @@
+"""QuoteVault's generated layout, the fixed-point rules it shares with Python, and everything about
+the vault, oracle and token that needs no batch proof, on both devnets (py-evm and anvil).
+
+The vaults here are deployed over a stand-in verifier: the generated verifier of a tiny circuit with
+as many public inputs as the batch, which the constructor accepts. No proof is ever sent to it;
+test_quote_vault.py submits real batch proofs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+
+import pytest
+from web3 import Web3
+
+import prover
+from circuits.builder import ConstraintSystem
+from circuits.packing import Layout, Slot
+from engine import fixed as fx
+from solver.settlement import batch_layout
+from verifier_contracts.client import ContractReverted, Groth16VerifierClient
+from verifier_contracts.devnet import latest_timestamp
+from verifier_contracts.vault import (
+    YEAR_SECONDS,
+    LayoutNotSupported,
+    QuoteVaultClient,
+    RiskLimits,
+    SpotOracleClient,
+    TestTokenClient,
+    VaultContracts,
+    compile_vault,
+    deploy_vault_stack,
+    premium,
+    render_batch_layout,
+    years_to_expiry,
+)
+
+f = fx.to_fixed
+LIMITS = RiskLimits(f(200.0), f(1.0), f(5e5), f(5e6))
+MAX_LIMIT = (1 << 88) - 1  # the layout's 88-bit limit slots (engine.fixed_risk.LIMIT_BITS)
+
+
+def stand_in_verifier_key(n_public: int) -> prover.VerifyingKey:
+    """The development key of x_i · w = p_i for n public x_i: a verifier with n inputs, quickly."""
+    cs = ConstraintSystem()
+    w = cs.private_input("w", 3)
+    for i in range(n_public):
+        cs.mul(cs.public_input(f"x{i}", i), w, f"x{i}_w")
+    return prover.setup(cs.to_r1cs())[1]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    layout: Layout
+    contracts: VaultContracts
+    verifier_key: prover.VerifyingKey
+
+
+@pytest.fixture(scope="session", params=[1, 4], ids=["1-quote", "4-quote"])
+def compiled(request: pytest.FixtureRequest) -> Compiled:
+    layout = batch_layout(request.param)
+    return Compiled(layout, compile_vault(layout), stand_in_verifier_key(2 + layout.n_elements))
+
+
+@pytest.fixture(scope="session")
+def one_quote() -> Compiled:
+    layout = batch_layout(1)
+    return Compiled(layout, compile_vault(layout), stand_in_verifier_key(2 + layout.n_elements))
+
+
+@pytest.fixture(scope="session")
+def read_only_vault(devnet: Web3, compiled: Compiled) -> QuoteVaultClient:
+    """One vault per devnet and layout, for the tests that only call its pure functions."""
+    return _stack(devnet, compiled).vault
+
+
+def _stack(w3: Web3, built: Compiled, **options):
+    solver = w3.eth.accounts[1]
+    return deploy_vault_stack(w3, built.contracts, solver=solver, first_nonce=1, limits=LIMITS,
+                              verifying_key=built.verifier_key, **options)
+
+
+def assert_reverts(error: str, values: dict, action, *args, **kwargs) -> None:
+    with pytest.raises(ContractReverted) as raised:
+        action(*args, **kwargs)
+    assert (raised.value.error, raised.value.values) == (error, values)
+
+
+# ---------------------------------------------------------------------------------- layout
+
+
+def test_generated_layout_compiles_cleanly(compiled):
+    assert compiled.contracts.vault.warnings == ()
+    source = render_batch_layout(compiled.layout)
+    for slot in compiled.layout.slots:
+        if not slot.name.startswith("quote"):
+            assert f"int256 internal constant {slot.name.upper()}_LO = {slot.lo};" in source
+            assert f"uint256 internal constant {slot.name.upper()}_OFFSET = {slot.offset};" in source
+
+
+def test_packed_elements_unpack_on_chain_to_the_python_fields(read_only_vault, compiled):
+    vault = read_only_vault
+    rng = random.Random(4)
+    slots = compiled.layout.slots
+    samples = [
+        {s.name: s.lo for s in slots},  # every component 0
+        {s.name: s.lo + (1 << s.bits) - 1 for s in slots},  # every component all ones
+        *({s.name: s.lo + rng.getrandbits(s.bits) for s in slots} for _ in range(3)),
+    ]
+    for values in samples:
+        packed = compiled.layout.pack(values)
+        assert vault.decode_packed(packed) == [values[s.name] for s in slots]
+
+
+def test_layout_generator_refuses_what_the_vault_cannot_read(one_quote):
+    slots = list(one_quote.layout.slots)
+    without_nonce = Layout([s for s in slots if s.name != "nonce"])
+    with pytest.raises(LayoutNotSupported, match="nonce"):
+        render_batch_layout(without_nonce)
+    signed_spot = Layout([dataclasses.replace(s, lo=-1) if s.name == "spot" else s for s in slots])
+    with pytest.raises(LayoutNotSupported, match="spot"):
+        render_batch_layout(signed_spot)
+    shared = Layout([*slots, Slot("quote1_strike", slots[-1].element, 250, 3, 1)])
+    with pytest.raises(LayoutNotSupported):
+        render_batch_layout(shared)
+    too_wide = Layout([dataclasses.replace(s, bits=254) if s.name == "svi_a" else s for s in slots])
+    with pytest.raises(LayoutNotSupported, match="svi_a"):
+        render_batch_layout(too_wide)
+
+
+def test_verifier_errors_the_vault_lets_through_are_the_verifiers(one_quote):
+    def errors(abi):
+        return sorted((e["name"], [i["type"] for i in e["inputs"]]) for e in abi if e["type"] == "error")
+
+    generated = Groth16VerifierClient.compiled(one_quote.verifier_key).abi
+    assert errors(one_quote.contracts.verifier_interface.abi) == errors(generated)
+
+
+# ---------------------------------------------------------------------------------- fixed point
+
+
+@pytest.mark.parametrize("seconds", [1, 59, 3_600, 86_400, 30 * 86_400, YEAR_SECONDS, 4 * YEAR_SECONDS])
+def test_years_to_expiry_is_the_contracts(read_only_vault, seconds):
+    vault = read_only_vault
+    oracle_time = 1_700_000_000
+    expected = years_to_expiry(oracle_time + seconds, oracle_time)
+    assert vault.call("yearsToExpiry", oracle_time + seconds, oracle_time) == expected
+    # round to nearest: within half an ulp of the exact quotient
+    assert abs(expected * YEAR_SECONDS - seconds * fx.ONE) <= YEAR_SECONDS // 2
+
+
+def test_years_to_expiry_of_a_whole_year_is_one():
+    assert years_to_expiry(YEAR_SECONDS, 0) == fx.ONE
+    with pytest.raises(ValueError):
+        years_to_expiry(5, 5)
+
+
+def test_premium_rounds_in_the_vaults_favour():
+    price, size = f(6_579.99), f(0.3)
+    exact = price * size * 10**6 / 2**96
+    assert premium(price, size, 6, taker_buys=True) == -(-price * size * 10**6 // 2**96) > exact
+    assert premium(price, size, 6, taker_buys=False) == price * size * 10**6 // 2**96 < exact
+    # exactly representable: no rounding either way
+    assert premium(f(2.0), f(1.5), 6, taker_buys=True) == premium(f(2.0), f(1.5), 6, taker_buys=False) == 3_000_000
+
+
+# ---------------------------------------------------------------------------------- deployment and roles
+
+
+def test_vault_refuses_a_verifier_with_another_input_count(devnet, one_quote):
+    wrong = dataclasses.replace(one_quote, verifier_key=stand_in_verifier_key(3))
+    assert_reverts("VerifierInputCountMismatch", {"expected": 8, "actual": 3}, _stack, devnet, wrong)
+
+
+def test_vault_refuses_a_token_with_more_than_18_decimals(devnet, one_quote):
+    assert_reverts("TokenDecimalsUnsupported", {"decimals": 19}, _stack, devnet, one_quote, token_decimals=19)
+
+
+def test_risk_limits_are_governances_and_must_fit_the_circuit(devnet, one_quote):
+    stack = _stack(devnet, one_quote)
+    vault, solver = stack.vault, devnet.eth.accounts[1]
+    assert vault.state().risk_limits == LIMITS
+    wider = dataclasses.replace(LIMITS, max_loss=MAX_LIMIT)
+    receipt = vault.set_risk_limits(wider)
+    assert vault.state().risk_limits == wider
+    assert vault.events("RiskLimitsUpdated", receipt) == [
+        {"maxAbsDelta": LIMITS.max_abs_delta, "maxAbsGamma": LIMITS.max_abs_gamma,
+         "maxAbsVega": LIMITS.max_abs_vega, "maxLoss": MAX_LIMIT}]
+    assert_reverts("RiskLimitOutOfRange", {"limit": 3, "value": MAX_LIMIT + 1, "max": MAX_LIMIT},
+                   vault.set_risk_limits, dataclasses.replace(LIMITS, max_loss=MAX_LIMIT + 1))
+    assert_reverts("NotGovernance", {"caller": solver}, vault.set_risk_limits, LIMITS, sender=solver)
+    assert vault.state().risk_limits == wider
+
+
+def test_commitments_are_the_solvers(devnet, one_quote):
+    vault = _stack(devnet, one_quote).vault
+    solver, other = devnet.eth.accounts[1], devnet.eth.accounts[2]
+    receipt = vault.set_commitments(11, 22, sender=solver)
+    assert (vault.state().state_commitment, vault.state().portfolio_commitment) == (11, 22)
+    assert vault.events("CommitmentsUpdated", receipt) == [{"stateCommitment": 11, "portfolioCommitment": 22}]
+    assert_reverts("NotSolver", {"caller": other}, vault.set_commitments, 1, 2, sender=other)
+
+
+def test_deposit_moves_collateral_into_the_vault(devnet, one_quote):
+    stack = _stack(devnet, one_quote)
+    vault, token, lp = stack.vault, stack.token, devnet.eth.accounts[2]
+    token.mint(lp, 5_000_000)
+    token.approve(vault.address, 3_000_000, sender=lp)
+    receipt = vault.deposit(3_000_000, sender=lp)
+    assert vault.events("Deposited", receipt) == [{"depositor": lp, "amount": 3_000_000}]
+    assert (token.balance_of(lp), token.balance_of(vault.address)) == (2_000_000, 3_000_000)
+    assert (vault.call("collateral"), vault.call("deposits", lp)) == (3_000_000, 3_000_000)
+    assert_reverts("ZeroAmount", {}, vault.deposit, 0, sender=lp)
+    assert_reverts("InsufficientAllowance", {"owner": lp, "spender": vault.address, "allowance": 0, "needed": 1},
+                   vault.deposit, 1, sender=lp)
+
+
+def test_fills_need_a_known_batch(devnet, one_quote):
+    vault, taker = _stack(devnet, one_quote).vault, devnet.eth.accounts[3]
+    assert_reverts("UnknownBatch", {"batchId": 1}, vault.fill, 1, 0, f(1.0), 10**9, sender=taker)
+    assert_reverts("UnknownBatch", {"batchId": 1}, vault.sell, 1, 0, f(1.0), 0, sender=taker)
+    assert_reverts("UnknownBatch", {"batchId": 1}, vault.quote, 1, 0)
+    assert vault.batch_times(1) == (0, 0, 0)
+
+
+# ---------------------------------------------------------------------------------- oracle and token
+
+
+def test_oracle_posts_and_serves_the_latest_price(devnet, one_quote):
+    oracle = SpotOracleClient.deploy(devnet, one_quote.contracts)
+    assert oracle.latest() == (0, 0)
+    now = latest_timestamp(devnet)
+    receipt = oracle.post(f(95_000), now - 10)
+    assert oracle.events("PricePosted", receipt) == [{"price": f(95_000), "timestamp": now - 10}]
+    oracle.post(f(95_100), now)
+    assert oracle.latest() == (f(95_100), now)
+
+
+def test_oracle_refuses_bad_posts(devnet, one_quote):
+    oracle = SpotOracleClient.deploy(devnet, one_quote.contracts)
+    now, other = latest_timestamp(devnet), devnet.eth.accounts[1]
+    oracle.post(f(95_000), now)
+    assert_reverts("NotOwner", {"caller": other}, oracle.post, f(1.0), now, sender=other)
+    assert_reverts("PriceZero", {}, oracle.post, 0, now)
+    assert_reverts("TimestampNotAfterLatest", {"timestamp": now, "latestTimestamp": now}, oracle.post, f(1.0), now)
+    with pytest.raises(ContractReverted) as raised:
+        oracle.post(f(1.0), now + 3_600)
+    assert raised.value.error == "TimestampInFuture" and raised.value.values["timestamp"] == now + 3_600
+    assert oracle.latest() == (f(95_000), now)
+
+
+def test_token_transfers_and_allowances(devnet, one_quote):
+    token = TestTokenClient.deploy(devnet, one_quote.contracts)
+    alice, bob, carol = devnet.eth.accounts[1:4]
+    token.mint(alice, 100)
+    assert_reverts("NotMinter", {"caller": alice}, token.transact, "mint", alice, 1, sender=alice)
+    token.transact("transfer", bob, 30, sender=alice)
+    assert_reverts("InsufficientBalance", {"account": alice, "balance": 70, "needed": 71},
+                   token.transact, "transfer", bob, 71, sender=alice)
+    token.approve(carol, 50, sender=alice)
+    token.transact("transferFrom", alice, carol, 20, sender=carol)
+    assert token.call("allowance", alice, carol) == 30
+    assert_reverts("InsufficientAllowance", {"owner": alice, "spender": carol, "allowance": 30, "needed": 31},
+                   token.transact, "transferFrom", alice, carol, 31, sender=carol)
+    assert_reverts("ZeroAddress", {}, token.transact, "transfer", "0x" + "00" * 20, 1, sender=alice)
+    assert [token.balance_of(a) for a in (alice, bob, carol)] == [50, 30, 20]
+    assert token.call("totalSupply") == 100
+
+
+def test_vault_client_decodes_its_own_and_the_verifiers_errors(one_quote):
+    vault = QuoteVaultClient(Web3(), "0x" + "11" * 20, one_quote.contracts)
+    names = {entry["name"] for entry in vault.abi if entry["type"] == "error"}
+    assert {"ProofInvalid", "PublicInputNotInField", "PrecompileFailed", "StaleOraclePrice", "NonceMismatch"} <= names
