@@ -32,9 +32,13 @@ test-fast: install
 demo: install
 	$(VENV)/bin/dlpe demo
 
-## make bench: the benchmark scripts, results under benchmarks/results/
+## make bench: every benchmark script (quick settings), results under benchmarks/results/
 bench: install
-	$(PY) benchmarks/bench_fast_path.py
+	$(PY) benchmarks/bench_fast_path.py --quick
+	$(PY) benchmarks/bench_fixed_accuracy.py
+	$(PY) benchmarks/bench_circuits.py --quick
+	$(PY) benchmarks/bench_verifier_gas.py
+	$(PY) benchmarks/bench_prover.py --quick
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis
