@@ -102,7 +102,8 @@ def jit_compile_seconds() -> dict[str, float]:
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as cache:
         env = os.environ | {"NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(root)}
-        out = subprocess.run([sys.executable, "-c", COLD_COMPILE], env=env, cwd=root, capture_output=True, text=True, check=True)
+        command = [sys.executable, "-c", COLD_COMPILE]
+        out = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
     imports, price, greeks, iv = (float(v) for v in out.stdout.split())
     return {"import_s": imports, "bsm_price_s": price, "bsm_greeks_s": greeks, "implied_vol_s": iv}
 
@@ -129,7 +130,9 @@ class QuantLibPricer:
         vol_curve = ql.BlackVolTermStructureHandle(
             ql.BlackConstantVol(self.today, ql.NullCalendar(), ql.QuoteHandle(self.vol), day_count)
         )
-        self.process = ql.BlackScholesMertonProcess(ql.QuoteHandle(self.spot), curve(self.carry), curve(self.rate), vol_curve)
+        self.process = ql.BlackScholesMertonProcess(
+            ql.QuoteHandle(self.spot), curve(self.carry), curve(self.rate), vol_curve
+        )
         self.engine = ql.AnalyticEuropeanEngine(self.process)
 
     @staticmethod
@@ -181,7 +184,7 @@ class PyVollib:
     @staticmethod
     def _args(c, i):
         flag = "c" if c["is_call"][i] else "p"
-        return flag, float(c["spot"][i]), float(c["strike"][i]), float(c["t"][i]), float(c["rate"][i]), float(c["vol"][i]), float(c["carry"][i])
+        return (flag, *(float(c[k][i]) for k in ("spot", "strike", "t", "rate", "vol", "carry")))
 
     def greeks(self, c, n):
         a = self.analytical
@@ -259,6 +262,13 @@ def run(sizes: list[int], subsample: int) -> dict:
         row = {"n": n, "iv_n": int(iv_price.size), "peer_sample": m, "peer_sample_iv": m_iv, "peers_subsampled": m < n}
         row["ours_greeks_per_s"] = n / best_time(lambda: ours_greeks(chain))
         row["ours_iv_per_s"] = iv_price.size / best_time(lambda: ours_implied_vol(invertible, iv_price))
+        # One thread too: the peers run on one core, and a busy neighbour on the
+        # other core slows the parallel kernels but not this.
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        row["ours_1thread_greeks_per_s"] = n / best_time(lambda: ours_greeks(chain))
+        row["ours_1thread_iv_per_s"] = iv_price.size / best_time(lambda: ours_implied_vol(invertible, iv_price))
+        numba.set_num_threads(threads)
         ours_vols = ours_implied_vol(invertible, iv_price)
 
         row["quantlib_greeks_per_s"] = m / best_time(lambda: ql_pricer.greeks(chain, m), min_runs=1, min_total=0.0)
@@ -287,25 +297,22 @@ def run(sizes: list[int], subsample: int) -> dict:
             row[f"ratio_{task}_ours_over_quantlib"] = row[f"ours_{task}_per_s"] / row[f"quantlib_{task}_per_s"]
             row[f"ratio_{task}_ours_over_py_vollib"] = row[f"ours_{task}_per_s"] / row[f"py_vollib_{task}_per_s"]
         rows.append(row)
-        print_row(row)
+        print(f"N = {n:>9,}: done", flush=True)
     return {"first_call_s_from_numba_cache": first_call, "rows": rows}
 
 
-HEADER = (
-    f"{'N':>9} | {'price+Greeks /s':^36} | {'implied vol /s':^36} | {'ours/QL':>7} {'ours/pv':>7} | {'ours/QL':>7} {'ours/pv':>7}\n"
-    f"{'':>9} | {'ours':>11} {'QuantLib':>11} {'py_vollib':>11} | {'ours':>11} {'QuantLib':>11} {'py_vollib':>11} |"
-    f" {'Greeks':^15} | {'IV':^15}"
-)
-
-
-def print_row(r: dict) -> None:
-    print(
-        f"{r['n']:>9} | {r['ours_greeks_per_s']:>11.3e} {r['quantlib_greeks_per_s']:>11.3e} {r['py_vollib_greeks_per_s']:>11.3e} |"
-        f" {r['ours_iv_per_s']:>11.3e} {r['quantlib_iv_per_s']:>11.3e} {r['py_vollib_iv_per_s']:>11.3e} |"
-        f" {r['ratio_greeks_ours_over_quantlib']:>7.0f} {r['ratio_greeks_ours_over_py_vollib']:>7.0f} |"
-        f" {r['ratio_iv_ours_over_quantlib']:>7.0f} {r['ratio_iv_ours_over_py_vollib']:>7.0f}",
-        flush=True,
-    )
+def print_tables(rows: list[dict], subsample: int) -> None:
+    """One table per task: throughputs (options/s) and the ratios ours / peer."""
+    for task, title in (("greeks", "price + Greeks"), ("iv", "implied volatility")):
+        print(f"\n{title}: options per second (peers timed on min(N, {subsample:,}) options)")
+        columns = ("ours", "ours 1 thr", "QuantLib", "py_vollib")
+        print(f"{'N':>9} | " + " ".join(f"{c:>10}" for c in columns) + f" | {'ours/QL':>8} {'ours/pv':>8}")
+        for r in rows:
+            print(
+                f"{r['n']:>9,} | {r[f'ours_{task}_per_s']:>10.3e} {r[f'ours_1thread_{task}_per_s']:>10.3e}"
+                f" {r[f'quantlib_{task}_per_s']:>10.3e} {r[f'py_vollib_{task}_per_s']:>10.3e} |"
+                f" {r[f'ratio_{task}_ours_over_quantlib']:>8.0f} {r[f'ratio_{task}_ours_over_py_vollib']:>8.0f}"
+            )
 
 
 def plot(result: dict, path: Path) -> None:
@@ -322,13 +329,16 @@ def plot(result: dict, path: Path) -> None:
     for impl, color in colors.items():
         for task, style, label in (("greeks", "-o", "price+Greeks"), ("iv", "--s", "implied vol")):
             ax.plot(n, [r[f"{impl}_{task}_per_s"] for r in rows], style, color=color, label=f"{names[impl]}: {label}")
+    for task, style, label in (("greeks", ":o", "price+Greeks"), ("iv", ":s", "implied vol")):
+        one_thread = [r[f"ours_1thread_{task}_per_s"] for r in rows]
+        ax.plot(n, one_thread, style, color="tab:cyan", label=f"{names['ours']}, 1 thread: {label}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("options per call (N)")
     ax.set_ylabel("options per second")
     threads = result["machine"]["numba_threads"]
     ax.set_title(
-        f"BSM fast path vs peers ({result['mode']} run, {threads} numba threads)\n"
+        f"BSM fast path vs peers ({result['mode']} run, {threads} numba threads unless marked)\n"
         f"peers timed on up to {result['subsample']} options per N"
     )
     ax.grid(True, which="both", alpha=0.3)
@@ -340,15 +350,16 @@ def plot(result: dict, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="N up to 1e5 and 2,000-option peer subsamples (well under a minute)")
+    parser.add_argument(
+        "--quick", action="store_true", help="N up to 1e5 and 2,000-option peer subsamples (well under a minute)"
+    )
     args = parser.parse_args()
     sizes = [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     subsample = 2_000 if args.quick else 20_000
 
-    print(f"JIT compile (fresh interpreter, empty numba cache): ", end="", flush=True)
+    print("JIT compile (fresh interpreter, empty numba cache): ", end="", flush=True)
     compile_s = jit_compile_seconds()
     print(", ".join(f"{k} {v:.2f}s" for k, v in compile_s.items()))
-    print(HEADER)
     measured = run(sizes, subsample)
     result = {
         "mode": "quick" if args.quick else "full",
@@ -364,10 +375,12 @@ def main() -> None:
             "iv": "implied vol of the chain's prices that are > 0 (iv_n); QuantLib: impliedVolatility, accuracy 1e-10, "
             "vol in [1e-7, 10], expiries rounded to whole days; py_vollib: implied_volatility (Let's Be Rational)",
         },
-        "timing": "ours: best of >= 5 calls (>= 1 s in all) after warm-up; peers: one pass over the sample",
+        "timing": "ours: best of >= 5 calls (>= 1 s in all) after warm-up, with all numba threads and with one "
+        "(ours_1thread_*); peers: one pass over the sample",
         "jit_compile_s": compile_s,
     }
     result |= measured
+    print_tables(result["rows"], subsample)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "fast_path.json").write_text(json.dumps(result, indent=2) + "\n")
     plot(result, RESULTS / "fast_path.png")

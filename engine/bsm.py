@@ -83,10 +83,10 @@ class Greeks:
     volga: float | np.ndarray
 
 
-# Below this many options a kernel runs on one thread: starting the thread pool
-# costs ~20 us on an idle machine and milliseconds on a busy one, more than the
-# work (~0.1 us per option).
-PARALLEL_MIN_OPTIONS = 2000
+# Below this many options (about 1 ms of work on one core) a kernel runs on one
+# thread: waking the thread pool costs ~20 us on an idle machine but a scheduler
+# tick, milliseconds, when the other cores are busy.
+PARALLEL_MIN_OPTIONS = 10_000
 
 
 @njit(cache=True, error_model="numpy")

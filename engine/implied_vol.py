@@ -74,9 +74,10 @@ _BOUND_SLACK = 4.0 * _EPS  # prices within rounding of a bound count as on it
 
 _OK, _BELOW_INTRINSIC, _ABOVE_UPPER_BOUND = 0, 1, 2
 
-# Below this many options the kernel runs on one thread: starting the thread
-# pool costs ~20 us on an idle machine and milliseconds on a busy one.
-PARALLEL_MIN_OPTIONS = 500
+# Below this many options (about 1 ms of work on one core) the kernel runs on
+# one thread: waking the thread pool costs ~20 us on an idle machine but a
+# scheduler tick, milliseconds, when the other cores are busy.
+PARALLEL_MIN_OPTIONS = 2_500
 
 
 @njit(cache=True, error_model="numpy")
@@ -296,7 +297,9 @@ def implied_vol(
     return shaped_result(vol, shape)
 
 
-def _arbitrage_error(f: dict[str, np.ndarray], status: np.ndarray, shape: tuple[int, ...]) -> PriceOutsideArbitrageBounds:
+def _arbitrage_error(
+    f: dict[str, np.ndarray], status: np.ndarray, shape: tuple[int, ...]
+) -> PriceOutsideArbitrageBounds:
     """The error for the prices the kernel flagged: how many, and the first one with its bound."""
     bad = np.flatnonzero(status)
     first = int(bad[0])

@@ -204,7 +204,8 @@ def test_greeks_equal_finite_differences(o):
 
 
 def test_greeks_price_equals_bsm_price():
-    args = (np.array([80.0, 100.0, 125.0]), 100.0, 0.25, 0.03, np.array([0.1, 0.5, 2.0]), np.array([True, False, True]), 0.01)
+    spot, vol, is_call = np.array([80.0, 100.0, 125.0]), np.array([0.1, 0.5, 2.0]), np.array([True, False, True])
+    args = (spot, 100.0, 0.25, 0.03, vol, is_call, 0.01)
     np.testing.assert_array_equal(bsm_greeks(*args).price, bsm_price(*args))
 
 
@@ -329,7 +330,8 @@ def test_parallel_and_single_thread_kernels_agree_bitwise():
     # Large arrays run on the thread pool, small ones on one thread (PARALLEL_MIN_OPTIONS).
     rng = np.random.default_rng(3)
     n = 4 * PARALLEL_MIN_OPTIONS
-    args = (rng.uniform(25, 400, n), 100.0, rng.uniform(0.001, 3, n), 0.03, rng.uniform(0.05, 5, n), rng.random(n) < 0.5, 0.01)
+    spot, t, vol = rng.uniform(25, 400, n), rng.uniform(0.001, 3, n), rng.uniform(0.05, 5, n)
+    args = (spot, 100.0, t, 0.03, vol, rng.random(n) < 0.5, 0.01)
     whole = bsm_greeks(*args)
     chunks = [bsm_greeks(*(a[j : j + 100] if np.ndim(a) else a for a in args)) for j in range(0, n, 100)]
     for field in Greeks.__dataclass_fields__:

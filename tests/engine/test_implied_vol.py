@@ -47,7 +47,9 @@ def check_round_trip(spot, strike, t, rate, vol, is_call, carry):
     )
     price = bsm_price(spot, strike, t, rate, vol, is_call, carry)
     keep = price > 0  # far OTM prices underflow to 0, which no vol inverts
-    spot, strike, t, rate, vol, is_call, carry, price = (a[keep] for a in (spot, strike, t, rate, vol, is_call, carry, price))
+    spot, strike, t, rate, vol, is_call, carry, price = (
+        a[keep] for a in (spot, strike, t, rate, vol, is_call, carry, price)
+    )
     solved = implied_vol(price, spot, strike, t, rate, is_call, carry)
     a, b = discounted(spot, strike, t, rate, carry)
     scale = np.maximum(a, b)
@@ -63,7 +65,7 @@ def check_round_trip(spot, strike, t, rate, vol, is_call, carry):
     assert np.all(price[at_bound] - intrinsic[at_bound] <= 4 * EPS * scale[at_bound])
     inside = ~at_bound
     assert np.all(np.isfinite(solved[inside]) & (solved[inside] > 0))
-    repriced = bsm_price(spot[inside], strike[inside], t[inside], rate[inside], solved[inside], is_call[inside], carry[inside])
+    repriced = bsm_price(*(a[inside] for a in (spot, strike, t, rate, solved, is_call, carry)))
     assert np.all(np.abs(repriced - price[inside]) <= REPRICE_ULPS * EPS * scale[inside])
     return np.flatnonzero(keep)[checked]
 
