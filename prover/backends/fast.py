@@ -17,7 +17,10 @@ so that a prover pays for conversions once:
     backend (as prover.qap does between transforms), it is not converted again.
 
 Kernels compile on first use and are cached on disk by numba (cache=True), so a
-new process pays seconds, not the first compilation's minute.
+new process loads them in about a second instead of compiling them for minutes.
+numba checks a cached kernel against its own source file only: after editing one
+of these modules, clear the cache (__pycache__/*.nbi, *.nbc) so that kernels
+calling into it are rebuilt too.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from collections import OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
+
 from circuits.field import R
+from prover.backends import fast_msm, fast_ntt
 from prover.backends.fast_field import (
     FQ2_ZERO,
     ZERO,
@@ -39,7 +44,6 @@ from prover.backends.fast_field import (
     limbs_to_ints,
 )
 from prover.backends.fast_fixed_base import fixed_base_muls
-from prover.backends import fast_msm, fast_ntt
 from prover.curve import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 
 _FR_LIST_MUTATORS = (
@@ -80,14 +84,16 @@ def _fr_limbs(values: Sequence[int]) -> np.ndarray:
     return fr_to_montgomery(ints_to_limbs(values, R))
 
 
-def _g1_limbs(points: Sequence[G1Affine]) -> np.ndarray:
+def g1_limbs(points: Sequence[G1Affine]) -> np.ndarray:
+    """(n, 8) Montgomery limbs (x, then y) of affine G1 points; infinity (0, 0) stays all zeros."""
     to_bytes = int.to_bytes
     data = b"".join([to_bytes(x, 32, "little") + to_bytes(y, 32, "little") for x, y in points])
     flat = np.frombuffer(data, dtype="<u8").reshape(-1, 4)
     return fq_to_montgomery(flat).reshape(len(points), 8)
 
 
-def _g2_limbs(points: Sequence[G2Affine]) -> np.ndarray:
+def g2_limbs(points: Sequence[G2Affine]) -> np.ndarray:
+    """(n, 16) Montgomery limbs (x.c0, x.c1, y.c0, y.c1) of affine G2 points."""
     to_bytes = int.to_bytes
     data = b"".join(
         [
@@ -124,7 +130,8 @@ class PointRunCache:
     A lookup splits the sequence into runs seen before (matched from a run's first
     point on, for as long as the elements are the same objects) and loose stretches,
     converted now; a loose stretch of at least `min_run` points is remembered. The
-    `max_runs` most recently used runs are kept: a proving key has four.
+    `max_runs` most recently used runs are kept: a proving key has three in G1 (A, B1,
+    then C and H together) and one in G2.
     """
 
     def __init__(self, convert: Callable[[Sequence], np.ndarray], min_run: int = 1024, max_runs: int = 8):
@@ -189,8 +196,8 @@ class FastBackend:
     name = "fast"
 
     def __init__(self) -> None:
-        self._g1_runs = PointRunCache(_g1_limbs)
-        self._g2_runs = PointRunCache(_g2_limbs)
+        self._g1_runs = PointRunCache(g1_limbs)
+        self._g2_runs = PointRunCache(g2_limbs)
         self._tables: dict[tuple[int, int], np.ndarray] = {}  # (base, n) -> base^i, i < n (Montgomery)
         self._tables_lock = threading.Lock()
 
@@ -198,6 +205,7 @@ class FastBackend:
 
     def _msm(self, rows: np.ndarray, scalars: Sequence[int], like: tuple) -> np.ndarray:
         scalar_limbs = ints_to_limbs(scalars, R)
+        # Zeros and ones cost the same at any window width: the width follows the others.
         zero_or_one = (scalar_limbs[:, 1:] == 0).all(axis=1) & (scalar_limbs[:, 0] <= 1)
         c = fast_msm.select_window_bits(int((~zero_or_one).sum()))
         return fast_msm.msm(rows, scalar_limbs, c, like)
@@ -217,13 +225,13 @@ class FastBackend:
     def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
         if not scalars:
             return []
-        base = _g1_limbs([G1_GENERATOR])[0]
+        base = g1_limbs([G1_GENERATOR])[0]
         return _g1_points(fixed_base_muls(base, ints_to_limbs(scalars, R), ZERO))
 
     def g2_generator_muls(self, scalars: Sequence[int]) -> list[G2Affine]:
         if not scalars:
             return []
-        base = _g2_limbs([G2_GENERATOR])[0]
+        base = g2_limbs([G2_GENERATOR])[0]
         return _g2_points(fixed_base_muls(base, ints_to_limbs(scalars, R), FQ2_ZERO))
 
     # -- F_r -----------------------------------------------------------------------------------

@@ -6,16 +6,18 @@ problems", FOCS 1976; in the form of Bernstein, Doumen, Lange, Oosterwijk,
   - each scalar is recoded into W signed c-bit digits d_w in [-2^(c-1), 2^(c-1)]
     (s = sum_w d_w 2^(c w)), so a window needs 2^(c-1) buckets, not 2^c: a
     negative digit adds -P, which costs one negation;
-  - per window, every point goes into the bucket of |d_w|; the window's sum is
-    sum_b b * B_b, formed with two running sums from the top bucket down;
+  - per window, every point goes into the bucket of |d_w|, and the window's sum
+    is sum_b b * B_b (_weighted_bucket_sum);
   - the windows combine by Horner's rule with c doublings between them.
 Bucket sums use batch-affine additions: the points of each bucket are sorted
 together (counting sort on the digit) and added in pairs, round after round,
 like a tree, every pair of a round sharing one field inversion by Montgomery's
 trick (Montgomery, "Speeding the Pollard and elliptic curve methods of
-factorization", Math. Comp. 1987). An affine addition then costs 6M (3M of the
-batch inversion, 3M of the chord) against 11M for a mixed Jacobian one; the
-measurements are in benchmarks/bench_prover.py's report.
+factorization", Math. Comp. 1987): 6M per addition (3M of the batch inversion,
+3M of the chord) against 11M for a mixed Jacobian one. Measured on one core
+(2^16 G1 points, c = 13): 230 ns per point against 330 ns for mixed Jacobian
+additions into the buckets, and 650 ns per bucket for the weighted sum by
+halving against 880 ns for the usual two running sums.
 
 The windows are independent, so they run in parallel (prange, one window per
 task). A zero scalar has no digit and costs nothing; a scalar 1 has one digit,
@@ -52,11 +54,12 @@ from prover.backends.fast_field import (
 from prover.backends.fast_groups import jac_add, jac_add_affine, jac_double, jac_infinity, jac_to_affine
 
 SCALAR_BITS = 254  # r < 2^254
+MAX_WINDOW_BITS = 15  # digits |d| <= 2^14 fit in int16, half the memory of int32
 
-# Relative costs, in field multiplications, of one batch-affine bucket addition and of
-# the two Jacobian additions per bucket in a window's final sum (see the module docstring).
-_BUCKET_ADD_COST = 7
-_BUCKET_SUM_COST = 27
+# Measured costs (ns, one core; see the module docstring) of putting one point into its
+# bucket and of one bucket in the window's weighted sum.
+_BUCKET_ADD_COST = 230
+_BUCKET_SUM_COST = 650
 
 
 @njit(cache=True)
@@ -75,15 +78,15 @@ def select_window_bits(n_large: int) -> int:
     def cost(c: int) -> int:
         return window_count(c) * (n_large * _BUCKET_ADD_COST + (1 << (c - 1)) * _BUCKET_SUM_COST)
 
-    return min(range(2, 21), key=cost)
+    return min(range(2, MAX_WINDOW_BITS + 1), key=cost)
 
 
 @njit(cache=True)
 def signed_digits(scalars, live, c):
-    """digits[w, i] in [-2^(c-1), 2^(c-1)], s_i = sum_w digits[w, i] 2^(c w); zeros where not live."""
+    """digits[w, i] in [-2^(c-1), 2^(c-1)], s_i = sum_w digits[w, i] 2^(c w); zeros where not live (c <= 15)."""
     n = scalars.shape[0]
     n_windows = window_count(c)
-    digits = np.zeros((n_windows, n), np.int32)
+    digits = np.zeros((n_windows, n), np.int16)
     half, full = 1 << (c - 1), 1 << c
     mask = np.uint64(full - 1)
     for i in range(n):
@@ -138,12 +141,12 @@ def _pair_sum(x1, y1, inf1, x2, y2, inf2, den_inv):
 
 
 @njit(cache=True)
-def _sorted_by_bucket(points, digits, n_buckets, like):
-    """Counting sort of the points with a nonzero digit by bucket |digit|, negated where digit < 0.
+def _bucket_order(digits, n_buckets):
+    """Counting sort of the points with a nonzero digit by bucket |digit|.
 
-    Returns (work, start, count): bucket b holds work[start[b] : start[b] + count[b]].
+    Returns (order, start, count): bucket b holds the points order[start[b] : start[b] + count[b]],
+    each an index i, or ~i (negative) for a negative digit: the point -P_i.
     """
-    limbs = len(like)
     count = np.zeros(n_buckets + 1, np.int64)
     for i in range(digits.shape[0]):
         if digits[i] != 0:
@@ -153,95 +156,107 @@ def _sorted_by_bucket(points, digits, n_buckets, like):
     for b in range(1, n_buckets + 1):
         start[b] = total
         total += count[b]
-    work = np.empty((total, 2 * limbs), np.uint64)
+    order = np.empty(total, np.int64)
     fill = start.copy()
     for i in range(digits.shape[0]):
         d = digits[i]
         if d != 0:
             b = abs(d)
-            k = fill[b]
-            fill[b] = k + 1
-            y = fe_load(points, i, limbs, like)
-            if d < 0:
-                y = fe_sub(fe_zero(like), y)
-            fe_store(work, k, 0, fe_load(points, i, 0, like))
-            fe_store(work, k, limbs, y)
-    return work, start, count
+            order[fill[b]] = i if d > 0 else ~i
+            fill[b] += 1
+    return order, start, count
+
+
+@njit(cache=True, forceinline=True)
+def _load_point(src, src_inf, order, k, like):
+    """(x, y, is_infinity) of a round's k-th input: src[k], or through `order` (_bucket_order) in a first round."""
+    limbs = len(like)
+    if order is None:
+        return fe_load(src, k, 0, like), fe_load(src, k, limbs, like), src_inf[k]
+    else:
+        i = order[k]
+        if i >= 0:
+            return fe_load(src, i, 0, like), fe_load(src, i, limbs, like), False
+        return fe_load(src, ~i, 0, like), fe_sub(fe_zero(like), fe_load(src, ~i, limbs, like)), False
 
 
 @njit(cache=True)
-def _pair_round(src, src_inf, dst, dst_inf, start, count, prefix, like):
+def _pair_round(src, src_inf, order, dst, dst_inf, start, count, prefix, like):
     """One round of pairwise affine additions inside every group, sharing one inversion.
 
-    Group g's count[g] points src[start[g] : start[g] + count[g]] become ceil(count[g] / 2)
-    points in dst, groups packed in order; start and count are updated to the new layout.
-    Returns the number of pairs added (0: every group already has at most one point, and
-    nothing was written).
+    Group g's count[g] points (inputs start[g] .. start[g] + count[g] - 1, read by
+    _load_point) become ceil(count[g] / 2) points in dst, groups packed in order; start
+    and count are updated to the new layout. Returns the largest group left.
     """
     limbs = len(like)
     n_groups = start.shape[0]
-    # Pass 1: running products of the denominators of every pair.
+    # Pass 1: running products of the denominators of the pairs that need a division.
     acc = fe_one(like)
-    k = 0  # pairs that need a division
-    pairs = 0
+    k = 0
     total = 0
     for g in range(n_groups):
         s = start[g]
         total += count[g] - count[g] // 2
         for j in range(count[g] // 2):
-            a, c = s + 2 * j, s + 2 * j + 1
-            den = _pair_denominator(
-                fe_load(src, a, 0, like), fe_load(src, a, limbs, like), src_inf[a],
-                fe_load(src, c, 0, like), fe_load(src, c, limbs, like), src_inf[c],
-            )
-            pairs += 1
+            x1, y1, inf1 = _load_point(src, src_inf, order, s + 2 * j, like)
+            x2, y2, inf2 = _load_point(src, src_inf, order, s + 2 * j + 1, like)
+            den = _pair_denominator(x1, y1, inf1, x2, y2, inf2)
             if not fe_is_zero(den):
                 fe_store(prefix, k, 0, acc)
                 acc = fe_mul(acc, den)
                 k += 1
-    if pairs == 0:
-        return 0
     # One inversion, then pass 2 backwards: 1/den_k = inv * prefix_k, inv *= den_k.
     inv = fe_inv(acc) if k else acc
     out = total
+    largest = 0
     for g in range(n_groups - 1, -1, -1):
         s, n_g = start[g], count[g]
         half = n_g // 2
         out -= n_g - half
         if n_g & 1:
-            dst[out + half] = src[s + n_g - 1]
-            dst_inf[out + half] = src_inf[s + n_g - 1]
+            x, y, inf = _load_point(src, src_inf, order, s + n_g - 1, like)
+            fe_store(dst, out + half, 0, x)
+            fe_store(dst, out + half, limbs, y)
+            dst_inf[out + half] = inf
         for j in range(half - 1, -1, -1):
-            a, c = s + 2 * j, s + 2 * j + 1
-            x1, y1, x2, y2 = (
-                fe_load(src, a, 0, like), fe_load(src, a, limbs, like),
-                fe_load(src, c, 0, like), fe_load(src, c, limbs, like),
-            )
-            den = _pair_denominator(x1, y1, src_inf[a], x2, y2, src_inf[c])
+            x1, y1, inf1 = _load_point(src, src_inf, order, s + 2 * j, like)
+            x2, y2, inf2 = _load_point(src, src_inf, order, s + 2 * j + 1, like)
+            den = _pair_denominator(x1, y1, inf1, x2, y2, inf2)
             den_inv = den
             if not fe_is_zero(den):
                 k -= 1
                 den_inv = fe_mul(inv, fe_load(prefix, k, 0, like))
                 inv = fe_mul(inv, den)
-            x3, y3, inf3 = _pair_sum(x1, y1, src_inf[a], x2, y2, src_inf[c], den_inv)
+            x3, y3, inf3 = _pair_sum(x1, y1, inf1, x2, y2, inf2, den_inv)
             fe_store(dst, out + j, 0, x3)
             fe_store(dst, out + j, limbs, y3)
             dst_inf[out + j] = inf3
         start[g] = out
         count[g] = n_g - half
-    return pairs
+        largest = max(largest, n_g - half)
+    return largest
 
 
 @njit(cache=True)
-def _group_sums(points, is_inf, start, count, like):
-    """Each group's sum as one affine point: pair rounds until none is left. Returns (points, is_inf)."""
-    other = np.empty_like(points)
-    other_inf = np.empty_like(is_inf)
-    prefix = np.empty((points.shape[0] // 2 + 1, len(like)), np.uint64)
-    while _pair_round(points, is_inf, other, other_inf, start, count, prefix, like) > 0:
+def _group_sums(src, src_inf, order, start, count, like):
+    """Each group's sum as one affine point, by pair rounds; returns (points, is_infinity).
+
+    The inputs are read as _load_point does; the first round already halves them, so
+    the two buffers that the later rounds alternate between are half the input's size.
+    """
+    limbs = len(like)
+    size = 0
+    for g in range(start.shape[0]):
+        size += count[g] - count[g] // 2
+    points, other = np.empty((size, 2 * limbs), np.uint64), np.empty((size, 2 * limbs), np.uint64)
+    points_inf, other_inf = np.empty(size, np.bool_), np.empty(size, np.bool_)
+    prefix = np.empty((size + 1, limbs), np.uint64)
+    largest = _pair_round(src, src_inf, order, points, points_inf, start, count, prefix, like)
+    while largest > 1:
+        largest = _pair_round(points, points_inf, None, other, other_inf, start, count, prefix, like)
         points, other = other, points
-        is_inf, other_inf = other_inf, is_inf
-    return points, is_inf
+        points_inf, other_inf = other_inf, points_inf
+    return points, points_inf
 
 
 @njit(cache=True)
@@ -276,11 +291,11 @@ def _weighted_bucket_sum(buckets, is_inf, top, like):
             position += 1
         pair_start = np.arange(0, length, 2)
         pair_count = np.full(half, 2, np.int64)
-        _pair_round(current, current_inf, following, following_inf, pair_start, pair_count, prefix, like)
+        _pair_round(current, current_inf, None, following, following_inf, pair_start, pair_count, prefix, like)
         current, following = following, current
         current_inf, following_inf = following_inf, current_inf
         length = half
-    odds, odds_inf = _group_sums(odds, odds_inf, odd_start, odd_count, like)
+    odds, odds_inf = _group_sums(odds, odds_inf, None, odd_start, odd_count, like)
     total = top
     for level in range(levels - 1, -1, -1):
         total = jac_double(total)
@@ -296,8 +311,9 @@ def window_sum(points, digits, n_buckets, like):
     limbs = len(like)
     if not digits.any():
         return jac_infinity(like)
-    work, start, count = _sorted_by_bucket(points, digits, n_buckets, like)
-    work, is_inf = _group_sums(work, np.zeros(work.shape[0], np.bool_), start, count, like)
+    order, start, count = _bucket_order(digits, n_buckets)
+    no_flags = np.zeros(0, np.bool_)  # the first round's points are never infinity (live_points)
+    work, is_inf = _group_sums(points, no_flags, order, start, count, like)
     # Buckets 0 .. n_buckets - 1 by halving; the top one, of weight n_buckets = 2^(c-1), is
     # where Horner's rule starts.
     buckets = np.zeros((n_buckets, 2 * limbs), np.uint64)

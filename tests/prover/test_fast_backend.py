@@ -23,7 +23,7 @@ from circuits.field import R
 from prover import prove, setup, verify, write_proof, write_public, write_verification_key
 from prover.backends import get_backend
 from prover.backends import fast_field as ff
-from prover.backends.fast import FrList, PointRunCache, _g1_limbs, _g2_limbs
+from prover.backends.fast import FrList, PointRunCache, g1_limbs, g2_limbs
 from prover.backends.fast_msm import msm, select_window_bits
 from prover.curve import G1_INFINITY, G2_INFINITY, Q, g1_from_py_ecc, g2_from_py_ecc
 from tests.circuits.test_batch import request
@@ -180,7 +180,7 @@ def test_g1_msm_against_the_sum_of_discrete_logs(c):
     logs, scalars = _logs_and_scalars(1500, 40, MIXED)
     points = FAST.g1_generator_muls(logs)
     expected = g1_from_py_ecc(bn.multiply(bn.G1, sum(s * k for s, k in zip(scalars, logs)) % R))
-    got = msm(_g1_limbs(points), ff.ints_to_limbs(scalars, R), c, ff.ZERO)
+    got = msm(g1_limbs(points), ff.ints_to_limbs(scalars, R), c, ff.ZERO)
     assert _g1_row(got) == expected
 
 
@@ -208,7 +208,7 @@ def test_g2_msm_against_the_sum_of_discrete_logs(c):
     logs, scalars = _logs_and_scalars(300, 12, MIXED)
     points = FAST.g2_generator_muls(logs)
     expected = g2_from_py_ecc(bn.multiply(bn.G2, sum(s * k for s, k in zip(scalars, logs)) % R))
-    got = ff.limbs_to_ints(ff.fq_from_montgomery(msm(_g2_limbs(points), ff.ints_to_limbs(scalars, R), c, ff.FQ2_ZERO).reshape(-1, 4)))
+    got = ff.limbs_to_ints(ff.fq_from_montgomery(msm(g2_limbs(points), ff.ints_to_limbs(scalars, R), c, ff.FQ2_ZERO).reshape(-1, 4)))
     assert ((got[0], got[1]), (got[2], got[3])) == expected
 
 
