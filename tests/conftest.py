@@ -1,5 +1,7 @@
 """Fixtures shared across the test packages: local chains for the contract tests.
 
+Hypothesis's database lives in the DLPE cache folder (engine.kernel_cache), outside the checkout.
+
 `devnet` is a web3.py client of a local chain, parametrised so that every test using it
 runs twice: on the in-process EVM (eth-tester + py-evm) and on anvil (started from
 node_modules on a free loopback port, killed at teardown). The anvil case is skipped
@@ -12,9 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import configuration as hypothesis_configuration
 from web3 import Web3
 
+from engine.kernel_cache import dlpe_cache_folder
 from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3
+
+# Hypothesis keeps its example database in the DLPE cache folder, not in the checkout.
+hypothesis_configuration.set_hypothesis_home_dir(str(dlpe_cache_folder() / "hypothesis"))
 
 DEVNETS = ("py-evm", "anvil")
 
