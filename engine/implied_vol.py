@@ -70,7 +70,12 @@ _EPS = 2.220446049250313e-16
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _STEP_TOLERANCE = 1e-8  # relative: the error after a fourth-order step that small is ~1e-32
 _MAX_ITERATIONS = 100  # bisection alone needs < 100 halvings over the float64 range
-_BOUND_SLACK = 4.0 * _EPS  # prices within rounding of a bound count as on it
+# Prices within BOUND_RTOL * U of a bound (U the upper bound: A for a call, B for a
+# put) count as on it. Both bounds and any float64 BSM price carry a rounding error
+# of a few ulp of U (exp and the products, ~1.5 ulp each for A and B, and one more
+# for A - B), and the last bit of exp differs between libm implementations: a
+# decision finer than this would be made by that last bit, not by the price.
+BOUND_RTOL = 8.0 * _EPS
 
 _OK, _BELOW_INTRINSIC, _ABOVE_UPPER_BOUND = 0, 1, 2
 
@@ -217,19 +222,28 @@ def _implied_vol_one(i, price, spot, strike, t, rate, carry, is_call, vol, statu
         intrinsic, upper = max(a - b, 0.0), a
     else:
         intrinsic, upper = max(b - a, 0.0), b
-    if price[i] < intrinsic - _BOUND_SLACK * max(a, b):
+    tolerance = BOUND_RTOL * upper
+    if price[i] < intrinsic - tolerance:
         vol[i], status[i] = math.nan, _BELOW_INTRINSIC
         return
-    if price[i] > upper * (1.0 + _BOUND_SLACK):
+    if price[i] > upper + tolerance:
         vol[i], status[i] = math.nan, _ABOVE_UPPER_BOUND
         return
     status[i] = _OK
+    # The bounds are decided on the price itself, before any subtraction. An OTM
+    # option has intrinsic 0 exactly and no tolerance below: any positive price is
+    # solved, however small. An ITM option's intrinsic A - B carries the rounding.
+    if intrinsic > 0.0 and price[i] <= intrinsic + tolerance:
+        vol[i] = 0.0
+        return
+    if price[i] >= upper - tolerance:
+        vol[i] = math.inf
+        return
     otm = price[i] - intrinsic  # the OTM option of the same strike, by put-call parity
     x = -abs(math.log(spot[i] / strike[i]) + (rate[i] - carry[i]) * t[i])
-    beta = otm / math.sqrt(a * b)
-    if otm <= 0.0:
-        vol[i] = 0.0
-    elif otm >= min(a, b) or beta >= math.exp(0.5 * x):
+    beta = otm / (math.sqrt(a) * math.sqrt(b))  # sqrt(A B) without overflowing A B
+    if otm >= min(a, b) or beta >= math.exp(0.5 * x):
+        # The solver's precondition beta < e^{x/2}: only fails within the rounding of x.
         vol[i] = math.inf
     else:
         vol[i] = solve_normalized_vol(beta, x)[0] / math.sqrt(t[i])
@@ -268,10 +282,19 @@ def implied_vol(
     Returns:
         Annualized volatility sigma: a Python float when every input is a
         scalar, else an array of the broadcast shape. With A = S e^{-qt} and
-        B = K e^{-rt}, the bounds are max(A - B, 0) <= call <= A and
-        max(B - A, 0) <= put <= B; a price on the lower bound (within 4 ulp of
-        max(A, B), the rounding of the bound itself) gives 0.0, one on the
-        upper bound (within 4 ulp) gives inf.
+        B = K e^{-rt}, the bounds are max(A - B, 0) <= call <= U = A and
+        max(B - A, 0) <= put <= U = B. Prices are compared with the bounds
+        at the relative tolerance BOUND_RTOL = 8 eps (1.8e-15) of U, the
+        rounding of the bounds themselves, so that no last bit of a libm
+        call decides (the same answer on every CPU):
+          - an in-the-money price within BOUND_RTOL * U of the intrinsic
+            value gives 0.0 (an out-of-the-money option's intrinsic value is
+            exactly 0, and any positive price is solved, however small);
+          - a price within BOUND_RTOL * U of U gives inf;
+          - where the two bounds are closer than that (a strike negligible
+            next to the spot, or the reverse), the lower one wins;
+          - a price further than BOUND_RTOL * U outside the bounds is an
+            error (or NaN with on_error="nan").
 
     Accuracy: |sigma - true sigma| <= 1e-12 where the normalized vega
     vega / max(A, B) >= 1e-3; see the module docstring for why and beyond.

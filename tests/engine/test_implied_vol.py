@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 
 from engine.bsm import bsm_greeks, bsm_price
 from engine.errors import InvalidInput, PriceOutsideArbitrageBounds
-from engine.implied_vol import PARALLEL_MIN_OPTIONS, implied_vol, solve_normalized_vol
+from engine.implied_vol import BOUND_RTOL, PARALLEL_MIN_OPTIONS, implied_vol, solve_normalized_vol
 from tests.engine.test_bsm import EPS, INVALID, VALID, discounted, option_inputs, unpack
 
 # The documented accuracy: |sigma_solved - sigma| <= 1e-12 where the normalized
@@ -59,10 +59,13 @@ def check_round_trip(spot, strike, t, rate, vol, is_call, carry):
     error = np.abs(solved - vol)
     assert np.all(error[checked] <= VOL_TOLERANCE), error[checked].max()
 
-    # 0 means the price is on the intrinsic bound (its time value is below rounding).
+    # 0 means the price is on the intrinsic bound (its time value is below rounding):
+    # within BOUND_RTOL of the upper bound (max(A, B) for an ITM option), plus the few
+    # ulp by which this test's numpy exp may differ from the kernel's libm exp.
     intrinsic = np.where(is_call, np.maximum(a - b, 0), np.maximum(b - a, 0))
     at_bound = solved == 0
-    assert np.all(price[at_bound] - intrinsic[at_bound] <= 4 * EPS * scale[at_bound])
+    assert np.all(intrinsic[at_bound] > 0)  # an OTM price is never on its lower bound
+    assert np.all(price[at_bound] - intrinsic[at_bound] <= (BOUND_RTOL + 4 * EPS) * scale[at_bound])
     inside = ~at_bound
     assert np.all(np.isfinite(solved[inside]) & (solved[inside] > 0))
     repriced = bsm_price(*(a[inside] for a in (spot, strike, t, rate, solved, is_call, carry)))
@@ -197,6 +200,14 @@ def test_on_error_nan_marks_only_the_offending_entries():
     np.testing.assert_allclose(solved[[1, 3]], 0.4, rtol=0, atol=1e-13)
 
 
+def ulps_away(value: float, steps: int) -> float:
+    """`value` moved by `steps` units in the last place (down for negative steps)."""
+    direction = math.inf if steps > 0 else -math.inf
+    for _ in range(abs(steps)):
+        value = math.nextafter(value, direction)
+    return value
+
+
 def test_prices_on_the_bounds_give_zero_and_infinite_vol():
     a, b = discounted(120.0, 100.0, 1.0, 0.05, 0.01)
     assert implied_vol(a - b, 120.0, 100.0, 1.0, 0.05, True, 0.01) == 0.0  # ITM call at intrinsic
@@ -205,6 +216,56 @@ def test_prices_on_the_bounds_give_zero_and_infinite_vol():
     a, b = discounted(80.0, 100.0, 1.0, 0.05, 0.0)
     assert implied_vol(b - a, 80.0, 100.0, 1.0, 0.05, False) == 0.0  # ITM put at intrinsic
     assert 0.0 < implied_vol(b - a + 1e-6, 80.0, 100.0, 1.0, 0.05, False) < 0.1  # just above it
+
+
+BOUND_CASES = [  # spot, strike, t, rate, carry: ITM and OTM calls and puts, several scales
+    (120.0, 100.0, 1.0, 0.05, 0.01),
+    (80.0, 100.0, 1.0, 0.05, 0.0),
+    (95_000.0, 1.0, 0.25, 0.04, 0.0),
+    (2e-5, 3e-5, 2.0, -0.03, 0.1),
+    (1e12, 9e11, 0.5, 5.0, 0.2),
+]
+
+
+@pytest.mark.parametrize("case", BOUND_CASES, ids=[str(c) for c in BOUND_CASES])
+@pytest.mark.parametrize("steps", [-4, -1, 0, 1, 4])
+def test_prices_within_a_few_ulp_of_a_bound_map_to_its_vol(case, steps):
+    """Decided by the stated tolerance, not by the last bit of exp: the bounds computed
+    here with numpy's exp, moved a few ulp either way, still give 0 and inf."""
+    spot, strike, t, rate, carry = case
+    a, b = (float(v) for v in discounted(spot, strike, t, rate, carry))
+    for is_call, intrinsic, upper in ((True, a - b, a), (False, b - a, b)):
+        assert implied_vol(ulps_away(upper, steps), spot, strike, t, rate, is_call, carry) == math.inf
+        if intrinsic > 0:
+            assert implied_vol(ulps_away(intrinsic, steps), spot, strike, t, rate, is_call, carry) == 0.0
+
+
+@pytest.mark.parametrize("case", BOUND_CASES, ids=[str(c) for c in BOUND_CASES])
+def test_prices_beyond_the_tolerance_are_solved_or_refused(case):
+    spot, strike, t, rate, carry = case
+    a, b = (float(v) for v in discounted(spot, strike, t, rate, carry))
+    for is_call, intrinsic, upper in ((True, a - b, a), (False, b - a, b)):
+        margin = 4 * BOUND_RTOL * upper
+        with pytest.raises(PriceOutsideArbitrageBounds, match="above the upper bound"):
+            implied_vol(upper + margin, spot, strike, t, rate, is_call, carry)
+        assert 0.0 < implied_vol(upper - margin, spot, strike, t, rate, is_call, carry) < math.inf
+        if intrinsic > 0:
+            with pytest.raises(PriceOutsideArbitrageBounds, match="below the discounted intrinsic"):
+                implied_vol(intrinsic - margin, spot, strike, t, rate, is_call, carry)
+            assert 0.0 < implied_vol(intrinsic + margin, spot, strike, t, rate, is_call, carry) < math.inf
+
+
+def test_out_of_the_money_prices_have_no_lower_tolerance():
+    # An OTM option's intrinsic value is exactly 0: the smallest positive price is solved.
+    assert 0.0 < implied_vol(5e-324, 100.0, 130.0, 0.5, 0.0, True) < 0.1
+    assert 0.0 < implied_vol(1e-300, 100.0, 70.0, 0.5, 0.0, False) < 0.1
+
+
+def test_bounds_closer_than_the_tolerance_give_the_lower_vol():
+    # K e^{-rt} = 1e-12 is far below the rounding of S = 1e6: every vol prices the call to
+    # S - K e^{-rt} = S, so the price is on both bounds, and the lower one (vol 0) is answered.
+    a, b = discounted(1e6, 1e-12, 1.0, 0.0, 0.0)
+    assert implied_vol(float(a), 1e6, 1e-12, 1.0, 0.0, True) == 0.0
 
 
 # --- shapes, scalars, validation --------------------------------------------------------------
