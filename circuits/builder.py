@@ -23,19 +23,29 @@ Usage::
 
 Labels are "/"-joined scope paths plus the constraint's name, e.g.
 `quote[3]/bsm/d1/ln/range/bit17`.
+
+Every range check goes through one factory, `cs.range_checker` (gnark's
+`rangecheck.New(api)`), whose strategy is the `RangeCheckMode` chosen when the
+system is created: `bits` emits each check on the spot as a bit decomposition;
+`lookup` collects the checks and settles them together at the end of the build.
+`finish()` settles them; exporting or checking the system calls it first.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from enum import Enum
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from circuits.field import R
 from circuits.lc import LC, ONE_WIRE, Operand, as_lc
 from circuits.profile import ScopeProfile
 from circuits.r1cs import R1CS, Constraint, ConstraintFailure
 from engine.errors import DLPEError
+
+if TYPE_CHECKING:
+    from circuits.gadgets.rangecheck import RangeChecker
 
 HintTamper = Callable[[str, int], int]
 """(hint label, honest value) -> value to use instead: a malicious prover, for negative tests."""
@@ -60,6 +70,13 @@ class ConstraintViolated(CircuitError):
     """In strict mode: the witness being built violates the constraint just emitted."""
 
 
+class RangeCheckMode(Enum):
+    """How the system's range checks are proven (see circuits.gadgets.rangecheck)."""
+
+    BITS = "bits"  # plain R1CS: one boolean per bit plus a recomposition, emitted on the spot
+    LOOKUP = "lookup"  # collected during the build, settled at the end against a table
+
+
 class ConstraintSystem:
     """An R1CS under construction, with its witness.
 
@@ -72,6 +89,8 @@ class ConstraintSystem:
     circuits from invalid inputs in negative tests).
     tamper_hint: called for every hint with its label and honest value; what it
     returns becomes the wire's value. Used by tests to play a malicious prover.
+    range_mode: the strategy of `range_checker` (a RangeCheckMode or its name);
+    `bits` exports the same R1CS, byte for byte, as circuits built before the factory.
     """
 
     __slots__ = (
@@ -88,9 +107,12 @@ class ConstraintSystem:
         "_scope",
         "_strict",
         "_tamper_hint",
+        "_range_mode",
+        "_range_checker",
     )
 
-    def __init__(self, *, strict: bool = False, tamper_hint: HintTamper | None = None) -> None:
+    def __init__(self, *, strict: bool = False, tamper_hint: HintTamper | None = None,
+                 range_mode: RangeCheckMode | str = RangeCheckMode.BITS) -> None:
         self.values: list[int] = [1]
         self._wire_kind = bytearray([_ONE])
         self._wire_scope: list[int] = [0]
@@ -104,6 +126,12 @@ class ConstraintSystem:
         self._scope = 0
         self._strict = strict
         self._tamper_hint = tamper_hint
+        try:
+            self._range_mode = RangeCheckMode(range_mode)
+        except ValueError:
+            modes = ", ".join(m.value for m in RangeCheckMode)
+            raise CircuitError(f"unknown range-check mode {range_mode!r}: expected one of {modes}") from None
+        self._range_checker: RangeChecker | None = None
 
     # -- sizes ---------------------------------------------------------------
 
@@ -114,6 +142,32 @@ class ConstraintSystem:
     @property
     def n_constraints(self) -> int:
         return len(self._constraints)
+
+    @property
+    def strict(self) -> bool:
+        """True when every constraint (and every collected range check) is checked as it is emitted."""
+        return self._strict
+
+    # -- range checks ----------------------------------------------------------
+
+    @property
+    def range_mode(self) -> RangeCheckMode:
+        return self._range_mode
+
+    @property
+    def range_checker(self) -> RangeChecker:
+        """The system's one range-check factory, made on first use for the system's mode."""
+        if self._range_checker is None:
+            # imported here: the checkers are gadgets built on this module
+            from circuits.gadgets.rangecheck import new_range_checker
+
+            self._range_checker = new_range_checker(self)
+        return self._range_checker
+
+    def finish(self) -> None:
+        """Settle the range checks collected so far (nothing to do in bits mode, or before any check)."""
+        if self._range_checker is not None:
+            self._range_checker.settle()
 
     # -- scopes and labels ---------------------------------------------------
 
@@ -240,6 +294,7 @@ class ConstraintSystem:
 
     def first_failure(self, values: list[int] | None = None) -> ConstraintFailure | None:
         """The first constraint violated by `values` (creation order; default: the built witness)."""
+        self.finish()
         w = self.values if values is None else values
         if len(w) != len(self.values) or w[0] != 1:
             raise ValueError("values must assign every wire, with values[0] == 1")
@@ -303,6 +358,7 @@ class ConstraintSystem:
 
     def to_r1cs(self) -> R1CS:
         """The system in iden3 wire order. Raises UnconstrainedWire for an unused hint or private input."""
+        self.finish()
         self._check_every_hint_constrained()
         order = self._export_order()
         position = [0] * len(order)
@@ -329,6 +385,7 @@ class ConstraintSystem:
 
     def witness(self, values: list[int] | None = None) -> list[int]:
         """The witness vector in to_r1cs() order (default: the built values; or a tampered copy)."""
+        self.finish()
         w = self.values if values is None else values
         return [w[i] for i in self._export_order()]
 

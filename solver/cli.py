@@ -104,7 +104,7 @@ def simulate(
     """Simulate a day of market making: the DLPE against a static AMM-style quoter (plots + summary in OUT)."""
     from rich.progress import Progress
 
-    from solver.study import StudyConfig, run_study
+    from study.backtest import StudyConfig, run_study
 
     config = StudyConfig()
     with Progress(console=console) as progress:

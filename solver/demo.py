@@ -128,11 +128,11 @@ def run_proven_batch(n_quotes: int = 4, progress=lambda step: None) -> ProvenBat
     submit the proven batch against the oracle's price and fill one quote."""
     import prover
     from prover.backends import backend_names
-    from solver.samples import EXPIRY_YEARS, sample_batch_request
+    from solver.feeds.simulated import simulated_batch_request
     from solver.settlement import ProvenBatch, Settlement, build_batch
     from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3, latest_timestamp
 
-    request = sample_batch_request(n_quotes)
+    request, expiry_seconds = simulated_batch_request(n_quotes)  # the pipeline's quotes on a simulated market
     progress("building the batch circuit")
     start = time.perf_counter()
     built = build_batch(request)
@@ -151,7 +151,7 @@ def run_proven_batch(n_quotes: int = 4, progress=lambda step: None) -> ProvenBat
                                        limits=request.limits)
         oracle_time = latest_timestamp(w3)
         gas = {"oracle post": settlement.stack.oracle.post(request.spot, oracle_time)["gasUsed"]}
-        expiry = oracle_time + round(EXPIRY_YEARS * 365 * 86_400)
+        expiry = oracle_time + expiry_seconds
         request = settlement.request_at_oracle(request, expiry)
 
         progress("proving the batch at the oracle's price")

@@ -1,11 +1,11 @@
-"""The market-making study: a simulated day of the DLPE against a static AMM-style quoter.
+"""The market-making study (backtest): a simulated day of the DLPE against a static AMM-style quoter.
 
 Both quoters face the same simulated market (engine.simulator: regime
 switching, jumps, liquidation cascades) and the same traders, noise and
 informed, drawn once per seed. Both delta-hedge on the same simulated perp
 book (engine.hedging) with TWAP child orders. They differ in how they quote:
 
-- DLPE: oracle aggregation of noisy feeds (engine.oracle), regime detection
+- DLPE: the solver's pipeline (solver.pipeline): oracle aggregation of noisy feeds (engine.oracle), regime detection
   (engine.regime; Markov-switching model fitted on the history before the day),
   an SVI surface refitted to observed smiles and repaired when arbitrageable
   (engine.surface), followed between refits by the IV index; inventory-, gamma-
@@ -42,9 +42,9 @@ from engine.hedging import (
     twap_child_sizes,
     whalley_wilmott_half_width,
 )
-from engine.oracle import FeedKind, FeedQuote, InsufficientSources, aggregate_market
-from engine.quoting import Inventory, QuotePolicy, quote_options
-from engine.regime import Regime, RegimeConfig, RegimeDetector, fit_vol_regime_model
+from engine.oracle import InsufficientSources, aggregate_market
+from engine.quoting import QuotePolicy
+from engine.regime import Regime, RegimeConfig
 from engine.risk import (
     BreakerState,
     CircuitBreaker,
@@ -54,10 +54,7 @@ from engine.risk import (
     Portfolio,
     RiskLimits,
     RiskMetrics,
-    capital_utilization,
-    delta_gamma_var,
     portfolio_greeks,
-    scenario_grid_loss,
 )
 from engine.simulator import (
     REGIMES,
@@ -73,12 +70,10 @@ from engine.simulator import (
     fair_value_grid,
     listed_options,
     match_order_flow,
-    observed_smiles,
-    oracle_feeds,
     simulate_market,
 )
-from engine.surface import SurfaceSlice, VolSurface
-from engine.svi import fit_svi
+from solver.feeds.simulated import SimulatedFeed
+from solver.pipeline import MarketTick, PipelineConfig, QuotingPipeline
 
 PERP = Perpetual("BTC")
 
@@ -111,20 +106,18 @@ class StudyConfig:
     amm_hedge_band: float = 1.0
     regime_clip_mads: float = 3.0
 
-
-@dataclass(frozen=True)
-class StepObservation:
-    """What a quoter can see at a step: oracle feed reports, the liquidation volume, and (on refit steps) smiles."""
-
-    feeds: dict[FeedKind, list[FeedQuote]]
-    liquidation_volume: float
-    smiles: list[tuple[float, np.ndarray, np.ndarray]] | None
+    def pipeline(self) -> PipelineConfig:
+        """The solver pipeline's settings for this study."""
+        return PipelineConfig(
+            policy=self.policy, limits=self.limits, regime=self.regime, rate=self.market.rate, capital=self.capital,
+            var_horizon_years=self.var_horizon_years, regime_clip_mads=self.regime_clip_mads,
+        )
 
 
 class Quoter(Protocol):
     name: str
 
-    def quote(self, step: int, obs: StepObservation, portfolio: Portfolio) -> QuoteArrays: ...
+    def quote(self, step: int, obs: MarketTick, portfolio: Portfolio) -> QuoteArrays: ...
 
     def book_delta(self, step: int, portfolio: Portfolio) -> float: ...
 
@@ -134,119 +127,67 @@ class Quoter(Protocol):
 
 
 class DlpeQuoter:
-    """The DLPE pipeline: oracle -> regime -> surface -> risk/breaker -> quotes."""
+    """The solver's pipeline (solver.pipeline: oracle -> regime -> surface -> risk/breaker -> quotes)
+    and a Whalley-Wilmott hedge band."""
 
     name = "DLPE"
 
     def __init__(self, config: StudyConfig, path: MarketPath, grid: OptionGrid):
         self.config = config
         self.path = path
-        self.instruments = list(grid.instruments)
-        self.expiries = np.unique(grid.t[0])
-        model = fit_vol_regime_model(path.warmup_returns, clip_mads=config.regime_clip_mads)
-        self.detector = RegimeDetector(model, config.regime)
-        for r, v in zip(path.warmup_returns[-240:], path.warmup_liquidation[-240:]):
-            self.detector.update(float(r), float(v))  # warm the filter and the liquidation baseline
-        self.breaker = CircuitBreaker(config.limits)
-        self.surface: VolSurface | None = None
-        self.fit_index = 1.0
-        self.iv_index = 1.0
-        self.spot = path.params.spot0
-        self.last_spot: float | None = None
-        self.flow_signed = 0.0
-        self.flow_total = 1e-9
+        self.pipeline = QuotingPipeline(
+            config.pipeline(), grid.instruments, path.warmup_returns, path.warmup_liquidation
+        )
+        self.index = {inst: i for i, inst in enumerate(grid.instruments)}
         self.gamma = 0.0
         self.regimes: list[Regime] = []
         self.states: list[BreakerState] = []
-        self.oracle_failures = 0
-        self.repairs = 0
         self.scenario_gaps: list[float] = []
         self.metrics: list[RiskMetrics] = []
 
-    def quote(self, step: int, obs: StepObservation, portfolio: Portfolio) -> QuoteArrays:
-        n = len(self.instruments)
-        try:
-            snap = aggregate_market(
-                obs.feeds, self.path.params.start.timestamp() + step * self.path.params.step_seconds
-            )
-        except InsufficientSources:
-            self.oracle_failures += 1
-            self.regimes.append(self.detector.regime)
-            self.states.append(self.breaker.state)
-            return QuoteArrays.empty(n)
-        self.spot = snap.spot.value
-        ret = 0.0 if self.last_spot is None else math.log(self.spot / self.last_spot)
-        self.last_spot = self.spot
-        regime = self.detector.update(ret, obs.liquidation_volume).regime
-        self.regimes.append(regime)
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self.pipeline.breaker
 
-        ivx = self.iv_index = snap.iv_index.value
-        if obs.smiles is not None or self.surface is None:
-            self._refit(obs.smiles or [], ivx)
-        surface = self.surface_now(ivx)
-        market = MarketState(self.spot, self.config.market.rate, surface, self.path.time(step))
+    @property
+    def oracle_failures(self) -> int:
+        return self.pipeline.oracle_failures
 
-        greeks = portfolio_greeks(portfolio, market)
-        self.gamma = greeks.gamma
-        scenarios = scenario_grid_loss(portfolio, market)
-        self.scenario_gaps.append(scenarios.worst_loss_gap)
-        var = delta_gamma_var(greeks.delta, greeks.gamma, self.spot, ivx, self.config.var_horizon_years)
-        metrics = RiskMetrics(
-            var, scenarios.worst_loss_full, capital_utilization(scenarios.worst_loss_full, self.config.capital)
-        )
-        self.metrics.append(metrics)
-        state = self.breaker.update(metrics, step)
-        self.states.append(state)
-        if state is BreakerState.PAUSED or regime is Regime.LIQUIDATION_CASCADE:
-            return QuoteArrays.empty(n)
+    @property
+    def repairs(self) -> int:
+        return self.pipeline.surface_repairs
 
-        t = np.array([i.time_to_expiry(self.path.time(step)) for i in self.instruments])
-        inventory = Inventory(greeks.delta, greeks.vega, float(np.clip(self.flow_signed / self.flow_total, -1, 1)))
-        quotes = quote_options(
-            self.instruments, t, self.spot, self.config.market.rate, surface, inventory, regime, self.config.policy
-        )
-        return QuoteArrays(
-            np.array([q.bid for q in quotes]),
-            np.array([q.ask for q in quotes]),
-            np.array([q.bid_size for q in quotes]),
-            np.array([q.ask_size for q in quotes]),
-        )
-
-    def _refit(self, smiles: list[tuple[float, np.ndarray, np.ndarray]], ivx: float) -> None:
-        if smiles:
-            # warm start each expiry from its previous fit: the smile moves little in refit_every_steps
-            previous = [s.params for s in self.surface.slices] if self.surface else [None] * len(smiles)
-            slices = [
-                SurfaceSlice(t, fit_svi(k, v, t, initial=prev).params) for (t, k, v), prev in zip(smiles, previous)
-            ]
-            surface = VolSurface(slices)
-            if not surface.check_arbitrage().is_arbitrage_free:
-                surface = surface.repaired()
-                self.repairs += 1
-            self.surface = surface
-            self.fit_index = ivx
-
-    def surface_now(self, ivx: float) -> VolSurface:
-        assert self.surface is not None
-        return self.surface.scaled((ivx / self.fit_index) ** 2)
+    def quote(self, step: int, obs: MarketTick, portfolio: Portfolio) -> QuoteArrays:
+        result = self.pipeline.on_tick(obs, portfolio)
+        self.regimes.append(result.regime)
+        self.states.append(result.breaker)
+        if result.greeks is not None:
+            self.gamma = result.greeks.gamma
+        if result.scenarios is not None and result.metrics is not None:
+            self.scenario_gaps.append(result.scenarios.worst_loss_gap)
+            self.metrics.append(result.metrics)
+        arrays = QuoteArrays.empty(len(self.index))
+        for q in result.quotes:
+            i = self.index[q.instrument]
+            arrays.bid[i], arrays.ask[i], arrays.bid_size[i], arrays.ask_size[i] = q.bid, q.ask, q.bid_size, q.ask_size
+        return arrays
 
     def book_delta(self, step: int, portfolio: Portfolio) -> float:
-        if self.surface is None:
+        if self.pipeline.surface is None or self.pipeline.spot is None:
             return portfolio.perp
-        market = MarketState(self.spot, self.config.market.rate, self.surface_now(self.iv_index), self.path.time(step))
+        market = MarketState(self.pipeline.spot, self.config.market.rate, self.pipeline.surface_now(), self.path.time(step))
         return portfolio_greeks(portfolio, market).delta
 
     def hedge_band(self) -> float:
         cost = self.config.perp_book.half_spread + self.config.perp_book.taker_fee
-        width = whalley_wilmott_half_width(self.gamma, self.spot, cost, self.config.hedge_risk_aversion)
+        spot = self.pipeline.spot or self.path.params.spot0
+        width = whalley_wilmott_half_width(self.gamma, spot, cost, self.config.hedge_risk_aversion)
         return max(width, self.config.hedge_band_floor)
 
     def on_trades(self, trades: list[OptionTrade]) -> None:
-        decay = math.exp(-1.0 / 30.0)  # 30-step memory of taker flow
         taker_buys = sum(-t.quantity for t in trades if t.quantity < 0)
         taker_sells = sum(t.quantity for t in trades if t.quantity > 0)
-        self.flow_signed = decay * self.flow_signed + taker_buys - taker_sells
-        self.flow_total = decay * self.flow_total + taker_buys + taker_sells
+        self.pipeline.on_trades(taker_buys, taker_sells)
 
 
 class StaticAmmQuoter:
@@ -261,12 +202,10 @@ class StaticAmmQuoter:
         self.vol = opening_iv
         self.spot = path.params.spot0
 
-    def quote(self, step: int, obs: StepObservation, portfolio: Portfolio) -> QuoteArrays:
+    def quote(self, step: int, obs: MarketTick, portfolio: Portfolio) -> QuoteArrays:
         n = self.grid.strike.size
         try:
-            self.spot = aggregate_market(
-                obs.feeds, self.path.params.start.timestamp() + step * self.path.params.step_seconds
-            ).spot.value
+            self.spot = aggregate_market(obs.feeds, obs.timestamp).spot.value
         except InsufficientSources:
             return QuoteArrays.empty(n)
         h = self.config.amm_half_spread_vol_points / 100.0
@@ -320,7 +259,7 @@ def run_quoter(
     path: MarketPath,
     grid: OptionGrid,
     flow: OrderFlow,
-    observations: list[StepObservation],
+    observations: list[MarketTick],
     config: StudyConfig,
     progress: Callable[[int], None] | None = None,
 ) -> RunRecord:
@@ -430,19 +369,10 @@ class StudyResult:
     files: tuple[Path, ...]
 
 
-def _observations(path: MarketPath, grid: OptionGrid, config: StudyConfig, seed: int) -> list[StepObservation]:
-    rng = np.random.default_rng(seed)
-    expiries = np.unique(grid.t[0])
-    out = []
-    for step in range(path.n_steps + 1):
-        smiles = None
-        if step % config.refit_every_steps == 0:
-            t_now = expiries - step * path.params.step_seconds / (365.0 * 86400.0)
-            smiles = observed_smiles(path, step, t_now, rng)
-        out.append(
-            StepObservation(oracle_feeds(path, step, config.feeds, rng), float(path.liquidation_volume[step]), smiles)
-        )
-    return out
+def _observations(path: MarketPath, grid: OptionGrid, config: StudyConfig, seed: int) -> list[MarketTick]:
+    """The whole day as the simulator feed delivers it (solver.feeds.simulated), drawn once per seed."""
+    feed = SimulatedFeed(path, np.unique(grid.t[0]), config.feeds, config.refit_every_steps, seed)
+    return [feed.tick(step) for step in range(path.n_steps + 1)]
 
 
 def run_study(

@@ -1,5 +1,9 @@
 """Booleans, bit decompositions and range checks.
 
+Decompositions and range checks are asked of the system's range-check factory
+(`cs.range_checker`, circuits.gadgets.rangecheck), whose mode decides what is
+emitted; the functions here are the gadget-level names for its requests.
+
 circomlib's `Num2Bits` (bitify.circom) with the aliasing caveat made explicit:
 the decomposition x = sum_{i<n} 2^i b_i over F_r is unique only while
 2^n <= r, i.e. n <= 253 for BN254 (2^253 < r < 2^254). `to_bits` refuses
@@ -56,31 +60,15 @@ def logical_xor(cs: ConstraintSystem, a: Boolean, b: Boolean) -> Boolean:
     return Boolean(a + b - 2 * cs.mul(a, b, "xor"))
 
 
-def _check_width(n_bits: int, limit: int) -> None:
-    if not 1 <= n_bits <= limit:
-        raise CircuitError(f"bit width must be in [1, {limit}] for a unique decomposition mod r, got {n_bits}")
-
-
 def to_bits(cs: ConstraintSystem, x: Operand, n_bits: int) -> list[Boolean]:
-    """Little-endian bits b_0..b_{n-1} of x; n + 1 constraints.
+    """Little-endian bits b_0..b_{n-1} of x; n + 1 constraints (`cs.range_checker.decompose`).
 
     Constrains b_i * (b_i - 1) = 0 for each i and sum_i 2^i b_i = x. Since
     n <= 253 and 2^253 < r, this holds only when x, as an integer in [0, r), is
     below 2^n, and then the bits are its binary digits (unique). A constant x
     gives constant bits and no constraint (CircuitError if it does not fit).
     """
-    _check_width(n_bits, MAX_UNIQUE_BITS)
-    x = as_lc(x)
-    if x.is_constant:
-        if x.const >> n_bits:
-            raise CircuitError(f"constant {x.const} does not fit in {n_bits} bits")
-        return [Boolean.constant_bit((x.const >> i) & 1) for i in range(n_bits)]
-    with cs.scope("bits"):
-        v = x.value
-        bits = [new_boolean(cs, (v >> i) & 1, f"bit{i}") for i in range(n_bits)]
-        # sum_i 2^i b_i == x
-        cs.enforce_equal(linear_combination((1 << i, b) for i, b in enumerate(bits)), x, "recompose")
-    return bits
+    return cs.range_checker.decompose(x, n_bits)
 
 
 def from_bits(bits: Sequence[Boolean]) -> LC:
@@ -89,32 +77,20 @@ def from_bits(bits: Sequence[Boolean]) -> LC:
 
 
 def range_check(cs: ConstraintSystem, x: Operand, n_bits: int) -> RangeChecked:
-    """Constrain 0 <= x < 2^n_bits (x read as an integer in [0, r)); n + 1 constraints.
+    """Constrain 0 <= x < 2^n_bits (x read as an integer in [0, r)) through `cs.range_checker.check`.
 
-    Returns x as a RangeChecked, so later gadgets need not check it again.
-    Already-checked values that fit are returned as they are, for free.
+    n + 1 constraints in bits mode. Returns x as a RangeChecked, so later gadgets
+    need not check it again; already-checked values that fit are returned as they are, for free.
     """
-    x = as_lc(x)
-    if isinstance(x, RangeChecked) and x.within(0, n_bits):
-        return x
-    with cs.scope("range"):
-        to_bits(cs, x, n_bits)
-    return RangeChecked(x, 0, n_bits)
+    return cs.range_checker.check(x, n_bits)
 
 
 def signed_range_check(cs: ConstraintSystem, x: Operand, n_bits: int) -> RangeChecked:
-    """Constrain -2^(n-1) <= x < 2^(n-1) (x mod r read in that window); n + 1 constraints.
+    """Constrain -2^(n-1) <= x < 2^(n-1) (x mod r read in that window) through `cs.range_checker.check_signed`.
 
-    Done as 0 <= x + 2^(n-1) < 2^n, which for n <= 253 cannot wrap around r.
+    n + 1 constraints in bits mode, done as 0 <= x + 2^(n-1) < 2^n, which for n <= 253 cannot wrap around r.
     """
-    _check_width(n_bits, MAX_UNIQUE_BITS)
-    x = as_lc(x)
-    lo = -(1 << (n_bits - 1))
-    if isinstance(x, RangeChecked) and x.within(lo, n_bits):
-        return x
-    with cs.scope("signed_range"):
-        to_bits(cs, x - lo, n_bits)
-    return RangeChecked(x, lo, n_bits)
+    return cs.range_checker.check_signed(x, n_bits)
 
 
 def assert_bits_at_most(cs: ConstraintSystem, bits: Sequence[Boolean], bound: int) -> None:

@@ -101,10 +101,17 @@ def fixed_input(cs: ConstraintSystem, name: str, value: int, lo: int, hi: int, *
     return bounded(cs, wire, lo, hi, f"{name}_domain")
 
 
-def _quotient(cs: ConstraintSystem, v: int, q_lo: int, q_hi: int, name: str) -> Fixed:
-    """A hint q constrained to [q_lo, q_lo + 2^n) with 2^n > q_hi - q_lo (one bit decomposition, kept)."""
+def _quotient(cs: ConstraintSystem, v: int, q_lo: int, q_hi: int, name: str, keep_bits: bool = False) -> Fixed:
+    """A hint q constrained to [q_lo, q_lo + 2^n) with 2^n > q_hi - q_lo (one range check).
+
+    keep_bits: the caller reads the bits of q - q_lo, so they are asked of the
+    range-check factory as a decomposition and kept on the result.
+    """
     n = max(1, (q_hi - q_lo).bit_length())
     q = cs.hint(v, name)
+    if not keep_bits:
+        range_check(cs, q - q_lo, n)
+        return Fixed(q, q_lo, q_lo + (1 << n) - 1)
     with cs.scope("range"):
         bits = to_bits(cs, q - q_lo, n)
     return Fixed(q, q_lo, q_lo + (1 << n) - 1, tuple(bits))
@@ -112,13 +119,14 @@ def _quotient(cs: ConstraintSystem, v: int, q_lo: int, q_hi: int, name: str) -> 
 
 def round_product(cs: ConstraintSystem, a: Operand, b: Operand, ab_bounds: tuple[int, int], addend: Operand,
                   addend_bounds: tuple[int, int], shift: int, q_bounds: tuple[int, int] | None = None,
-                  name: str = "round") -> Fixed:
+                  name: str = "round", *, keep_bits: bool = False) -> Fixed:
     """q = fx.round_shift(a·b + addend, shift): round half up, in one product constraint plus two range checks.
 
     Constrains a·b = q·2^shift + rem - addend - 2^(shift-1) with rem in [0, 2^shift) and
     q in q_bounds (default: the rounded bounds of a·b + addend, which always hold; a
     caller may pass tighter ones it can justify). ab_bounds and addend_bounds bound the
     integers a·b and addend; the build refuses bounds that could wrap around r.
+    keep_bits: the result carries the bits of q - q_lo (for a caller that reads them).
     """
     a, b, addend = as_lc(a), as_lc(b), as_lc(addend)
     half_unit = 1 << (shift - 1)
@@ -127,7 +135,7 @@ def round_product(cs: ConstraintSystem, a: Operand, b: Operand, ab_bounds: tuple
     q_lo, q_hi = q_bounds if q_bounds else (lo >> shift, hi >> shift)
     exact = to_signed(a.value) * to_signed(b.value) + to_signed(addend.value)
     with cs.scope(name):
-        q = _quotient(cs, fx.round_shift(exact, shift), q_lo, q_hi, "quotient")
+        q = _quotient(cs, fx.round_shift(exact, shift), q_lo, q_hi, "quotient", keep_bits)
         rem = cs.hint((exact + half_unit - q.lc.value * (1 << shift)) % R, "remainder")
         range_check(cs, rem, shift)
         _require_no_wrap(lo, hi, cs.current_scope)

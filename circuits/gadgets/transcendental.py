@@ -126,7 +126,8 @@ def exp(cs: ConstraintSystem, x: Fixed, out_bounds: tuple[int, int], name: str =
     with cs.scope(name):
         biased = -EXP_BIAS << F
         y = round_product(cs, x.lc.scale(tables.LOG2E), 1, (x.lo * tables.LOG2E, x.hi * tables.LOG2E), 0, (0, 0),
-                          tables.LOG2E_BITS, q_bounds=(biased, biased + (1 << (F + 7)) - 1), name="log2")
+                          tables.LOG2E_BITS, q_bounds=(biased, biased + (1 << (F + 7)) - 1), name="log2",
+                          keep_bits=True)
         bits = y.bits
         arg = piece_argument(cs, bits[: F - tables.EXP2_PIECE_BITS], bits[F - tables.EXP2_PIECE_BITS: F],
                              tables.EXP2_PIECE_BITS)
@@ -162,7 +163,7 @@ def ln(cs: ConstraintSystem, x: Fixed, out_bounds: tuple[int, int], name: str = 
             # floor(Z / 2^shift) = round_shift(Z - 2^(shift-1), shift): the engine truncates here
             m = round_product(cs, x.lc, scale.lc, _product_bounds(x.lo, x.hi, scale.lo, scale.hi),
                               -(1 << (shift - 1)), (-(1 << (shift - 1)),) * 2, shift,
-                              q_bounds=(fx.ONE, 2 * fx.ONE - 1), name="mantissa")
+                              q_bounds=(fx.ONE, 2 * fx.ONE - 1), name="mantissa", keep_bits=True)
         else:
             with cs.scope("mantissa"):
                 m_lc = cs.hint((x_value << d_value) << -shift, "mantissa")

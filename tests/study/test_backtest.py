@@ -13,7 +13,7 @@ from engine.simulator import (
     listed_options,
     simulate_market,
 )
-from solver.study import StudyConfig, _observations, run_quoter, run_study
+from study.backtest import StudyConfig, _observations, run_quoter, run_study
 
 # Two hours of market with a high-vol-prone chain, so both quoters trade; small enough for a fast test.
 SMALL = StudyConfig(market=MarketParams(n_steps=120, warmup_steps=600, p_low_to_high=1 / 60))
