@@ -1,31 +1,286 @@
-"""The `dlpe` command line (typer). `dlpe demo` is what `make demo` runs."""
+"""The `dlpe` command line (typer). `dlpe demo` is what `make demo` runs.
+
+Every command that prints results takes `--json` (one JSON document on stdout, its
+keys listed in the command's --help). Bad input ends with exit status 2 and one line
+on stderr (see solver.cli_base).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from engine.errors import DLPEError
+from solver.cli_base import DlpeGroup, NumericArgsCommand, data_dir, fail, json_number, print_json
 
-app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False,
+                  cls=DlpeGroup)
 console = Console(width=max(Console().width, 120))  # tables stay readable in logs and narrow terminals
 
+# Units of engine.bsm.Greeks (t in years, vol and rates as decimals per year).
+GREEK_UNITS = {
+    "price": "currency of spot",
+    "delta": "per 1 unit of spot",
+    "gamma": "per unit of spot, squared",
+    "vega": "per 1.00 of vol (100 vol points)",
+    "theta": "per year of calendar time",
+    "rho": "per 1.00 of rate (carry fixed)",
+    "vanna": "per unit of spot per 1.00 of vol",
+    "volga": "per 1.00 of vol, squared",
+}
+FIXED_POINT_FIELDS = ("price", "delta", "gamma", "vega")  # what engine.fixed.bsm_fixed computes
 
-@app.command()
+SPOT_HELP = "underlying price S (> 0); the forward or futures price for Black-76 (carry = rate)"
+STRIKE_HELP = "strike K (> 0), in the currency of spot"
+T_HELP = "time to expiry in years (>= 0; 0 gives the value at expiry)"
+RATE_HELP = "risk-free rate r, continuously compounded, per year as a decimal (0.05 = 5%)"
+CARRY_HELP = ("carry yield q, continuously compounded, per year as a decimal: dividend yield, "
+              "foreign rate (Garman-Kohlhagen), or q = r for Black-76 on a futures price")
+CALL_HELP = "option type: --call (default) or --put"
+JSON_HELP = "print one JSON document on stdout instead of tables (keys below)"
+
+
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    try:
+        typer.echo(f"dlpe {package_version('dlpe')}")
+    except PackageNotFoundError:
+        typer.echo("dlpe: version unknown (the package is not installed; run `make install`)")
+    raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="print the installed dlpe version and exit"),
+) -> None:
+    """DLPE: verifiable options market making."""
+
+
+# Epilogs are single paragraphs: typer's rich help keeps every newline of a help text.
+PRICE_JSON_KEYS = (
+    "JSON keys (--json): inputs {spot, strike, t, rate, vol, carry, type}; float64 {price, delta, gamma, vega, "
+    "theta, rho, vanna, volga}; fixed_point {price, delta, gamma, vega}, or null when the inputs are outside the "
+    "fixed-point domain; fixed_point_outside_domain: null, or the reason; units {greek: unit}."
+)
+
+
+@app.command(cls=NumericArgsCommand, epilog=PRICE_JSON_KEYS)
+def price(
+    spot: float = typer.Argument(..., help=SPOT_HELP, show_default=False),
+    strike: float = typer.Argument(..., help=STRIKE_HELP, show_default=False),
+    t: float = typer.Option(..., "--t", help=T_HELP),
+    vol: float = typer.Option(..., "--vol", help="annualized volatility as a decimal (0.6 = 60%)"),
+    rate: float = typer.Option(0.0, "--rate", help=RATE_HELP),
+    carry: float = typer.Option(0.0, "--carry", help=CARRY_HELP),
+    call: bool = typer.Option(True, "--call/--put", help=CALL_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Price one European option (generalized Black-Scholes-Merton) with all its Greeks.
+
+    The fixed-point reference (what the circuits prove) is shown beside the float64 one inside its domain.
+    """
+    from engine.bsm import Greeks, bsm_greeks
+
+    g = bsm_greeks(spot, strike, t, rate, vol, call, carry=carry)
+    fixed, outside = _fixed_point_greeks(spot, strike, t, rate, vol, call, carry)
+    greeks = {field.name: float(getattr(g, field.name)) for field in dataclasses.fields(Greeks)}
+    kind = "call" if call else "put"
+    if as_json:
+        print_json({
+            "inputs": {"spot": spot, "strike": strike, "t": t, "rate": rate, "vol": vol, "carry": carry,
+                       "type": kind},
+            "float64": {name: json_number(x) for name, x in greeks.items()},
+            "fixed_point": fixed,
+            "fixed_point_outside_domain": outside,
+            "units": {name: GREEK_UNITS[name] for name in greeks},
+        })
+        return
+    table = Table(title=f"{kind} S={spot:g} K={strike:g} t={t:g} vol={vol:g} r={rate:g} q={carry:g}")
+    columns = ("", "float64") + (("fixed point (2^-48)",) if fixed else ()) + ("unit",)
+    for col in columns:
+        table.add_column(col, justify="left" if col == "unit" else "right")
+    for name, x in greeks.items():
+        fixed_cell = (f"{fixed[name]:.12g}" if name in fixed else "-",) if fixed else ()
+        table.add_row(name, f"{x:.12g}", *fixed_cell, GREEK_UNITS[name])
+    console.print(table)
+    if outside is not None:
+        console.print(f"fixed point: not shown, the inputs are outside its domain ({escape(outside)})", soft_wrap=True)
+
+
+def _fixed_point_greeks(spot: float, strike: float, t: float, rate: float, vol: float, call: bool,
+                        carry: float) -> tuple[dict[str, float] | None, str | None]:
+    """The fixed-point reference's outputs, or None and the reason the inputs are outside its domain."""
+    from engine import fixed as fx
+    from engine.errors import FixedPointOverflow, InvalidInput
+
+    inputs = {"spot": spot, "strike": strike, "t": t, "rate": rate, "vol": vol, "carry": carry}
+    try:
+        scaled = {name: fx.to_fixed(x) for name, x in inputs.items()}
+        f = fx.bsm_fixed(scaled["spot"], scaled["strike"], scaled["t"], scaled["rate"], scaled["vol"], call,
+                         carry=scaled["carry"])
+    except (InvalidInput, FixedPointOverflow) as err:
+        return None, str(err)
+    return {name: fx.from_fixed(getattr(f, name)) for name in FIXED_POINT_FIELDS}, None
+
+
+IV_JSON_KEYS = (
+    "JSON keys (--json): options, a list of one object per option (per CSV row, in order): {row, price, spot, "
+    "strike, t, rate, carry, type, implied_vol}; implied_vol is a number, 0 for a price on the lower bound "
+    "(intrinsic value), or the string \"inf\" for one on the upper bound."
+)
+
+
+@app.command(cls=NumericArgsCommand, epilog=IV_JSON_KEYS)
+def iv(
+    option_price: float | None = typer.Argument(None, metavar="PRICE", show_default=False,
+                                                help="option price (> 0), in the currency of spot"),
+    spot: float | None = typer.Argument(None, help=SPOT_HELP, show_default=False),
+    strike: float | None = typer.Argument(None, help=STRIKE_HELP, show_default=False),
+    t: float | None = typer.Option(None, "--t", help="time to expiry in years (required for one option)",
+                                   show_default=False),
+    rate: float = typer.Option(0.0, "--rate", help=RATE_HELP),
+    carry: float = typer.Option(0.0, "--carry", help=CARRY_HELP),
+    call: bool = typer.Option(True, "--call/--put", help=CALL_HELP),
+    csv_file: Path | None = typer.Option(
+        None, "--csv", exists=True, dir_okay=False, readable=True, show_default=False,
+        help="CSV file of options, header price,spot,strike,t,rate,type and optionally carry "
+             "(type: call, put, C or P); replaces PRICE SPOT STRIKE and the options above"),
+    out: Path | None = typer.Option(None, "--out", dir_okay=False, show_default=False,
+                                    help="with --csv: also write the rows and their implied_vol to this CSV file"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Implied volatility (generalized BSM) of one option price, or of every row of a CSV file.
+
+    A price on the lower bound (intrinsic value) gives 0, one on the upper bound gives inf.
+    """
+    import numpy as np
+
+    from engine.implied_vol import implied_vol
+    from solver.iv_csv import OptionRows, implied_vols, read_option_rows
+
+    single = (option_price, spot, strike)
+    if csv_file is not None:
+        if any(x is not None for x in single) or t is not None:
+            fail("give either PRICE SPOT STRIKE --t ... or --csv FILE, not both")
+        rows = read_option_rows(csv_file)
+        vols = implied_vols(rows)
+    else:
+        if any(x is None for x in single):
+            fail("give PRICE SPOT STRIKE (and --t) for one option, or --csv FILE")
+        if t is None:
+            fail("--t (time to expiry in years) is required for one option")
+        if out is not None:
+            fail("--out writes the rows of --csv FILE; with one option, use --json")
+        # The engine's own message names the refused field (no CSV row to locate).
+        vol = implied_vol(option_price, spot, strike, t, rate, call, carry=carry)
+        rows = OptionRows(np.array([0]), *(np.array([x], dtype=np.float64) for x in (*single, t, rate, carry)),
+                          np.array([call]))
+        vols = np.array([vol])
+    records = [
+        {"row": i + 1, "price": float(rows.price[i]), "spot": float(rows.spot[i]), "strike": float(rows.strike[i]),
+         "t": float(rows.t[i]), "rate": float(rows.rate[i]), "carry": float(rows.carry[i]),
+         "type": "call" if rows.is_call[i] else "put", "implied_vol": json_number(float(vols[i]))}
+        for i in range(len(rows))
+    ]
+    if out is not None:
+        _write_csv(out, records)
+    if as_json:
+        print_json({"options": records})
+        return
+    if csv_file is None:
+        console.print(f"implied vol {float(vols[0]):.12g} ({vols[0]:.4%})")
+        return
+    shown = records[:_IV_ROWS_SHOWN]
+    table = Table(title=f"Implied volatility of {csv_file} ({len(records)} options)")
+    for col in ("row", "type", "price", "spot", "strike", "t", "rate", "carry", "implied vol"):
+        table.add_column(col, justify="right")
+    for r in shown:
+        table.add_row(str(r["row"]), r["type"], *(f"{r[k]:.10g}" for k in ("price", "spot", "strike", "t", "rate")),
+                      f"{r['carry']:.10g}", str(r["implied_vol"]) if r["implied_vol"] == "inf"
+                      else f"{r['implied_vol']:.10g}")
+    console.print(table)
+    if len(records) > len(shown):
+        console.print(f"showing the first {len(shown)} of {len(records)} rows; --out FILE or --json gives all")
+    if out is not None:
+        console.print(f"wrote {len(records)} rows to {out}")
+
+
+_IV_ROWS_SHOWN = 50
+
+
+def _write_csv(path: Path, records: list[dict]) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+
+
+DEMO_JSON_KEYS = (
+    "JSON keys (--json): chain {spot, rows: a list of {expiry_days, strike, type, vol, float_price, fixed_price, "
+    "abs_diff, delta, gamma, vega}, worst_error_over_spot, float_us_per_option, fixed_us_per_option}; batch: null "
+    "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, "
+    "prove_seconds, verify_seconds, proof_bytes, gas {step: gas used}, fast_path_seconds, onchain_quotes: a list "
+    "of {strike, type, bid, ask}, filled_premium}."
+)
+
+
+@app.command(epilog=DEMO_JSON_KEYS)
 def demo(
     spot: float = typer.Option(95_000.0, help="underlying price (USD) of the priced chain"),
     quotes: int = typer.Option(4, min=1, help="quotes in the proven batch"),
     prove: bool = typer.Option(True, help="also prove a batch and settle it on a local devnet"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP + "; progress goes to stderr"),
 ) -> None:
-    """The main job: price a chain on both paths, then prove a batch of quotes and its risk check,
-    verify it in Python and on a devnet, submit it to the vault and fill a quote."""
+    """The main job: price a chain, prove a batch of quotes and its risk check, settle it on a devnet.
+
+    Float64 and fixed-point prices of a chain; proof, Python and devnet verification, vault submission, a fill.
+    """
     from solver.demo import price_chain, run_proven_batch
 
     report = price_chain(spot)
-    table = Table(title=f"Option chain, spot {spot:,.0f}: float64 fast path vs fixed point (2^-48)")
+    n = len(report.rows)
+    if not as_json:
+        _print_chain(report)
+    batch = None
+    if prove:
+        status_console = Console(stderr=True) if as_json else console
+        with status_console.status("proving") as status:
+            batch = run_proven_batch(quotes, progress=lambda step: status.update(step))
+        if not as_json:
+            _print_batch(batch)
+    if as_json:
+        chain = {
+            "spot": report.spot,
+            "rows": [{"expiry_days": r.expiry_days, "strike": r.strike, "type": "call" if r.is_call else "put",
+                      "vol": r.vol, "float_price": r.float_price, "fixed_price": r.fixed_price, "abs_diff": r.error,
+                      "delta": r.delta, "gamma": r.gamma, "vega": r.vega} for r in report.rows],
+            "worst_error_over_spot": report.worst_error_over_spot,
+            "float_us_per_option": report.float_seconds / n * 1e6,
+            "fixed_us_per_option": report.fixed_seconds / n * 1e6,
+        }
+        batch_json = None
+        if batch is not None:
+            batch_json = dataclasses.asdict(batch)
+            batch_json["onchain_quotes"] = [
+                {"strike": k, "type": "call" if c else "put", "bid": bid, "ask": ask}
+                for k, c, bid, ask in batch.onchain_quotes
+            ]
+        print_json({"chain": chain, "batch": batch_json})
+
+
+def _print_chain(report) -> None:
+    table = Table(title=f"Option chain, spot {report.spot:,.0f}: float64 fast path vs fixed point (2^-48)")
     for col in ("days", "strike", "type", "vol", "float64 price", "fixed-point price", "|diff|", "delta", "gamma",
                 "vega"):
         table.add_column(col, justify="right", no_wrap=True)
@@ -42,11 +297,9 @@ def demo(
         f"float path {report.float_seconds / n * 1e6:.2f} us/option (vectorised), "
         f"fixed-point reference {report.fixed_seconds / n * 1e6:.0f} us/option (pure Python integers)"
     )
-    if not prove:
-        return
 
-    with console.status("proving") as status:
-        batch = run_proven_batch(quotes, progress=lambda step: status.update(step))
+
+def _print_batch(batch) -> None:
     quotes_table = Table(title=f"Proven quotes accepted by QuoteVault ({batch.devnet})")
     for col in ("strike", "type", "bid", "ask"):
         quotes_table.add_column(col, justify="right")
@@ -72,45 +325,44 @@ def demo(
     console.print(costs)
 
 
-@app.command()
-def price(
-    spot: float, strike: float, t: float = typer.Option(..., help="time to expiry in years"),
-    vol: float = typer.Option(..., help="annualised volatility"), rate: float = 0.0, carry: float = 0.0,
-    put: bool = typer.Option(False, "--put", help="price a put (default: call)"),
-) -> None:
-    """Price one option on both paths and print price and Greeks."""
-    from engine import fixed as fx
-    from engine.bsm import bsm_greeks
-
-    try:
-        g = bsm_greeks(spot, strike, t, rate, vol, not put, carry=carry)
-        f = fx.bsm_fixed(*(fx.to_fixed(x) for x in (spot, strike, t, rate, vol)), not put, carry=fx.to_fixed(carry))
-    except DLPEError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    table = Table(title=f"{'put' if put else 'call'} S={spot} K={strike} t={t} vol={vol} r={rate} q={carry}")
-    for col in ("", "float64", "fixed point"):
-        table.add_column(col, justify="right")
-    for name in ("price", "delta", "gamma", "vega"):
-        table.add_row(name, f"{float(getattr(g, name)):.12g}", f"{fx.from_fixed(getattr(f, name)):.12g}")
-    console.print(table)
+SIMULATE_JSON_KEYS = (
+    "JSON keys (--json): seed, minutes, out (the folder written), files (a list of paths), run_seconds, dlpe and "
+    "static_amm {lp_pnl, spread_capture, adverse_selection_loss, adverse_selection_loss_informed, hedging_cost, "
+    "max_drawdown, trades, informed_trades, option_volume, hedge_volume, quoting_share, final_net_delta, "
+    "final_net_vega_per_point}, breaker_pauses, regime_detection_accuracy; amounts in USD."
+)
 
 
-@app.command()
+@app.command(epilog=SIMULATE_JSON_KEYS)
 def simulate(
     seed: int = typer.Option(1, help="seed of the simulated day (market, traders, feeds)"),
-    out: Path = typer.Option(Path("benchmarks/results/simulation"), help="folder for the plots and summary tables"),
+    minutes: int = typer.Option(1440, min=1, help="length of the simulated market in minutes (one step a minute)"),
+    out: Path | None = typer.Option(
+        None, "--out", file_okay=False, show_default=False,
+        help="folder for the plots and summary tables (default: dlpe/simulation/seed-SEED in the XDG data "
+             "folder, ~/.local/share unless XDG_DATA_HOME is set)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP + "; progress goes to stderr"),
 ) -> None:
     """Simulate a day of market making: the DLPE against a static AMM-style quoter (plots + summary in OUT)."""
     from rich.progress import Progress
 
     from study.backtest import StudyConfig, run_study
 
+    out = out if out is not None else data_dir() / "simulation" / f"seed-{seed}"
     config = StudyConfig()
-    with Progress(console=console) as progress:
+    config = dataclasses.replace(config, market=dataclasses.replace(config.market, n_steps=minutes))
+    with Progress(console=Console(stderr=True) if as_json else console) as progress:
         task = progress.add_task("quoting, trading, hedging", total=2 * (config.market.n_steps + 1))
         result = run_study(seed, out, config, progress=lambda n: progress.advance(task, n))
-    table = Table(title=f"Simulated day, seed {seed}: DLPE vs static AMM")
+    if as_json:
+        print_json({
+            "seed": seed, "minutes": minutes, "out": str(out.resolve()), "files": [str(p) for p in result.files],
+            "run_seconds": result.run_seconds,
+            "dlpe": dataclasses.asdict(result.dlpe), "static_amm": dataclasses.asdict(result.amm),
+            "breaker_pauses": result.breaker_pauses, "regime_detection_accuracy": result.regime_detection_accuracy,
+        })
+        return
+    table = Table(title=f"Simulated market, seed {seed}, {minutes} minutes: DLPE vs static AMM")
     for col in ("metric", "DLPE", "static AMM"):
         table.add_column(col, justify="right")
     for label, key in (
@@ -119,56 +371,76 @@ def simulate(
         ("max drawdown (USD)", "max_drawdown"),
     ):
         table.add_row(label, f"{getattr(result.dlpe, key):,.0f}", f"{getattr(result.amm, key):,.0f}")
-    table.add_row("trades (informed)", f"{result.dlpe.trades} ({result.dlpe.informed_trades})", f"{result.amm.trades} ({result.amm.informed_trades})")
+    table.add_row("trades (informed)", f"{result.dlpe.trades} ({result.dlpe.informed_trades})",
+                  f"{result.amm.trades} ({result.amm.informed_trades})")
     console.print(table)
     console.print(f"breaker pauses {result.breaker_pauses}, regime accuracy {result.regime_detection_accuracy:.1%}, "
-                  f"{result.run_seconds:.1f} s; files in {out}")
+                  f"{result.run_seconds:.1f} s")
+    console.print(f"wrote {len(result.files)} files to {escape(str(out.resolve()))}", soft_wrap=True)
 
 
-@app.command("circuit-info")
+CIRCUIT_INFO_JSON_KEYS = (
+    "JSON keys (--json): gadgets {gadget: constraints each}; batch {quotes, constraints, wires, public_inputs, "
+    "constraints_per_quote, build_seconds}; profile: a list of {scope, constraints, share} down to --depth "
+    "levels, quote\\[0] standing for every quote (they have the same shape)."
+)
+
+
+@app.command("circuit-info", epilog=CIRCUIT_INFO_JSON_KEYS)
 def circuit_info(
     quotes: int = typer.Option(4, min=1, help="quotes in the batch circuit"),
     depth: int = typer.Option(2, min=1, help="scope levels shown in the profile"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Constraint profile of the batch circuit (quotes + risk check) and the cost of each gadget."""
-    import time
-
-    from rich.markup import escape
-
     from circuits.batch import batch_circuit
     from circuits.builder import ConstraintSystem
     from circuits.costs import gadget_costs
     from solver.samples import sample_batch_request
 
-    costs = Table(title="Gadgets (constraints each)")
-    costs.add_column("gadget")
-    costs.add_column("constraints", justify="right")
-    for name, n in gadget_costs().items():
-        costs.add_row(name, f"{n:,}")
-    console.print(costs)
-
+    gadgets = gadget_costs()
     start = time.perf_counter()
     cs = ConstraintSystem()
     batch_circuit(cs, sample_batch_request(quotes))
     seconds = time.perf_counter() - start
     r1cs = cs.to_r1cs()
     root = cs.profile(f"batch of {quotes}")
+    scopes = []
+    for path, node in root.walk():
+        top = path.split("/")[0]
+        if path.count("/") >= depth or (top.startswith("quote[") and top != "quote[0]"):
+            continue  # every quote has the same shape: show the first one
+        scopes.append((path, node.total))
+    per_quote = root.find("quote[0]").total
+    summary = {
+        "quotes": quotes, "constraints": cs.n_constraints, "wires": r1cs.n_wires,
+        "public_inputs": r1cs.n_public_inputs + r1cs.n_public_outputs, "constraints_per_quote": per_quote,
+        "build_seconds": seconds,
+    }
+    if as_json:
+        print_json({
+            "gadgets": gadgets, "batch": summary,
+            "profile": [{"scope": path, "constraints": n, "share": n / root.total} for path, n in scopes],
+        })
+        return
+    costs = Table(title="Gadgets (constraints each)")
+    costs.add_column("gadget")
+    costs.add_column("constraints", justify="right")
+    for name, n in gadgets.items():
+        costs.add_row(name, f"{n:,}")
+    console.print(costs)
     table = Table(title=f"Batch circuit, {quotes} quote(s): constraints by scope")
     for col in ("scope", "constraints", "share"):
         table.add_column(col, justify="right" if col != "scope" else "left")
-    for path, node in root.walk():
+    for path, n in scopes:
         level = path.count("/")
-        top = path.split("/")[0]
-        if level >= depth or (top.startswith("quote[") and top != "quote[0]"):
-            continue  # every quote has the same shape: show the first one
         name = f"quote\\[i] (each of {quotes})" if path == "quote[0]" else "  " * level + escape(path.split("/")[-1])
-        table.add_row(name, f"{node.total:,}", f"{node.total / root.total:.1%}")
+        table.add_row(name, f"{n:,}", f"{n / root.total:.1%}")
     console.print(table)
-    per_quote = root.find("quote[0]").total if quotes else 0
     console.print(
-        f"total {cs.n_constraints:,} constraints, {r1cs.n_wires:,} wires, "
-        f"{r1cs.n_public_inputs + r1cs.n_public_outputs} public inputs; {per_quote:,} constraints per quote; "
-        f"built with witness in {seconds:.2f} s ({seconds / quotes * 1e3:.0f} ms per quote, shared parts included)"
+        f"total {cs.n_constraints:,} constraints, {r1cs.n_wires:,} wires, {summary['public_inputs']} public inputs; "
+        f"{per_quote:,} constraints per quote; built with witness in {seconds:.2f} s "
+        f"({seconds / quotes * 1e3:.0f} ms per quote, shared parts included)"
     )
 
 
