@@ -5,8 +5,14 @@ PY     := $(VENV)/bin/python
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
+KERNEL_STAMP := $(VENV)/.kernels
 
-.PHONY: install test test-fast demo bench clean
+# Everything a run writes outside .venv/ and node_modules/ goes to the DLPE cache folder
+# (compiled kernels, proving keys, solc artifacts, Python bytecode, hypothesis' database).
+export DLPE_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dlpe
+export PYTHONPYCACHEPREFIX ?= $(DLPE_CACHE_DIR)/pycache
+
+.PHONY: install test test-fast demo bench clean clean-cache
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +24,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error  # honours package-lock.json; `npm ci` trips on anvil's per-platform optional packages
 	touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+# Compile the numba kernels now, so that no later job (the demo, a proof) pays for it.
+$(KERNEL_STAMP): $(PY_STAMP)
+	$(PY) -m solver.kernels
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP) $(KERNEL_STAMP)
 
 ## make test: the whole suite (CI runs this)
 test: install
@@ -42,3 +53,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .hypothesis
+
+## make clean-cache: the DLPE cache folder (kernels, keys, solc artifacts)
+clean-cache:
+	rm -rf "$(DLPE_CACHE_DIR)"
