@@ -90,7 +90,26 @@ PARALLEL_MIN_OPTIONS = 10_000
 
 
 @njit(cache=True, error_model="numpy")
+def _payoff(spot, strike, is_call):
+    """The value at expiry: max(S - K, 0) for a call, max(K - S, 0) for a put."""
+    return max(spot - strike, 0.0) if is_call else max(strike - spot, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _expiry_delta(spot, strike, is_call):
+    """dPayoff/dS at expiry: 1 or 0 (-1 or 0 for a put), and the midpoint 1/2 (-1/2) at the kink S = K."""
+    if spot == strike:
+        return 0.5 if is_call else -0.5
+    if is_call:
+        return 1.0 if spot > strike else 0.0
+    return -1.0 if spot < strike else 0.0
+
+
+@njit(cache=True, error_model="numpy")
 def _price_one(i, spot, strike, t, rate, vol, carry, is_call, out):
+    if t[i] == 0.0:
+        out[i] = _payoff(spot[i], strike[i], is_call[i])
+        return
     s = vol[i] * math.sqrt(t[i])  # total volatility sigma sqrt t
     a = spot[i] * math.exp(-carry[i] * t[i])
     b = strike[i] * math.exp(-rate[i] * t[i])
@@ -105,6 +124,12 @@ def _price_one(i, spot, strike, t, rate, vol, carry, is_call, out):
 @njit(cache=True, error_model="numpy")
 def _greeks_one(i, spot, strike, t, rate, vol, carry, is_call, out):
     # out rows: price, delta, gamma, vega, theta, rho, vanna, volga (Haug chapter 2).
+    if t[i] == 0.0:  # at expiry: the payoff and its slope; every other sensitivity is 0 by convention
+        out[0, i] = _payoff(spot[i], strike[i], is_call[i])
+        out[1, i] = _expiry_delta(spot[i], strike[i], is_call[i])
+        for row in range(2, 8):
+            out[row, i] = 0.0
+        return
     sqrt_t = math.sqrt(t[i])
     s = vol[i] * sqrt_t
     growth = math.exp(-carry[i] * t[i])  # e^{-q t} = e^{(b - r) t} in Haug's notation
@@ -170,23 +195,27 @@ def bsm_price(
 ) -> float | np.ndarray:
     """Price of European options under generalized Black-Scholes-Merton (Haug 1.1.6).
 
-    Args (all broadcast together):
-        spot: spot price S (> 0), or the forward/futures price for Black-76.
-        strike: strike K (> 0), same currency as spot.
-        t: time to expiry in years (> 0).
-        rate: continuously compounded risk-free rate r, per year.
-        vol: annualized volatility sigma (> 0), e.g. 0.2 for 20%.
+    Args (all broadcast together; the domain is declared in engine.validation):
+        spot: spot price S in [1e-18, 1e18], or the forward/futures price for Black-76.
+        strike: strike K in [1e-18, 1e18], same currency as spot.
+        t: time to expiry in years, in [0, 50]. At t = 0 the price is the
+            payoff max(S - K, 0) (call) or max(K - S, 0) (put), the limit
+            t -> 0 (discounting is moot at expiry).
+        rate: continuously compounded risk-free rate r per year, in [-10, 10].
+        vol: annualized volatility sigma in [1e-9, 1e4], e.g. 0.2 for 20%.
         is_call: True for a call, False for a put (bool or bool array).
-        carry: continuous carry yield q per year (dividend yield, foreign rate;
-            q = r gives Black-76). The forward is F = S exp((r - q) t).
+        carry: continuous carry yield q per year, in [-10, 10] (dividend yield,
+            foreign rate; q = r gives Black-76). The forward is F = S exp((r - q) t).
 
     Returns:
-        The price in the currency of spot: a Python float when every input is
-        a scalar, else an array of the broadcast shape.
+        The price in the currency of spot, finite everywhere in the domain: a
+        Python float when every input is a scalar, else an array of the
+        broadcast shape.
 
     Raises:
-        InvalidInput: a field is NaN, infinite, out of its domain, not real, or
-            does not broadcast; the error names the field.
+        InvalidInput: a field is NaN, infinite, outside its domain, not real
+            (bool, string, None, complex), ragged, or does not broadcast; the
+            error names the field.
 
     >>> round(bsm_price(42.0, 40.0, 0.5, 0.1, 0.2, True), 2)   # Hull, Example 15.6
     4.76
@@ -211,8 +240,9 @@ def bsm_greeks(
 ) -> Greeks:
     """Price and Greeks of European options under generalized BSM (Haug ch. 2, Hull ch. 19).
 
-    Arguments and errors as for `bsm_price`; see `Greeks` for the units of
-    each field. Formulas, with A = S e^{-qt}, B = K e^{-rt}, phi the normal
+    Arguments, domain and errors as for `bsm_price`; every Greek is finite
+    everywhere in the domain. See `Greeks` for the units of each field.
+    Formulas for t > 0, with A = S e^{-qt}, B = K e^{-rt}, phi the normal
     density and w = +1 for calls, -1 for puts:
         delta = w e^{-qt} N(w d1)
         gamma = e^{-qt} phi(d1) / (S sigma sqrt t)
@@ -221,6 +251,14 @@ def bsm_greeks(
         rho   = w t B N(w d2)
         vanna = -e^{-qt} phi(d1) d2 / sigma
         volga = vega d1 d2 / sigma
+
+    At t = 0 (expiry, as in py_vollib and QuantLib): price = the payoff;
+    delta = w for an in-the-money option, 0 out of the money, w/2 exactly at
+    the money (S = K, the midpoint of the payoff's kink); gamma = vega =
+    vanna = volga = 0; and, by convention, theta = rho = 0: the payoff no
+    longer depends on time or rates. (The limits t -> 0+ differ there: an
+    in-the-money call's theta tends to qS - rK, and an at-the-money theta
+    diverges.)
 
     >>> g = bsm_greeks(49.0, 50.0, 0.3846, 0.05, 0.2, True)  # Hull, chapter 19 example
     >>> round(g.delta, 3), round(g.gamma, 3), round(g.vega, 1), round(g.theta, 2), round(g.rho, 2)

@@ -1,9 +1,29 @@
-"""Vectorized input checks of the fast-path pricing functions (engine.bsm, engine.implied_vol).
+"""The float path's input domain, declared here once, and its vectorized checks.
 
-Each check costs one or two reductions over the array (no temporaries) on the
-normal path; the slower search for the offending entry runs only when a check
-fails, so that the raised `InvalidInput` can name the field, the reason and the
-first offending value (and its index for array inputs).
+Every function of the float64 fast path (engine.bsm, engine.implied_vol) accepts
+exactly this domain (units as in `engine.bsm.bsm_price`):
+
+    spot, strike   [SPOT_MIN, SPOT_MAX] = [1e-18, 1e18]    currency units
+    t              [0, T_MAX] = [0, 50] years              (t = 0: expiry, intrinsic value;
+                                                            implied_vol needs t > 0)
+    vol            [VOL_MIN, VOL_MAX] = [1e-9, 1e4]         annualized (1e4 = 1,000,000%)
+    rate, carry    [-RATE_ABS_MAX, RATE_ABS_MAX] = [-10, 10] continuously compounded, per year
+    price          (0, inf), finite                         implied_vol only; its arbitrage
+                                                            bounds are checked there
+    is_call        bool or array of bools
+
+and prices every point of it to finite numbers (price and every Greek); what lies
+outside is refused with `InvalidInput` naming the field, the reason, the first
+offending value and, for arrays, its index. The bounds are far wider than the
+fixed-point domain of the circuits (engine.fixed), and are what keeps float64
+finite: |rate·t|, |carry·t| <= 500 keeps e^{±500}·1e18 < 1e236; gamma, the
+largest Greek, is at most e^{|q|t} φ(d1) / (S σ sqrt t) <= 1e243 at S = 1e-18,
+σ = 1e-9; theta's term S σ φ / (2 sqrt t) stays below 1e183 down to the smallest
+subnormal t. tests/engine/test_domain.py drives the corners with hypothesis.
+
+Each check costs two reductions over the array (min and max; NaN propagates
+through both) on the normal path; the search for the offending entry runs only
+when a check fails.
 """
 
 from __future__ import annotations
@@ -12,6 +32,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from engine.errors import InvalidInput
+
+SPOT_MIN, SPOT_MAX = 1e-18, 1e18  # spot and strike
+T_MAX = 50.0  # years
+VOL_MIN, VOL_MAX = 1e-9, 1e4
+RATE_ABS_MAX = 10.0  # |rate| and |carry|, per year
+
+_SHOWN_CHARS = 80  # inputs with a longer repr are not echoed in the error message
+
+
+def _shown(value: object) -> object:
+    """The value to echo in an error, or None where its repr would flood the message."""
+    return value if len(repr(value)) <= _SHOWN_CHARS else None
 
 
 def _first_offender(field: str, arr: np.ndarray, bad: np.ndarray, reason: str) -> InvalidInput:
@@ -24,34 +56,69 @@ def _first_offender(field: str, arr: np.ndarray, bad: np.ndarray, reason: str) -
     return InvalidInput(field, f"{reason} (first offending entry at index {where})", float(arr.ravel()[flat]))
 
 
+def _as_array(field: str, value: ArrayLike, what: str) -> np.ndarray:
+    """np.asarray, with a ragged nested sequence refused as InvalidInput instead of numpy's ValueError."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(field, f"must be {what}, not a ragged or mixed sequence ({exc})", _shown(value)) from None
+
+
+def _holds_a_bool(value: ArrayLike) -> bool:
+    """Whether a list or tuple holds a bool: numpy would turn [True, 2.0] into [1.0, 2.0] silently."""
+    if not isinstance(value, (list, tuple)):
+        return False
+    items = np.asarray(value, dtype=object).ravel()
+    return any(isinstance(item, (bool, np.bool_)) for item in items)
+
+
 def as_float_array(field: str, value: ArrayLike) -> np.ndarray:
-    """Convert a real scalar or array to float64; reject bools, complex, strings and objects."""
-    raw = np.asarray(value)
+    """Convert a real scalar or array to float64; reject bools, complex, strings, None and ragged lists."""
+    what = "a real number or a rectangular array of real numbers"
+    raw = _as_array(field, value, what)
     if raw.dtype.kind not in "iuf":
-        raise InvalidInput(field, f"must be a real number or an array of real numbers, not dtype {raw.dtype}", value)
+        raise InvalidInput(field, f"must be {what}, not dtype {raw.dtype}", _shown(value))
+    if _holds_a_bool(value):
+        raise InvalidInput(field, f"must be {what}, not a bool", _shown(value))
     return raw.astype(np.float64, copy=False)
 
 
 def as_bool_array(field: str, value: ArrayLike) -> np.ndarray:
-    """Convert a bool or an array of bools; reject anything else (0/1, 'c'/'p', ...)."""
-    raw = np.asarray(value)
+    """Convert a bool or an array of bools; reject anything else (0/1, 'c'/'p', ...). An empty list is empty."""
+    raw = _as_array(field, value, "a bool or a rectangular array of bools")
+    if raw.size == 0 and raw.dtype.kind in "biuf":
+        return raw.astype(np.bool_)
     if raw.dtype != np.bool_:
-        raise InvalidInput(field, f"must be a bool or an array of bools, not dtype {raw.dtype}", value)
+        raise InvalidInput(field, f"must be a bool or an array of bools, not dtype {raw.dtype}", _shown(value))
     return raw
+
+
+def require_within(field: str, arr: np.ndarray, lo: float, hi: float, positive: bool = False) -> None:
+    """Raise `InvalidInput` unless every entry is a number in [lo, hi] (with `positive`, > 0 first of all).
+
+    The reasons, in the order they are looked for: NaN, infinite, <= 0 (with
+    `positive`), below lo, above hi.
+    """
+    if arr.size == 0:
+        return
+    low, high = arr.min(), arr.max()  # NaN propagates through min/max, and fails every test below
+    if lo <= low and high <= hi and np.isfinite(low) and np.isfinite(high) and (low > 0 or not positive):
+        return
+    if np.isnan(low):
+        raise _first_offender(field, arr, np.isnan(arr), "must not be NaN")
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise _first_offender(field, arr, np.isinf(arr), "must be finite")
+    if positive and low <= 0:
+        raise _first_offender(field, arr, arr <= 0, "must be > 0")
+    domain = f"the float path's domain is [{lo:g}, {hi:g}]"
+    if low < lo:
+        raise _first_offender(field, arr, arr < lo, f"must be >= {lo:g} ({domain})")
+    raise _first_offender(field, arr, arr > hi, f"must be <= {hi:g} ({domain})")
 
 
 def require_finite(field: str, arr: np.ndarray, positive: bool = False) -> None:
     """Raise `InvalidInput` if any entry is NaN or infinite (or, with `positive`, <= 0)."""
-    if arr.size == 0:
-        return
-    lo, hi = arr.min(), arr.max()  # NaN propagates through min/max
-    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or not positive):
-        return
-    if np.isnan(lo):
-        raise _first_offender(field, arr, np.isnan(arr), "must not be NaN")
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise _first_offender(field, arr, np.isinf(arr), "must be finite")
-    raise _first_offender(field, arr, arr <= 0, "must be > 0")
+    require_within(field, arr, -np.inf, np.inf, positive)
 
 
 def require_positive(field: str, arr: np.ndarray) -> None:
@@ -91,8 +158,8 @@ def flat_inputs(fields: dict[str, np.ndarray], shape: tuple[int, ...]) -> list[n
 
 def check_on_error(on_error: str) -> None:
     """Raise `InvalidInput` unless `on_error` is one of the supported modes."""
-    if on_error not in ("raise", "nan"):
-        raise InvalidInput("on_error", "must be 'raise' or 'nan'", on_error)
+    if not isinstance(on_error, str) or on_error not in ("raise", "nan"):
+        raise InvalidInput("on_error", "must be 'raise' or 'nan'", _shown(on_error))
 
 
 def validated_option_inputs(
@@ -105,27 +172,35 @@ def validated_option_inputs(
     carry: ArrayLike,
     price: ArrayLike | None = None,
 ) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
-    """Check the inputs of the BSM functions (engine.bsm, engine.implied_vol) and flatten them for a kernel.
+    """Check the inputs of the BSM functions (engine.bsm, engine.implied_vol) against the domain; flatten them.
 
     Returns the broadcast shape and a dict of contiguous 1-d arrays keyed by
     field name. `vol` is None for implied volatility, `price` is given only
-    there. Raises `InvalidInput` naming the first offending field.
+    there (and then t = 0 is refused: at expiry every vol gives the payoff).
+    Raises `InvalidInput` naming the first offending field.
     """
     fields: dict[str, np.ndarray] = {}
     if price is not None:
         fields["price"] = as_float_array("price", price)
         require_positive("price", fields["price"])
-    for name, value in (("spot", spot), ("strike", strike), ("t", t)):
+    for name, value in (("spot", spot), ("strike", strike)):
         fields[name] = as_float_array(name, value)
-        require_positive(name, fields[name])
+        require_within(name, fields[name], SPOT_MIN, SPOT_MAX, positive=True)
+    fields["t"] = as_float_array("t", t)
+    require_within("t", fields["t"], 0.0, T_MAX)
+    if price is not None and fields["t"].size and not fields["t"].min() > 0:
+        raise _first_offender(
+            "t", fields["t"], fields["t"] == 0,
+            "must be > 0 for implied volatility: at expiry (t = 0) every vol gives the same price, the payoff",
+        )
     fields["rate"] = as_float_array("rate", rate)
-    require_finite("rate", fields["rate"])
+    require_within("rate", fields["rate"], -RATE_ABS_MAX, RATE_ABS_MAX)
     if vol is not None:
         fields["vol"] = as_float_array("vol", vol)
-        require_positive("vol", fields["vol"])
+        require_within("vol", fields["vol"], VOL_MIN, VOL_MAX, positive=True)
     fields["is_call"] = as_bool_array("is_call", is_call)
     fields["carry"] = as_float_array("carry", carry)
-    require_finite("carry", fields["carry"])
+    require_within("carry", fields["carry"], -RATE_ABS_MAX, RATE_ABS_MAX)
     shape = broadcast_shape(fields)
     return shape, dict(zip(fields, flat_inputs(fields, shape)))
 

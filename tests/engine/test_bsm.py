@@ -252,6 +252,49 @@ def test_infinite_vol_limit_is_the_upper_bound():
     assert bsm_price(120.0, 100.0, 2.0, 0.05, 1e4, False, 0.02) == pytest.approx(b, rel=1e-14)
 
 
+# --- at expiry (t = 0) ------------------------------------------------------------------------
+
+
+def test_at_expiry_the_price_is_the_payoff_and_delta_its_slope():
+    # As py_vollib and QuantLib answer at expiry; rate, carry and vol no longer matter.
+    spot = np.array([90.0, 100.0, 110.0, 90.0, 100.0, 110.0])
+    is_call = np.array([True, True, True, False, False, False])
+    g = bsm_greeks(spot, 100.0, 0.0, 0.07, 0.4, is_call, 0.02)
+    np.testing.assert_array_equal(g.price, [0.0, 0.0, 10.0, 10.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g.delta, [0.0, 0.5, 1.0, -1.0, -0.5, -0.0])
+    for field in ("gamma", "vega", "theta", "rho", "vanna", "volga"):
+        np.testing.assert_array_equal(getattr(g, field), np.zeros(6), err_msg=field)
+    np.testing.assert_array_equal(bsm_price(spot, 100.0, 0.0, 0.07, 0.4, is_call, 0.02), g.price)
+    assert bsm_price(95_000.0, 1.0, 0.0, 0.05, 0.6, True) == 94_999.0
+    assert type(bsm_greeks(100.0, 100.0, 0.0, 0.0, 0.2, True).delta) is float
+
+
+def test_expiry_entries_mix_with_live_ones_in_one_call():
+    rng = np.random.default_rng(17)
+    n = 2 * PARALLEL_MIN_OPTIONS  # the parallel kernel too
+    spot, vol = rng.uniform(50, 150, n), rng.uniform(0.05, 2.0, n)
+    t = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(1e-4, 3.0, n))
+    is_call = rng.random(n) < 0.5
+    g = bsm_greeks(spot, 100.0, t, 0.03, vol, is_call, 0.01)
+    expired = t == 0
+    payoff = np.where(is_call, np.maximum(spot - 100.0, 0.0), np.maximum(100.0 - spot, 0.0))
+    np.testing.assert_array_equal(g.price[expired], payoff[expired])
+    np.testing.assert_array_equal(np.abs(g.delta[expired]), np.where(payoff[expired] > 0, 1.0, 0.0))
+    live = ~expired
+    alone = bsm_greeks(spot[live], 100.0, t[live], 0.03, vol[live], is_call[live], 0.01)
+    for field in Greeks.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(g, field)[live], getattr(alone, field), err_msg=field)
+
+
+@pytest.mark.parametrize("is_call", [True, False])
+def test_price_tends_to_the_payoff_as_t_tends_to_zero(is_call):
+    spot = np.array([0.25, 0.99, 1.0, 1.01, 4.0])
+    at_expiry = bsm_price(spot, 1.0, 0.0, 0.2, 5.0, is_call, -0.05)
+    just_before = bsm_price(spot, 1.0, 1e-300, 0.2, 5.0, is_call, -0.05)
+    # At S = K the time value is S sigma sqrt(t) / sqrt(2 pi) ~ 2e-150; elsewhere it underflows.
+    np.testing.assert_allclose(just_before, at_expiry, rtol=0, atol=1e-149)
+
+
 def test_carry_equal_to_rate_is_black_76():
     # Black-76: c = e^{-rt} (F N(d1) - K N(d2)) with d1 = (ln(F/K) + vol^2 t / 2) / (vol sqrt t).
     forward, strike, t, rate, vol = 1850.0, 1900.0, 0.4, 0.045, 0.35
@@ -355,12 +398,19 @@ INVALID = [
     ("spot", math.inf, "must be finite"),
     ("strike", -1.0, "must be > 0"),
     ("strike", math.nan, "must not be NaN"),
-    ("t", 0.0, "must be > 0"),
-    ("t", -0.5, "must be > 0"),
+    ("t", -0.5, "must be >= 0"),
+    ("t", -1e-300, "must be >= 0"),
     ("t", math.inf, "must be finite"),
+    ("t", 50.5, "must be <= 50"),
     ("vol", 0.0, "must be > 0"),
     ("vol", -0.2, "must be > 0"),
     ("vol", math.nan, "must not be NaN"),
+    ("vol", 1e-320, "must be >= 1e-09"),
+    ("vol", 2e4, "must be <= 10000"),
+    ("spot", 1e-19, "must be >= 1e-18"),
+    ("strike", 2e18, "must be <= 1e+18"),
+    ("rate", -800.0, "must be >= -10"),
+    ("carry", 10.5, "must be <= 10"),
     ("rate", math.nan, "must not be NaN"),
     ("rate", -math.inf, "must be finite"),
     ("carry", math.nan, "must not be NaN"),

@@ -301,6 +301,7 @@ IMPLIED_INVALID = [case for case in INVALID if case[0] != "vol"] + [
     ("price", -1.0, "must be > 0"),
     ("price", math.nan, "must not be NaN"),
     ("price", math.inf, "must be finite"),
+    ("t", 0.0, "must be > 0 for implied volatility"),
     ("on_error", "ignore", "must be 'raise' or 'nan'"),
 ]
 
@@ -313,6 +314,13 @@ def test_invalid_input_raises_naming_the_field(field, bad, reason):
     assert info.value.field == field
     assert info.value.reason.startswith(reason)
     assert not isinstance(info.value, PriceOutsideArbitrageBounds)
+
+
+def test_expiry_has_no_implied_vol():
+    with pytest.raises(InvalidInput) as info:
+        implied_vol(np.array([5.0, 5.0]), 100.0, 100.0, np.array([0.5, 0.0]), 0.0, True)
+    assert info.value.field == "t"
+    assert "at expiry" in info.value.reason and "index 1" in info.value.reason
 
 
 def test_shapes_that_do_not_broadcast_raise_naming_the_field():
