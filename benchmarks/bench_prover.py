@@ -1,6 +1,6 @@
 """Groth16 prove time and memory: DLPE's prover against snarkjs and arkworks, same R1CS, witness and zkey.
 
-Workloads (both exported by circuits.iden3 as .r1cs/.wtns):
+Workloads (both exported by bn254.iden3 as .r1cs/.wtns):
   chain-2^k  a multiplication chain with 2^k - 3 constraints (x public, y private,
              out = y x^m public), so that the QAP domain is exactly 2^k, k = 12 .. 18;
   batch-N    the DLPE batch circuit (circuits.batch) for N = 1, 4, 16, 64 quotes of
@@ -59,8 +59,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bn254.iden3 import container_bytes, parse_r1cs, parse_wtns, write_r1cs, write_wtns  # noqa: E402
 from circuits.builder import ConstraintSystem  # noqa: E402
-from circuits.iden3 import parse_r1cs, parse_wtns, write_r1cs, write_wtns  # noqa: E402
 from verifier_contracts.snarkjs import BEACON_ITERATIONS_EXP, SNARKJS_CLI, TEST_BEACON  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -168,16 +168,12 @@ PTAU_ENTROPY = b"DLPE bench_prover powers of tau: fixed entropy, public, never f
 
 def ceremony_secrets() -> tuple[int, int, int]:
     """tau, alpha, beta of the benchmark's phase 1, from a fixed public string (anyone can recompute them)."""
-    from circuits.field import R
+    from bn254.constants import R
 
     def secret(label: bytes) -> int:
         return int.from_bytes(hashlib.sha256(PTAU_ENTROPY + label).digest(), "big") % (R - 1) + 1
 
     return secret(b"tau"), secret(b"alpha"), secret(b"beta")
-
-
-def _section(kind: int, data: bytes) -> bytes:
-    return kind.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
 
 
 def _lagrange_scalars(tau_powers, p: int):
@@ -189,10 +185,9 @@ def _lagrange_scalars(tau_powers, p: int):
     """
     import numpy as np
 
-    from circuits.field import R
+    from bn254.constants import R, root_of_unity
     from prover.backends import fast_ntt
     from prover.backends.fast_field import fr_from_montgomery, fr_to_montgomery, ints_to_limbs
-    from prover.curve import root_of_unity
 
     n = 1 << p
     values = np.zeros((n, 4), np.uint64)
@@ -221,12 +216,12 @@ def write_powers_of_tau(power: int, path: Path, prepared: bool = True) -> None:
     """
     import numpy as np
 
-    from circuits.field import R
+    from bn254.constants import R
     from prover.backends import fast_ntt
     from prover.backends.fast import g1_limbs, g2_limbs
     from prover.backends.fast_field import FQ2_ZERO, ZERO, fr_from_montgomery, fr_to_montgomery, ints_to_limbs
     from prover.backends.fast_fixed_base import fixed_base_muls
-    from prover.curve import G1_GENERATOR, G2_GENERATOR, Q
+    from bn254.constants import G1_GENERATOR, G2_GENERATOR, Q
 
     tau, alpha, beta = ceremony_secrets()
     g1, g2 = g1_limbs([G1_GENERATOR])[0], g2_limbs([G2_GENERATOR])[0]
@@ -245,13 +240,13 @@ def write_powers_of_tau(power: int, path: Path, prepared: bool = True) -> None:
 
     header = (32).to_bytes(4, "little") + Q.to_bytes(32, "little") + power.to_bytes(4, "little") * 2
     sections = [
-        _section(1, header),
-        _section(2, g1_points(scaled(1, 2 * n - 1))),
-        _section(3, g2_points(scaled(1, n))),
-        _section(4, g1_points(scaled(alpha, n))),
-        _section(5, g1_points(scaled(beta, n))),
-        _section(6, g2_points(ints_to_limbs([beta], R))),
-        _section(7, (0).to_bytes(4, "little")),
+        (1, header),
+        (2, g1_points(scaled(1, 2 * n - 1))),
+        (3, g2_points(scaled(1, n))),
+        (4, g1_points(scaled(alpha, n))),
+        (5, g1_points(scaled(beta, n))),
+        (6, g2_points(ints_to_limbs([beta], R))),
+        (7, (0).to_bytes(4, "little")),
     ]
     if prepared:
         lagrange = [_lagrange_scalars(tau_powers, p) for p in range(power + 2)]
@@ -261,13 +256,13 @@ def write_powers_of_tau(power: int, path: Path, prepared: bool = True) -> None:
             for p in range(power + 2 if kind == 12 else power + 1):
                 scalars = lagrange[p] if factor == 1 else _scale_standard(lagrange[p], factor)
                 chunks.append(g2_points(scalars) if kind == 13 else g1_points(scalars))
-            sections.append(_section(kind, b"".join(chunks)))
-    path.write_bytes(b"ptau" + (1).to_bytes(4, "little") + len(sections).to_bytes(4, "little") + b"".join(sections))
+            sections.append((kind, b"".join(chunks)))
+    path.write_bytes(container_bytes(b"ptau", 1, sections))
 
 
 def _scale_standard(scalars, factor: int):
     """factor * scalars (standard-form limbs in and out)."""
-    from circuits.field import R
+    from bn254.constants import R
     from prover.backends import fast_ntt
     from prover.backends.fast_field import fr_from_montgomery, fr_to_montgomery, ints_to_limbs
 
@@ -446,7 +441,7 @@ KERNELS = """
 import time
 start = time.perf_counter()
 from prover.backends import get_backend
-from prover.curve import G1_GENERATOR, G2_GENERATOR
+from bn254.constants import G1_GENERATOR, G2_GENERATOR
 backend = get_backend("fast")
 imported = time.perf_counter()
 backend.g1_msm([G1_GENERATOR] * 3, [1, 2, 3])
@@ -478,7 +473,7 @@ def field_multiplication_ns(count: int = 2_000_000) -> dict:
     from numba import njit
 
     from prover.backends import fast_field as ff
-    from prover.curve import Q
+    from bn254.constants import Q
 
     mask32 = np.uint64(0xFFFFFFFF)
     thirty_two = np.uint64(32)

@@ -43,9 +43,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from web3 import Web3
 
+from bn254.constants import R
+from bn254.iden3 import write_r1cs, write_wtns
 from circuits.builder import ConstraintSystem
-from circuits.field import R
-from circuits.iden3 import write_r1cs, write_wtns
 from prover import read_proof, read_public, read_verification_key
 from verifier_contracts.build import SOLC_SETTINGS, compile_contract, solc_version
 from verifier_contracts.client import ContractClient, Groth16VerifierClient

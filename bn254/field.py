@@ -1,28 +1,13 @@
-"""The BN254 (alt_bn128) scalar field F_r, in which every DLPE circuit computes.
+"""Arithmetic helpers of the BN254 scalar field F_r (r = bn254.constants.R) on plain ints.
 
-r is the order of the BN254 G1/G2 groups used by Ethereum's EIP-196/197
-precompiles; a BN curve with parameter u has r = 36u^4 + 36u^3 + 18u^2 + 6u + 1
-(Barreto-Naehrig, "Pairing-friendly elliptic curves of prime order", 2005).
-The constants are checked when the module is imported, so a typo cannot
-survive to a proof.
+Signed embedding, inverses (one at a time, or many for the price of one with
+Montgomery's batch trick) and square roots (Tonelli-Shanks). The modulus and its
+constants live in bn254.constants, checked there at import.
 """
 
 from __future__ import annotations
 
-# BN254's curve parameter u (also called x or t in the literature).
-BN254_U = 4965661367192848881
-
-R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
-"""The BN254 scalar field modulus r (snarkjs/circom's `bn128` prime)."""
-
-R_BITS = 254
-"""Bit length of r: 2^253 < r < 2^254."""
-
-TWO_ADICITY = 28
-"""Largest s with 2^s | r - 1 (the NTT domain size limit of Groth16 provers)."""
-
-MULTIPLICATIVE_GENERATOR = 5
-"""A generator of F_r^* (the one arkworks and snarkjs use)."""
+from bn254.constants import MULTIPLICATIVE_GENERATOR, R, TWO_ADICITY
 
 
 def to_field(value: int) -> int:
@@ -42,6 +27,29 @@ def inverse(element: int) -> int:
     if element == 0:
         raise ZeroDivisionError("0 has no inverse in F_r")
     return pow(element, R - 2, R)
+
+
+def batch_inverse(elements: list[int]) -> list[int]:
+    """[1/e for e in elements] in F_r with one exponentiation (Montgomery's trick).
+
+    prefix_i = e_0 * ... * e_i; then 1/e_i = prefix_(i-1) / prefix_i, walked back from
+    the one inverse of prefix_(n-1). Raises ZeroDivisionError naming the first zero.
+    """
+    prefix, acc = [], 1
+    for i, e in enumerate(elements):
+        e %= R
+        if e == 0:
+            raise ZeroDivisionError(f"element {i} is 0, which has no inverse in F_r")
+        acc = acc * e % R
+        prefix.append(acc)
+    inverses = [0] * len(elements)
+    acc = pow(acc, R - 2, R) if elements else 1
+    for i in range(len(elements) - 1, 0, -1):
+        inverses[i] = acc * prefix[i - 1] % R
+        acc = acc * elements[i] % R
+    if elements:
+        inverses[0] = acc
+    return inverses
 
 
 def sqrt(element: int) -> int | None:
@@ -66,39 +74,3 @@ def sqrt(element: int) -> int | None:
         m, c = i, b * b % R
         t, root = t * c % R, root * b % R
     return root
-
-
-def _is_probable_prime(n: int) -> bool:
-    """Miller-Rabin with the first 20 prime bases (error below 4^-20 for any n)."""
-    bases = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71]
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for a in bases:
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _check_constants() -> None:
-    u = BN254_U
-    if R != 36 * u**4 + 36 * u**3 + 18 * u**2 + 6 * u + 1:
-        raise AssertionError("r is not the BN254 group order 36u^4+36u^3+18u^2+6u+1")
-    if R.bit_length() != R_BITS or not _is_probable_prime(R):
-        raise AssertionError("r is not a 254-bit prime")
-    if (R - 1) % (1 << TWO_ADICITY) != 0 or ((R - 1) >> TWO_ADICITY) % 2 == 0:
-        raise AssertionError("2-adicity of r - 1 is not 28")
-    # g generates F_r^* iff g^((r-1)/q) != 1 for every prime q | r - 1; checking q = 2
-    # is what sqrt() relies on (g is a non-residue).
-    if pow(MULTIPLICATIVE_GENERATOR, (R - 1) // 2, R) != R - 1:
-        raise AssertionError("the multiplicative generator is a quadratic residue")
-
-
-_check_constants()

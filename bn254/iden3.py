@@ -1,11 +1,11 @@
-"""Export to, and read back, the iden3 binary formats: `.r1cs` (v1) and `.wtns` (v2).
+"""The iden3 binary container and its three BN254 files: `.r1cs` (v1), `.wtns` (v2), `.zkey` (v1).
 
-Both are iden3 binary containers (@iden3/binfileutils): the 4-byte magic, a
-u32 version, a u32 section count, then sections, each a u32 type, a u64 byte
+Every file is an iden3 binary container (@iden3/binfileutils): the 4-byte magic,
+a u32 version, a u32 section count, then sections, each a u32 type, a u64 byte
 size and the data. Integers are little-endian; field elements take n8 = 32
-bytes, little-endian, in standard (not Montgomery) form.
+bytes, little-endian.
 
-r1cs v1 (iden3/r1csfile, doc/r1cs_bin_format.md):
+r1cs v1 (iden3/r1csfile, doc/r1cs_bin_format.md), field elements in standard form:
   section 1, header: n8 (u32), prime (n8 bytes), nWires (u32), nPubOut (u32),
     nPubIn (u32), nPrvIn (u32), nLabels (u64), mConstraints (u32)
   section 2, constraints: for each, the rows A, B, C, each nTerms (u32) then
@@ -14,6 +14,10 @@ r1cs v1 (iden3/r1csfile, doc/r1cs_bin_format.md):
 wtns v2 (snarkjs src/wtns_utils.js):
   section 1, header: n8 (u32), prime (n8 bytes), nWitness (u32)
   section 2, values: nWitness x n8 bytes
+zkey v1 (snarkjs src/zkey_utils.js): its sections are the prover's business
+(prover.zkey); this module gives it the container and the point encoding, affine
+with each F_q element in Montgomery form (x * 2^256 mod q), F_q2 as c0 then c1,
+all zeros for the point at infinity.
 
 Here every wire is its own label (labelId = wireId), so nLabels = nWires.
 """
@@ -22,24 +26,35 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Sequence
 
-from circuits.field import R
-from circuits.r1cs import R1CS, Row
+from bn254.constants import FIELD_BYTES, Q, R, G1Affine, G2Affine
+from bn254.r1cs import R1CS, Row
 
-FIELD_BYTES = 32
-_R1CS_MAGIC, _R1CS_VERSION = b"r1cs", 1
-_WTNS_MAGIC, _WTNS_VERSION = b"wtns", 2
+R1CS_MAGIC, R1CS_VERSION = b"r1cs", 1
+WTNS_MAGIC, WTNS_VERSION = b"wtns", 2
+ZKEY_MAGIC, ZKEY_VERSION = b"zkey", 1
+G1_BYTES, G2_BYTES = 2 * FIELD_BYTES, 4 * FIELD_BYTES
+"""Bytes of one affine point in a zkey (two, resp. four, F_q elements)."""
+
+_MONTGOMERY = pow(2, 8 * FIELD_BYTES, Q)
+_MONTGOMERY_INV = pow(_MONTGOMERY, Q - 2, Q)
 
 
 class Iden3FormatError(ValueError):
-    """A file that is not a well-formed iden3 .r1cs / .wtns of the BN254 scalar field."""
+    """A file that is not a well-formed iden3 container of the BN254 fields."""
 
 
-def _field(value: int) -> bytes:
+def field_bytes(value: int) -> bytes:
+    """n8 = 32 little-endian bytes of a field element in standard form."""
     return value.to_bytes(FIELD_BYTES, "little")
 
 
-def _container(magic: bytes, version: int, sections: list[tuple[int, bytes]]) -> bytes:
+
+def container_bytes(magic: bytes, version: int, sections: Sequence[tuple[int, bytes]]) -> bytes:
+    """An iden3 binary container: magic, version, section count, then (type, size, data) per section."""
+    if len(magic) != 4:
+        raise Iden3FormatError(f"magic must be 4 bytes, got {magic!r}")
     out = [magic, struct.pack("<II", version, len(sections))]
     for section_type, data in sections:
         out.append(struct.pack("<IQ", section_type, len(data)))
@@ -47,55 +62,8 @@ def _container(magic: bytes, version: int, sections: list[tuple[int, bytes]]) ->
     return b"".join(out)
 
 
-def _row_bytes(row: Row) -> bytes:
-    parts = [struct.pack("<I", len(row))]
-    for wire in sorted(row):
-        parts.append(struct.pack("<I", wire))
-        parts.append(_field(row[wire]))
-    return b"".join(parts)
-
-
-def r1cs_bytes(r1cs: R1CS) -> bytes:
-    """The .r1cs (v1) encoding of a constraint system."""
-    if r1cs.prime != R:
-        raise Iden3FormatError("only the BN254 scalar field is supported")
-    header = (
-        struct.pack("<I", FIELD_BYTES)
-        + _field(R)
-        + struct.pack(
-            "<IIIIQI",
-            r1cs.n_wires,
-            r1cs.n_public_outputs,
-            r1cs.n_public_inputs,
-            r1cs.n_private_inputs,
-            r1cs.n_wires,
-            r1cs.n_constraints,
-        )
-    )
-    constraints = b"".join(_row_bytes(a) + _row_bytes(b) + _row_bytes(c) for a, b, c in r1cs.constraints)
-    wire_map = struct.pack(f"<{r1cs.n_wires}Q", *range(r1cs.n_wires))
-    return _container(_R1CS_MAGIC, _R1CS_VERSION, [(1, header), (2, constraints), (3, wire_map)])
-
-
-def wtns_bytes(witness: list[int]) -> bytes:
-    """The .wtns (v2) encoding of a witness vector (values in [0, r))."""
-    if any(not 0 <= v < R for v in witness):
-        raise Iden3FormatError("witness values must be field elements in [0, r)")
-    header = struct.pack("<I", FIELD_BYTES) + _field(R) + struct.pack("<I", len(witness))
-    return _container(_WTNS_MAGIC, _WTNS_VERSION, [(1, header), (2, b"".join(map(_field, witness)))])
-
-
-def write_r1cs(r1cs: R1CS, path: str | Path) -> None:
-    """Write `r1cs` to `path` in iden3 .r1cs v1."""
-    Path(path).write_bytes(r1cs_bytes(r1cs))
-
-
-def write_wtns(witness: list[int], path: str | Path) -> None:
-    """Write a witness vector (in the R1CS's wire order) to `path` in iden3 .wtns v2."""
-    Path(path).write_bytes(wtns_bytes(witness))
-
-
-def _sections(data: bytes, magic: bytes, version: int) -> dict[int, bytes]:
+def read_container(data: bytes, magic: bytes, version: int) -> dict[int, bytes]:
+    """The sections {type: data} of an iden3 container; raises Iden3FormatError for any other bytes."""
     if len(data) < 12 or data[:4] != magic:
         raise Iden3FormatError(f"not a {magic.decode()} file (magic {data[:4]!r})")
     got_version, n_sections = struct.unpack_from("<II", data, 4)
@@ -109,10 +77,105 @@ def _sections(data: bytes, magic: bytes, version: int) -> dict[int, bytes]:
         section_type, size = struct.unpack_from("<IQ", data, pos)
         pos += 12
         if pos + size > len(data) or section_type in sections:
-            raise Iden3FormatError(f"section {section_type} truncated or repeated")
+            raise Iden3FormatError(f"{magic.decode()} section {section_type} truncated or repeated")
         sections[section_type] = data[pos : pos + size]
         pos += size
     return sections
+
+
+def require_sections(sections: dict[int, bytes], types: Sequence[int], what: str) -> None:
+    """Raise Iden3FormatError unless every section type in `types` is present; `what` names the file."""
+    missing = sorted(set(types) - set(sections))
+    if missing:
+        raise Iden3FormatError(f"{what} lacks sections {missing}")
+
+
+# -- points in Montgomery form (zkey, ptau) -------------------------------------------------
+
+
+def fq_montgomery_bytes(value: int) -> bytes:
+    """32 little-endian bytes of value * 2^256 mod q (how snarkjs stores F_q)."""
+    return (value * _MONTGOMERY % Q).to_bytes(FIELD_BYTES, "little")
+
+
+def fq_from_montgomery_bytes(data: bytes, pos: int) -> int:
+    """The F_q element stored (Montgomery form) at data[pos : pos + 32]."""
+    return int.from_bytes(data[pos : pos + FIELD_BYTES], "little") * _MONTGOMERY_INV % Q
+
+
+def g1_montgomery_bytes(points: Sequence[G1Affine]) -> bytes:
+    """Affine G1 points, x then y, in Montgomery form; infinity (0, 0) stays all zeros."""
+    return b"".join(fq_montgomery_bytes(x) + fq_montgomery_bytes(y) for x, y in points)
+
+
+def g2_montgomery_bytes(points: Sequence[G2Affine]) -> bytes:
+    """Affine G2 points, x.c0, x.c1, y.c0, y.c1, in Montgomery form."""
+    return b"".join(
+        fq_montgomery_bytes(x0) + fq_montgomery_bytes(x1) + fq_montgomery_bytes(y0) + fq_montgomery_bytes(y1)
+        for (x0, x1), (y0, y1) in points
+    )
+
+
+def read_g1_montgomery(data: bytes, pos: int) -> G1Affine:
+    """The affine G1 point stored at data[pos : pos + 64]."""
+    return (fq_from_montgomery_bytes(data, pos), fq_from_montgomery_bytes(data, pos + FIELD_BYTES))
+
+
+def read_g2_montgomery(data: bytes, pos: int) -> G2Affine:
+    """The affine G2 point stored at data[pos : pos + 128]."""
+    x0, x1, y0, y1 = (fq_from_montgomery_bytes(data, pos + i * FIELD_BYTES) for i in range(4))
+    return ((x0, x1), (y0, y1))
+
+
+# -- r1cs and wtns ---------------------------------------------------------------------------
+
+
+def _row_bytes(row: Row) -> bytes:
+    parts = [struct.pack("<I", len(row))]
+    for wire in sorted(row):
+        parts.append(struct.pack("<I", wire))
+        parts.append(field_bytes(row[wire]))
+    return b"".join(parts)
+
+
+def r1cs_bytes(r1cs: R1CS) -> bytes:
+    """The .r1cs (v1) encoding of a constraint system."""
+    if r1cs.prime != R:
+        raise Iden3FormatError("only the BN254 scalar field is supported")
+    header = (
+        struct.pack("<I", FIELD_BYTES)
+        + field_bytes(R)
+        + struct.pack(
+            "<IIIIQI",
+            r1cs.n_wires,
+            r1cs.n_public_outputs,
+            r1cs.n_public_inputs,
+            r1cs.n_private_inputs,
+            r1cs.n_wires,
+            r1cs.n_constraints,
+        )
+    )
+    constraints = b"".join(_row_bytes(a) + _row_bytes(b) + _row_bytes(c) for a, b, c in r1cs.constraints)
+    wire_map = struct.pack(f"<{r1cs.n_wires}Q", *range(r1cs.n_wires))
+    return container_bytes(R1CS_MAGIC, R1CS_VERSION, [(1, header), (2, constraints), (3, wire_map)])
+
+
+def wtns_bytes(witness: list[int]) -> bytes:
+    """The .wtns (v2) encoding of a witness vector (values in [0, r))."""
+    if any(not 0 <= v < R for v in witness):
+        raise Iden3FormatError("witness values must be field elements in [0, r)")
+    header = struct.pack("<I", FIELD_BYTES) + field_bytes(R) + struct.pack("<I", len(witness))
+    return container_bytes(WTNS_MAGIC, WTNS_VERSION, [(1, header), (2, b"".join(map(field_bytes, witness)))])
+
+
+def write_r1cs(r1cs: R1CS, path: str | Path) -> None:
+    """Write `r1cs` to `path` in iden3 .r1cs v1."""
+    Path(path).write_bytes(r1cs_bytes(r1cs))
+
+
+def write_wtns(witness: list[int], path: str | Path) -> None:
+    """Write a witness vector (in the R1CS's wire order) to `path` in iden3 .wtns v2."""
+    Path(path).write_bytes(wtns_bytes(witness))
 
 
 def _check_field(section: bytes) -> int:
@@ -124,7 +187,8 @@ def _check_field(section: bytes) -> int:
 
 def parse_r1cs(data: bytes) -> R1CS:
     """Decode a .r1cs v1 file (constraint labels become "constraint{i}", wire names "wire{i}")."""
-    sections = _sections(data, _R1CS_MAGIC, _R1CS_VERSION)
+    sections = read_container(data, R1CS_MAGIC, R1CS_VERSION)
+    require_sections(sections, (1, 2), "r1cs file")
     header = sections[1]
     pos = _check_field(header)
     n_wires, n_out, n_pub, n_prv, _n_labels, m = struct.unpack_from("<IIIIQI", header, pos)
@@ -156,7 +220,8 @@ def parse_r1cs(data: bytes) -> R1CS:
 
 def parse_wtns(data: bytes) -> list[int]:
     """Decode a .wtns v2 file into its witness vector."""
-    sections = _sections(data, _WTNS_MAGIC, _WTNS_VERSION)
+    sections = read_container(data, WTNS_MAGIC, WTNS_VERSION)
+    require_sections(sections, (1, 2), "wtns file")
     pos = _check_field(sections[1])
     (n_witness,) = struct.unpack_from("<I", sections[1], pos)
     values = sections[2]

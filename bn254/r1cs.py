@@ -5,15 +5,15 @@ C_i sparse rows {wire: coeff} and w the witness vector. Wires follow the iden3
 (circom/snarkjs) order: w[0] = 1, then the public outputs, the public inputs,
 the private inputs, and the internal wires.
 
-This module knows nothing about options or gadgets; the prover package depends
-on it alone (plus the field modulus).
+Circuits build it, the prover consumes it, and the iden3 .r1cs format
+(bn254.iden3) carries it; it knows nothing about options or gadgets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from circuits.field import R
+from bn254.constants import R
 
 Row = dict[int, int]
 """A sparse linear combination {wire index: coefficient in [1, r)}; wire 0 is the constant 1."""

@@ -38,10 +38,10 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from circuits.field import R
+from bn254.constants import R
+from bn254.r1cs import R1CS, Constraint, ConstraintFailure
 from circuits.lc import LC, ONE_WIRE, Operand, as_lc
 from circuits.profile import ScopeProfile
-from circuits.r1cs import R1CS, Constraint, ConstraintFailure
 from engine.errors import DLPEError
 
 if TYPE_CHECKING:

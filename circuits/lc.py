@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Iterable, Union
 
-from circuits.field import R
+from bn254.constants import R
 
 ONE_WIRE = 0
 """Index of the wire that always holds 1 (iden3/snarkjs convention)."""

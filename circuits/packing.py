@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bn254.constants import R
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R
 from circuits.gadgets.bits import from_bits
 from circuits.gadgets.fixed import Fixed
 from circuits.lc import LC, Boolean

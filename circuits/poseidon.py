@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from circuits.field import R, R_BITS, inverse
+from bn254.constants import R, R_BITS
+from bn254.field import inverse
 
 FULL_ROUNDS = 8
 PARTIAL_ROUNDS = (56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bn254.constants import R
 from circuits import bsm as cb
 from circuits.builder import ConstraintSystem
-from circuits.field import R
 from circuits.gadgets import fixed as gf
 from circuits.gadgets.bits import range_check
 from circuits.gadgets.comparators import assert_equal

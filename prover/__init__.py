@@ -1,6 +1,6 @@
 """Groth16 over BN254 (Groth, EUROCRYPT 2016), knowing nothing of options.
 
-It consumes the plain R1CS of circuits.r1cs and a witness vector in iden3 wire
+It consumes the plain R1CS of bn254.r1cs and a witness vector in iden3 wire
 order, and reads and writes the snarkjs formats, so that snarkjs can verify our
 proofs, we can verify snarkjs's, and we can prove with a snarkjs zkey.
 
@@ -20,16 +20,13 @@ a `backend=` is passed.
 """
 
 from prover.backends import Backend, backend_names, get_backend, register_backend
+from bn254.curve import CoordinateOutOfRange, InvalidPoint, PointNotInSubgroup, PointNotOnCurve
 from prover.errors import (
     CircuitTooLarge,
-    CoordinateOutOfRange,
-    InvalidPoint,
     InvalidPublicInputs,
     InvalidWitness,
     KeyFormatError,
     KeyMismatch,
-    PointNotInSubgroup,
-    PointNotOnCurve,
     ProverError,
     PublicInputCountMismatch,
     PublicInputOutOfRange,

@@ -3,12 +3,14 @@
 The verifier rejects malformed input with one of these before any pairing (as
 ark-groth16's verifier and the EIP-196/197 precompiles do); a proof that is
 well formed but wrong is not an error: verify() returns False. All subclass
-ValueError so that generic code can catch them.
+ValueError so that generic code can catch them. The point errors (InvalidPoint
+and its subclasses) are bn254.curve's, raised by its checks; the prover package
+exports them by name with its own.
 """
 
 from __future__ import annotations
 
-from circuits.r1cs import ConstraintFailure
+from bn254.r1cs import ConstraintFailure
 
 
 class ProverError(Exception):
@@ -37,22 +39,6 @@ class PublicInputCountMismatch(InvalidPublicInputs):
 
 class PublicInputOutOfRange(InvalidPublicInputs):
     """A public input that is not an integer in [0, r) (a value and value + r would alias)."""
-
-
-class InvalidPoint(ProverError, ValueError):
-    """A curve point that is not an element of its group."""
-
-
-class CoordinateOutOfRange(InvalidPoint):
-    """A coordinate that is not an element of F_q (negative or >= q)."""
-
-
-class PointNotOnCurve(InvalidPoint):
-    """A point that does not satisfy its curve equation (G1) or the twist equation (G2)."""
-
-
-class PointNotInSubgroup(InvalidPoint):
-    """A point on the G2 twist outside the order-r subgroup (G1 has cofactor 1, so never there)."""
 
 
 class KeyFormatError(ProverError, ValueError):

@@ -25,18 +25,8 @@ from typing import Any, Sequence
 
 from py_ecc import optimized_bn128 as bn
 
-from circuits.field import BN254_U
-from prover.curve import (
-    G1_INFINITY,
-    G2_INFINITY,
-    G1Affine,
-    G2Affine,
-    Q,
-    g1_to_py_ecc,
-    g2_to_py_ecc,
-    validate_g1,
-    validate_g2,
-)
+from bn254.constants import BN254_U, G1_INFINITY, G2_INFINITY, G1Affine, G2Affine, Q
+from bn254.curve import g1_to_py_ecc, g2_to_py_ecc, validate_g1, validate_g2
 from prover.errors import KeyFormatError
 from prover.keys import UNKNOWN_SETUP, Proof, VerifyingKey
 

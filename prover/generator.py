@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import secrets
 
-from circuits.field import R
-from circuits.r1cs import R1CS
+from bn254.constants import R
+from bn254.r1cs import R1CS
 from prover.backends import Backend, get_backend
 from prover.errors import KeyMismatch
 from prover.keys import DEVELOPMENT_SETUP, ProvingKey, VerifyingKey

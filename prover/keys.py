@@ -4,15 +4,15 @@ Notation: [x]_1 = x * G1_GENERATOR, [x]_2 = x * G2_GENERATOR; tau, alpha, beta,
 gamma, delta are the setup's secrets; A_j, B_j, C_j the QAP polynomials of wire j
 (prover.qap); n the domain size; wires 0..l are the constant one and the l
 public signals. Field names follow ark-groth16's data_structures; the snarkjs
-name of each is given in brackets. Points are affine integers (prover.curve).
+name of each is given in brackets. Points are affine integers (bn254.constants).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from circuits.r1cs import R1CS
-from prover.curve import G1Affine, G2Affine
+from bn254.r1cs import R1CS
+from bn254.constants import G1Affine, G2Affine
 
 DEVELOPMENT_SETUP = "development, single party, not for value"
 """Provenance of keys from prover.setup(): one party knew the toxic waste for a moment."""

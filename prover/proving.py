@@ -11,8 +11,8 @@ about the private wires beyond the statement. Each line is one MSM on the backen
 
 from __future__ import annotations
 
-from circuits.field import R
-from circuits.r1cs import InvalidWitness as R1CSInvalidWitness
+from bn254.constants import R
+from bn254.r1cs import InvalidWitness as R1CSInvalidWitness
 from prover.backends import Backend, get_backend
 from prover.errors import InvalidWitness, UnsatisfiedConstraint
 from prover.generator import random_nonzero_scalar

@@ -1,7 +1,7 @@
 """From an R1CS to a quadratic arithmetic program, in snarkjs's layout.
 
 Constraint i sits at the point omega^i of the domain D = {omega^i} of size
-n = 2^k (omega = prover.curve.root_of_unity(k)). As snarkjs does, n_public + 1
+n = 2^k (omega = bn254.constants.root_of_unity(k)). As snarkjs does, n_public + 1
 rows "w_j * 0 = 0" follow the m constraints, one per wire j = 0..n_public, at
 omega^(m + j): they put w_j into the A polynomial so that the A_j(tau) of the
 public wires are linearly independent, which Groth16's soundness proof needs
@@ -19,10 +19,9 @@ publishes [L'_(2i+1)(tau) / delta]_1 and the prover evaluates p on the coset g*D
 
 from __future__ import annotations
 
-from circuits.field import R
-from circuits.r1cs import R1CS, Row
+from bn254.constants import R, MAX_DOMAIN_POWER, root_of_unity
+from bn254.r1cs import R1CS, Row
 from prover.backends import Backend
-from prover.curve import MAX_DOMAIN_POWER, root_of_unity
 from prover.errors import CircuitTooLarge
 
 

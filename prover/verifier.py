@@ -19,9 +19,9 @@ from typing import Sequence
 
 from py_ecc import optimized_bn128 as bn
 
-from circuits.field import R
+from bn254.constants import R, G1_INFINITY, G1Affine, G2Affine, Q
 from prover.backends import Backend, get_backend
-from prover.curve import G1_INFINITY, G1Affine, G2Affine, Q, g1_to_py_ecc, g2_to_py_ecc, validate_g1, validate_g2
+from bn254.curve import g1_to_py_ecc, g2_to_py_ecc, validate_g1, validate_g2
 from prover.errors import PublicInputCountMismatch, PublicInputOutOfRange
 from prover.keys import Proof, VerifyingKey
 

@@ -28,53 +28,37 @@ import struct
 from pathlib import Path
 from typing import Callable
 
-from circuits.field import R
-from circuits.r1cs import R1CS
-from prover.curve import Q, G1Affine, G2Affine, is_on_g1, is_on_twist, validate_g1, validate_g2
-from prover.errors import InvalidPoint, KeyFormatError, KeyMismatch
+from bn254.constants import FIELD_BYTES, Q, R, G1Affine, G2Affine
+from bn254.curve import InvalidPoint, is_on_g1, is_on_twist, validate_g1, validate_g2
+from bn254.iden3 import (
+    G1_BYTES,
+    G2_BYTES,
+    ZKEY_MAGIC,
+    ZKEY_VERSION,
+    Iden3FormatError,
+    read_container,
+    read_g1_montgomery,
+    read_g2_montgomery,
+    require_sections,
+)
+from bn254.r1cs import R1CS
+from prover.errors import KeyFormatError, KeyMismatch
 from prover.keys import ProvingKey, VerifyingKey
 from prover.qap import domain_power
 
-_MAGIC, _VERSION, _GROTH16 = b"zkey", 1, 1
-_N8 = 32  # bytes per F_q and per F_r element on BN254
-_G1_BYTES, _G2_BYTES = 2 * _N8, 4 * _N8
-_MONTGOMERY_INV_Q = pow(2**256, Q - 2, Q)
+_GROTH16 = 1
+_N8, _G1_BYTES, _G2_BYTES = FIELD_BYTES, G1_BYTES, G2_BYTES
 _COEFFICIENT_INV_R = pow(2**512, R - 2, R)
+_g1, _g2 = read_g1_montgomery, read_g2_montgomery
 
 
 def _sections(data: bytes) -> dict[int, bytes]:
-    if len(data) < 12 or data[:4] != _MAGIC:
-        raise KeyFormatError(f"not a zkey file (magic {data[:4]!r})")
-    version, n_sections = struct.unpack_from("<II", data, 4)
-    if version != _VERSION:
-        raise KeyFormatError(f"zkey version {version}, expected {_VERSION}")
-    sections: dict[int, bytes] = {}
-    pos = 12
-    for _ in range(n_sections):
-        if pos + 12 > len(data):
-            raise KeyFormatError(f"zkey ends before its {n_sections} sections")
-        section_type, size = struct.unpack_from("<IQ", data, pos)
-        pos += 12
-        if pos + size > len(data) or section_type in sections:
-            raise KeyFormatError(f"zkey section {section_type} truncated or repeated")
-        sections[section_type] = data[pos : pos + size]
-        pos += size
-    missing = set(range(1, 11)) - set(sections)
-    if missing:
-        raise KeyFormatError(f"zkey lacks sections {sorted(missing)}")
+    try:
+        sections = read_container(data, ZKEY_MAGIC, ZKEY_VERSION)
+        require_sections(sections, range(1, 11), "zkey")
+    except Iden3FormatError as error:
+        raise KeyFormatError(str(error)) from error
     return sections
-
-
-def _fq(data: bytes, pos: int) -> int:
-    return int.from_bytes(data[pos : pos + _N8], "little") * _MONTGOMERY_INV_Q % Q
-
-
-def _g1(data: bytes, pos: int) -> G1Affine:
-    return (_fq(data, pos), _fq(data, pos + _N8))
-
-
-def _g2(data: bytes, pos: int) -> G2Affine:
-    return ((_fq(data, pos), _fq(data, pos + _N8)), (_fq(data, pos + 2 * _N8), _fq(data, pos + 3 * _N8)))
 
 
 def _points(

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from web3 import Web3
 
 import prover
+from bn254.r1cs import R1CS
 from circuits.batch import BatchRequest, batch_circuit
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.packing import Layout
-from circuits.r1cs import R1CS
 from engine import fixed as fx
 from engine.fixed_risk import RiskLimitsFixed
 from solver.samples import sample_batch_request

@@ -31,7 +31,8 @@ from pathlib import Path
 from string import Template
 
 from prover import VerifyingKey, read_verification_key
-from prover.curve import Q, R, G1Affine, G2Affine, validate_g1, validate_g2
+from bn254.constants import Q, R, G1Affine, G2Affine
+from bn254.curve import validate_g1, validate_g2
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "Groth16Verifier.sol.tmpl"
 CONTRACT_NAME = "Groth16Verifier"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bn254.constants import R, R_BITS
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R, R_BITS
 from circuits.lc import LC, Boolean, Operand, RangeChecked, as_lc, linear_combination
 
 MAX_UNIQUE_BITS = R_BITS - 1

@@ -13,8 +13,8 @@ n <= 252, so that the difference a - b + 2^n fits in 253 bits < r.
 
 from __future__ import annotations
 
+from bn254.field import inverse
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import inverse
 from circuits.gadgets.bits import MAX_UNIQUE_BITS, range_check, signed_range_check, to_bits
 from circuits.lc import Boolean, Operand, RangeChecked, as_lc
 

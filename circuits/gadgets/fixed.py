@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import isqrt
 
+from bn254.constants import R
+from bn254.field import to_signed
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R, to_signed
 from circuits.gadgets.bits import new_boolean, range_check, to_bits
 from circuits.gadgets.select import select
 from circuits.lc import LC, Boolean, Operand, as_lc

@@ -2,9 +2,9 @@
 
 A backend does the multi-scalar multiplications in G1 and G2, the batch
 multiplications of a generator (setup), and the scalar-field work: NTT, inverse
-NTT and coset NTT over the snarkjs roots of unity (prover.curve.root_of_unity),
+NTT and coset NTT over the snarkjs roots of unity (bn254.constants.root_of_unity),
 and element-wise vector products and differences. Points cross the interface as
-affine integers (prover.curve) and scalars as ints, so backends can keep any
+affine integers (bn254.constants) and scalars as ints, so backends can keep any
 internal form (py_ecc objects, Montgomery limbs) and be swapped freely.
 
 The reference backend (py_ecc + plain ints) is the obviously correct one; a
@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Callable, Protocol, Sequence
 
-from prover.curve import G1Affine, G2Affine
+from bn254.constants import G1Affine, G2Affine
 
 
 class Backend(Protocol):

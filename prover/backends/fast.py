@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from circuits.field import R
+from bn254.constants import R
 from prover.backends import fast_msm, fast_ntt
 from prover.backends.fast_field import (
     FQ2_ZERO,
@@ -44,7 +44,7 @@ from prover.backends.fast_field import (
     limbs_to_ints,
 )
 from prover.backends.fast_fixed_base import fixed_base_muls
-from prover.curve import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
+from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 
 _FR_LIST_MUTATORS = (
     "__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",

@@ -34,8 +34,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from circuits.field import R
-from prover.curve import Q
+from bn254.constants import R, Q
 
 _MASK64 = (1 << 64) - 1
 

@@ -18,18 +18,8 @@ from typing import Sequence
 
 from py_ecc import optimized_bn128 as bn
 
-from circuits.field import R, R_BITS
-from prover.curve import (
-    G1_GENERATOR,
-    G2_GENERATOR,
-    G1Affine,
-    G2Affine,
-    g1_from_py_ecc,
-    g1_to_py_ecc,
-    g2_from_py_ecc,
-    g2_to_py_ecc,
-    root_of_unity,
-)
+from bn254.constants import R, R_BITS, G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
+from bn254.curve import g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
 
 Point = tuple  # a py_ecc projective point (x, y, z) over F_q or F_q2
 

@@ -5,22 +5,18 @@ from __future__ import annotations
 import pytest
 from py_ecc import optimized_bn128 as bn
 
-from circuits.field import R
-from prover.curve import (
-    G1_GENERATOR,
-    G1_INFINITY,
-    G2_GENERATOR,
-    G2_INFINITY,
-    Q,
+from bn254.constants import R, G1_GENERATOR, G1_INFINITY, G2_GENERATOR, G2_INFINITY, Q, root_of_unity
+from bn254.curve import (
     g1_from_py_ecc,
     g2_from_py_ecc,
     is_in_g2,
     is_on_twist,
-    root_of_unity,
     validate_g1,
     validate_g2,
+    CoordinateOutOfRange,
+    PointNotInSubgroup,
+    PointNotOnCurve,
 )
-from prover.errors import CoordinateOutOfRange, PointNotInSubgroup, PointNotOnCurve
 from tests.prover.points import twist_point_outside_g2
 
 

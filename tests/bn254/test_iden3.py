@@ -1,4 +1,4 @@
-"""iden3 .r1cs / .wtns export, read back here and checked by the pinned snarkjs."""
+"""The iden3 container and its .r1cs / .wtns / point encodings, read back here and checked by the pinned snarkjs."""
 
 import shutil
 import struct
@@ -7,13 +7,28 @@ from pathlib import Path
 
 import pytest
 
+from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1_INFINITY, R
+from bn254.iden3 import (
+    Iden3FormatError,
+    container_bytes,
+    g1_montgomery_bytes,
+    g2_montgomery_bytes,
+    parse_r1cs,
+    parse_wtns,
+    r1cs_bytes,
+    read_container,
+    read_g1_montgomery,
+    read_g2_montgomery,
+    require_sections,
+    write_r1cs,
+    write_wtns,
+    wtns_bytes,
+)
 from circuits.builder import ConstraintSystem
-from circuits.field import R
 from circuits.gadgets.bits import signed_range_check
 from circuits.gadgets.comparators import less_than
 from circuits.gadgets.hash import poseidon
 from circuits.gadgets.select import select
-from circuits.iden3 import Iden3FormatError, parse_r1cs, parse_wtns, r1cs_bytes, write_r1cs, write_wtns, wtns_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 SNARKJS = ROOT / "node_modules" / "snarkjs" / "cli.js"
@@ -113,3 +128,28 @@ def test_snarkjs_reads_and_checks_the_export(tmp_path):
         write_wtns(tampered, tmp_path / "bad.wtns")
         bad = _snarkjs("wtns", "check", str(tmp_path / "c.r1cs"), str(tmp_path / "bad.wtns"))
         assert bad.returncode != 0 and "WITNESS IS NOT CORRECT" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_container_round_trip_and_rejections():
+    sections = [(1, b"head"), (3, b""), (2, bytes(range(40)))]
+    data = container_bytes(b"test", 7, sections)
+    assert read_container(data, b"test", 7) == dict(sections)
+    with pytest.raises(Iden3FormatError, match="magic"):
+        read_container(data, b"zkey", 7)
+    with pytest.raises(Iden3FormatError, match="version 7"):
+        read_container(data, b"test", 1)
+    with pytest.raises(Iden3FormatError, match="truncated"):
+        read_container(data[:-1], b"test", 7)
+    with pytest.raises(Iden3FormatError, match=r"lacks sections \[4, 5\]"):
+        require_sections(read_container(data, b"test", 7), range(1, 6), "test file")
+
+
+def test_montgomery_points_round_trip():
+    # snarkjs stores x * 2^256 mod q: the generator's x = 1 becomes 2^256 mod q.
+    q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+    encoded = g1_montgomery_bytes([G1_GENERATOR, G1_INFINITY])
+    assert int.from_bytes(encoded[:32], "little") == 2**256 % q
+    assert encoded[64:] == bytes(64)
+    assert read_g1_montgomery(encoded, 0) == G1_GENERATOR
+    assert read_g1_montgomery(encoded, 64) == G1_INFINITY
+    assert read_g2_montgomery(g2_montgomery_bytes([G2_GENERATOR]), 0) == G2_GENERATOR

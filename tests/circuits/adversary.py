@@ -21,10 +21,11 @@ import itertools
 from functools import lru_cache
 from typing import Callable, Sequence
 
+from bn254.constants import R
+from bn254.field import inverse, sqrt
+from bn254.r1cs import Constraint
 from circuits.builder import ConstraintSystem
-from circuits.field import R, inverse, sqrt
 from circuits.lc import LC
-from circuits.r1cs import Constraint
 
 Build = Callable[[ConstraintSystem], Sequence[LC]]
 """Builds a circuit into a fresh system and returns the gadget outputs to watch."""

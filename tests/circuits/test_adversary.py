@@ -7,8 +7,9 @@ boolean. If the attacks did not flag them, the gadget tests would prove nothing.
 
 import pytest
 
+from bn254.constants import R
+from bn254.field import inverse
 from circuits.builder import ConstraintSystem
-from circuits.field import R, inverse
 from circuits.gadgets.bits import to_bits
 from circuits.gadgets.comparators import is_zero, less_than
 from circuits.lc import LC, linear_combination

@@ -10,17 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bn254.constants import R
+from bn254.iden3 import write_r1cs, write_wtns
 from circuits import batch as cbt
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R
 from circuits.gadgets import fixed as gf
-from circuits.iden3 import write_r1cs, write_wtns
 from circuits.packing import Layout, PublicPacker
 from engine import fixed as fx
 from engine import fixed_quote as fq
 from engine import fixed_risk as fr
 from engine.quoting import QuotePolicy
-from tests.circuits.test_iden3 import _snarkjs, needs_snarkjs
+from tests.bn254.test_iden3 import _snarkjs, needs_snarkjs
 
 f = fx.to_fixed
 

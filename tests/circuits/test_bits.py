@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bn254.constants import R
+from bn254.field import to_signed
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R, to_signed
 from circuits.gadgets.bits import (
     MAX_UNIQUE_BITS,
     assert_bits_at_most,

@@ -12,7 +12,7 @@ from circuits.builder import (
     UnconstrainedWire,
     UnsatisfiableConstraint,
 )
-from circuits.field import R
+from bn254.constants import R
 from circuits.gadgets.bits import assert_boolean, range_check
 from circuits.gadgets.comparators import is_zero, less_than
 from circuits.gadgets.hash import poseidon
@@ -160,7 +160,7 @@ def test_tampered_export_witness_fails_with_label():
 
 
 def test_invalid_witness_vectors_are_rejected():
-    from circuits.r1cs import InvalidWitness
+    from bn254.r1cs import InvalidWitness
 
     cs = ConstraintSystem()
     cs.public_output("y", cs.mul(cs.private_input("x", 2), 5))

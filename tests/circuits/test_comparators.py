@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bn254.constants import R
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R
 from circuits.gadgets.bits import range_check, signed_range_check
 from circuits.gadgets.comparators import (
     MAX_COMPARE_BITS,

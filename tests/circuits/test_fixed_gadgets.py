@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bn254.constants import R
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R
 from circuits.gadgets import fixed as gf
 from circuits.gadgets import transcendental as gt
 from engine import fixed as fx

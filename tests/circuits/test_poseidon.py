@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bn254.constants import R
 from circuits.builder import ConstraintSystem
-from circuits.field import R
 from circuits.gadgets.hash import poseidon
 from circuits.poseidon import (
     PARTIAL_ROUNDS,

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bn254.constants import R
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.field import R
 from circuits.gadgets.bits import assert_boolean, to_bits
 from circuits.gadgets.select import MultilinearSelector, select
 from tests.circuits.adversary import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from py_ecc import optimized_bn128 as bn
 
-from prover.curve import Q, G2Affine, TWIST_B
+from bn254.constants import Q, G2Affine, TWIST_B
 
 
 def _sqrt_fq(a: int) -> int | None:

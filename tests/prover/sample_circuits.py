@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bn254.r1cs import R1CS
 from circuits.builder import ConstraintSystem
 from circuits.gadgets.bits import range_check
 from circuits.gadgets.comparators import assert_less_than
-from circuits.r1cs import R1CS
 
 
 def multiplication_chain(length: int, x: int = 3, y: int = 11) -> ConstraintSystem:

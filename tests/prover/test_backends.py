@@ -7,15 +7,9 @@ import random
 import pytest
 from py_ecc import optimized_bn128 as bn
 
-from circuits.field import R
+from bn254.constants import R, G1_INFINITY, G2_INFINITY, root_of_unity
 from prover.backends import backend_names, get_backend
-from prover.curve import (
-    G1_INFINITY,
-    G2_INFINITY,
-    g1_from_py_ecc,
-    g2_from_py_ecc,
-    root_of_unity,
-)
+from bn254.curve import g1_from_py_ecc, g2_from_py_ecc
 
 RNG = random.Random(20240611)
 

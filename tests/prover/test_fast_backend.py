@@ -17,15 +17,15 @@ import pytest
 from numba import njit
 from py_ecc import optimized_bn128 as bn
 
+from bn254.constants import G1_INFINITY, G2_INFINITY, Q, R
+from bn254.curve import g1_from_py_ecc, g2_from_py_ecc
 from circuits import batch as cbt
 from circuits.builder import ConstraintSystem
-from circuits.field import R
 from prover import prove, setup, verify, write_proof, write_public, write_verification_key
 from prover.backends import get_backend
 from prover.backends import fast_field as ff
 from prover.backends.fast import FrList, PointRunCache, g1_limbs, g2_limbs
 from prover.backends.fast_msm import msm, select_window_bits
-from prover.curve import G1_INFINITY, G2_INFINITY, Q, g1_from_py_ecc, g2_from_py_ecc
 from tests.circuits.test_batch import request
 from tests.prover.test_snarkjs_interop import SNARKJS, _snarkjs_verifies
 

@@ -28,7 +28,7 @@ from prover import (
     write_public,
     write_verification_key,
 )
-from prover.curve import G1_INFINITY, G2_INFINITY
+from bn254.constants import G1_INFINITY, G2_INFINITY
 from prover.formats import g1_from_json, g1_to_json, g2_from_json, g2_to_json, gt_to_json
 from prover.keys import UNKNOWN_SETUP
 from tests.prover.sample_circuits import build, multiplication_chain

@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 from py_ecc import optimized_bn128 as bn
 
-from circuits.field import R
+from bn254.constants import R
 from prover import (
     CoordinateOutOfRange,
     InvalidWitness,
@@ -27,7 +27,8 @@ from prover import (
     setup,
     verify,
 )
-from prover.curve import Q, g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
+from bn254.constants import Q
+from bn254.curve import g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
 from tests.prover.points import twist_point_outside_g2
 from tests.prover.sample_circuits import (
     build,

@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from circuits.field import R
-from prover.curve import root_of_unity
+from bn254.constants import R, root_of_unity
 from prover.qap import domain_power, lagrange_basis_at, quotient_evaluations, wire_polynomials_at
 from tests.prover.sample_circuits import build, multiplication_chain, range_checked_spend, unused_public_input
 

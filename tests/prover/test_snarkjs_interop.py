@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from circuits.iden3 import write_r1cs, write_wtns
+from bn254.iden3 import write_r1cs, write_wtns
 from prover import (
     KeyFormatError,
     KeyMismatch,

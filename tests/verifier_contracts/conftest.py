@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from bn254.constants import R
+from bn254.iden3 import write_r1cs, write_wtns
 from circuits.builder import ConstraintSystem
-from circuits.field import R
-from circuits.iden3 import write_r1cs, write_wtns
 import prover
 from prover import Proof, VerifyingKey, read_proof, read_public, read_verification_key
 from verifier_contracts.client import Groth16VerifierClient

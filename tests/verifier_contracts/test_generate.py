@@ -9,7 +9,7 @@ import pytest
 from py_ecc import optimized_bn128 as bn
 
 from prover import InvalidPoint, VerifyingKey, verifying_key_from_json
-from prover.curve import Q, R
+from bn254.constants import Q, R
 from verifier_contracts.build import compile_contract
 from verifier_contracts.generate import CONTRACT_NAME, InputLayout, main, render_verifier, verifying_key_sha256
 

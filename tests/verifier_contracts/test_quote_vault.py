@@ -22,11 +22,11 @@ import pytest
 from py_ecc import optimized_bn128 as bn
 from web3 import Web3
 
-from circuits.field import R
+from bn254.constants import R
 from engine import fixed as fx
 from engine import fixed_quote as fq
 from prover import Proof
-from prover.curve import G1Affine, G2Affine
+from bn254.constants import G1Affine, G2Affine
 from circuits.builder import CircuitError
 from solver.settlement import ProvenBatch, Settlement, build_batch, vault_limits
 from tests.verifier_contracts.vault_material import (

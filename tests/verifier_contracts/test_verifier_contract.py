@@ -11,7 +11,7 @@ import pytest
 from py_ecc import optimized_bn128 as bn
 
 from prover import Proof, PublicInputCountMismatch
-from prover.curve import Q, R, G1Affine, G2Affine
+from bn254.constants import Q, R, G1Affine, G2Affine
 from verifier_contracts.client import ContractReverted, Groth16VerifierClient, VerifyingKeyMismatch
 from verifier_contracts.generate import InputLayout, verifying_key_sha256
 

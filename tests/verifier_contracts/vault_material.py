@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import prover
+from bn254.iden3 import r1cs_bytes
 from circuits.batch import BatchRequest, QuoteLine
-from circuits.iden3 import r1cs_bytes
 from engine import fixed as fx
 from engine import fixed_quote as fq
 from solver.samples import sample_batch_request
