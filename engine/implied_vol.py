@@ -64,7 +64,7 @@ from numpy.typing import ArrayLike
 
 from engine.bsm import norm_cdf
 from engine.errors import PriceOutsideArbitrageBounds
-from engine.validation import check_on_error, shaped_result, validated_option_inputs
+from engine.validation import check_on_error, shaped_result, validated_implied_vol_inputs
 
 _EPS = 2.220446049250313e-16
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -309,7 +309,7 @@ def implied_vol(
     0.2
     """
     check_on_error(on_error)
-    shape, f = validated_option_inputs(spot, strike, t, rate, None, is_call, carry, price=price)
+    shape, f = validated_implied_vol_inputs(price, spot, strike, t, rate, is_call, carry)
     n = f["price"].size
     vol = np.empty(n)
     status = np.empty(n, dtype=np.int8)

@@ -38,6 +38,7 @@ T_MAX = 50.0  # years
 VOL_MIN, VOL_MAX = 1e-9, 1e4
 RATE_ABS_MAX = 10.0  # |rate| and |carry|, per year
 
+_FLOAT_MAX = float(np.finfo(np.float64).max)  # the finite range: comparisons exclude inf without a ufunc
 _SHOWN_CHARS = 80  # inputs with a longer repr are not echoed in the error message
 
 
@@ -76,6 +77,8 @@ def as_float_array(field: str, value: ArrayLike) -> np.ndarray:
     """Convert a real scalar or array to float64; reject bools, complex, strings, None and ragged lists."""
     what = "a real number or a rectangular array of real numbers"
     raw = _as_array(field, value, what)
+    if raw.size == 0 and raw.dtype.kind == "b":  # an empty array holds no bool
+        return raw.astype(np.float64)
     if raw.dtype.kind not in "iuf":
         raise InvalidInput(field, f"must be {what}, not dtype {raw.dtype}", _shown(value))
     if _holds_a_bool(value):
@@ -101,8 +104,8 @@ def require_within(field: str, arr: np.ndarray, lo: float, hi: float, positive: 
     """
     if arr.size == 0:
         return
-    low, high = arr.min(), arr.max()  # NaN propagates through min/max, and fails every test below
-    if lo <= low and high <= hi and np.isfinite(low) and np.isfinite(high) and (low > 0 or not positive):
+    low, high = arr.min(), arr.max()  # NaN propagates through min/max, and fails every comparison
+    if max(lo, -_FLOAT_MAX) <= low and high <= min(hi, _FLOAT_MAX) and (low > 0 or not positive):
         return
     if np.isnan(low):
         raise _first_offender(field, arr, np.isnan(arr), "must not be NaN")
@@ -162,47 +165,70 @@ def check_on_error(on_error: str) -> None:
         raise InvalidInput("on_error", "must be 'raise' or 'nan'", _shown(on_error))
 
 
-def validated_option_inputs(
-    spot: ArrayLike,
-    strike: ArrayLike,
-    t: ArrayLike,
-    rate: ArrayLike,
-    vol: ArrayLike | None,
-    is_call: ArrayLike,
-    carry: ArrayLike,
-    price: ArrayLike | None = None,
-) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
-    """Check the inputs of the BSM functions (engine.bsm, engine.implied_vol) against the domain; flatten them.
-
-    Returns the broadcast shape and a dict of contiguous 1-d arrays keyed by
-    field name. `vol` is None for implied volatility, `price` is given only
-    there (and then t = 0 is refused: at expiry every vol gives the payoff).
-    Raises `InvalidInput` naming the first offending field.
-    """
-    fields: dict[str, np.ndarray] = {}
-    if price is not None:
-        fields["price"] = as_float_array("price", price)
-        require_positive("price", fields["price"])
+def _market_fields(fields: dict[str, np.ndarray], spot, strike, t, rate) -> None:
+    """Convert and check spot, strike, t and rate into `fields`, in that order."""
     for name, value in (("spot", spot), ("strike", strike)):
         fields[name] = as_float_array(name, value)
         require_within(name, fields[name], SPOT_MIN, SPOT_MAX, positive=True)
     fields["t"] = as_float_array("t", t)
     require_within("t", fields["t"], 0.0, T_MAX)
-    if price is not None and fields["t"].size and not fields["t"].min() > 0:
-        raise _first_offender(
-            "t", fields["t"], fields["t"] == 0,
-            "must be > 0 for implied volatility: at expiry (t = 0) every vol gives the same price, the payoff",
-        )
     fields["rate"] = as_float_array("rate", rate)
     require_within("rate", fields["rate"], -RATE_ABS_MAX, RATE_ABS_MAX)
-    if vol is not None:
-        fields["vol"] = as_float_array("vol", vol)
-        require_within("vol", fields["vol"], VOL_MIN, VOL_MAX, positive=True)
+
+
+def _option_fields(fields: dict[str, np.ndarray], is_call, carry) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """Convert and check is_call and carry into `fields`; broadcast and flatten them all."""
     fields["is_call"] = as_bool_array("is_call", is_call)
     fields["carry"] = as_float_array("carry", carry)
     require_within("carry", fields["carry"], -RATE_ABS_MAX, RATE_ABS_MAX)
     shape = broadcast_shape(fields)
     return shape, dict(zip(fields, flat_inputs(fields, shape)))
+
+
+def validated_option_inputs(
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t: ArrayLike,
+    rate: ArrayLike,
+    vol: ArrayLike,
+    is_call: ArrayLike,
+    carry: ArrayLike,
+) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """Check the inputs of engine.bsm against the domain and flatten them for a kernel.
+
+    Returns the broadcast shape and a dict of contiguous 1-d arrays keyed by
+    field name. Raises `InvalidInput` naming the first offending field.
+    """
+    fields: dict[str, np.ndarray] = {}
+    _market_fields(fields, spot, strike, t, rate)
+    fields["vol"] = as_float_array("vol", vol)
+    require_within("vol", fields["vol"], VOL_MIN, VOL_MAX, positive=True)
+    return _option_fields(fields, is_call, carry)
+
+
+def validated_implied_vol_inputs(
+    price: ArrayLike,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t: ArrayLike,
+    rate: ArrayLike,
+    is_call: ArrayLike,
+    carry: ArrayLike,
+) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """Check the inputs of engine.implied_vol and flatten them for a kernel, as `validated_option_inputs`.
+
+    The price must be finite and > 0 (its arbitrage bounds are the solver's to
+    check), and t > 0: at expiry every vol gives the same price, the payoff.
+    """
+    fields: dict[str, np.ndarray] = {"price": as_float_array("price", price)}
+    require_positive("price", fields["price"])
+    _market_fields(fields, spot, strike, t, rate)
+    if fields["t"].size and not fields["t"].min() > 0:
+        raise _first_offender(
+            "t", fields["t"], fields["t"] == 0,
+            "must be > 0 for implied volatility: at expiry (t = 0) every vol gives the same price, the payoff",
+        )
+    return _option_fields(fields, is_call, carry)
 
 
 def shaped_result(flat: np.ndarray, shape: tuple[int, ...]) -> float | np.ndarray:
