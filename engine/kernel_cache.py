@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numba
+import numba  # engine's kernels need it anyway
 
 
 def dlpe_cache_folder() -> Path:
