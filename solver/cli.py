@@ -123,8 +123,13 @@ def _fixed_point_greeks(spot: float, strike: float, t: float, rate: float, vol: 
     from engine.errors import FixedPointOverflow, InvalidInput
 
     inputs = {"spot": spot, "strike": strike, "t": t, "rate": rate, "vol": vol, "carry": carry}
+    scaled = {}
+    for name, x in inputs.items():
+        try:
+            scaled[name] = fx.to_fixed(x)
+        except FixedPointOverflow:
+            return None, f"{name}: {x!r} is beyond the fixed-point range (|x| < 2^{fx.VALUE_BITS - 1 - fx.FRAC_BITS})"
     try:
-        scaled = {name: fx.to_fixed(x) for name, x in inputs.items()}
         f = fx.bsm_fixed(scaled["spot"], scaled["strike"], scaled["t"], scaled["rate"], scaled["vol"], call,
                          carry=scaled["carry"])
     except (InvalidInput, FixedPointOverflow) as err:

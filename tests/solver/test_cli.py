@@ -65,6 +65,7 @@ def keys(payload: object) -> set[str]:
     [
         ("95000", "100000", ("--vol", "100"), "vol"),
         ("1e12", "1e12", ("--vol", "0.6"), "spot"),
+        ("1e18", "1e18", ("--vol", "0.6"), "spot"),  # beyond the fixed-point number range itself
         ("2e-5", "2e-5", ("--vol", "0.6"), "spot"),
         ("95000", "1", ("--vol", "0.6"), "strike"),
         ("95000", "100000", ("--vol", "0.6", "--rate", "5"), "rate"),
