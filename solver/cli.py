@@ -225,10 +225,13 @@ _IV_ROWS_SHOWN = 50
 def _write_csv(path: Path, records: list[dict]) -> None:
     import csv
 
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+    except OSError as err:
+        fail(f"--out {path}: cannot write ({err.strerror})")
 
 
 DEMO_JSON_KEYS = (
@@ -354,6 +357,10 @@ def simulate(
     from study.backtest import StudyConfig, run_study
 
     out = out if out is not None else data_dir() / "simulation" / f"seed-{seed}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        fail(f"--out {out}: cannot create the folder ({err.strerror})")
     config = StudyConfig()
     config = dataclasses.replace(config, market=dataclasses.replace(config.market, n_steps=minutes))
     with Progress(console=Console(stderr=True) if as_json else console) as progress:

@@ -282,6 +282,16 @@ def test_simulate_writes_outside_the_working_folder_by_default(tmp_path, monkeyp
     assert (chosen / "summary.json").is_file() and list(work.iterdir()) == []
 
 
+def test_output_paths_that_cannot_be_written_are_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    line = assert_one_line_error(run("simulate", "--minutes", "1", "--out", str(blocker / "sub")))
+    assert line.startswith(f"error: --out {blocker / 'sub'}: cannot create the folder")
+    source = write_csv(tmp_path / "o.csv", "price,spot,strike,t,rate,type\n5,100,100,1,0,C\n")
+    line = assert_one_line_error(run("iv", "--csv", str(source), "--out", str(tmp_path / "missing" / "v.csv")))
+    assert "cannot write" in line
+
+
 def test_circuit_info_json():
     payload = run_json("circuit-info", "--quotes", "1", "--depth", "1")
     assert payload["batch"]["quotes"] == 1 and payload["batch"]["constraints"] > payload["batch"]["wires"] / 4
