@@ -17,6 +17,7 @@ from bn254.r1cs import R1CS
 from prover.backends import Backend, get_backend
 from prover.errors import KeyMismatch
 from prover.keys import DEVELOPMENT_SETUP, ProvingKey, VerifyingKey
+from prover.progress import Progress, report
 from prover.qap import domain_power, lagrange_basis_at, wire_polynomials_at
 
 
@@ -25,11 +26,14 @@ def random_nonzero_scalar() -> int:
     return secrets.randbelow(R - 1) + 1
 
 
-def setup(r1cs: R1CS, backend: Backend | None = None) -> tuple[ProvingKey, VerifyingKey]:
+def setup(
+    r1cs: R1CS, backend: Backend | None = None, *, progress: Progress | None = None
+) -> tuple[ProvingKey, VerifyingKey]:
     """Proving and verifying keys for `r1cs`, from toxic waste that never leaves this function.
 
     Python cannot wipe integers from memory; the secrets are only dropped with
     this frame, which is one more reason these keys are development keys.
+    `progress` (prover.progress) hears of each stage.
     """
     if r1cs.prime != R:
         raise KeyMismatch("the constraint system is not over the BN254 scalar field")
@@ -40,6 +44,7 @@ def setup(r1cs: R1CS, backend: Backend | None = None) -> tuple[ProvingKey, Verif
         tau = random_nonzero_scalar()
     alpha, beta, gamma, delta = (random_nonzero_scalar() for _ in range(4))
 
+    report(progress, "setup: QAP polynomials at tau", 0.0)
     a, b, c = wire_polynomials_at(r1cs, lagrange_basis_at(tau, n))
     gamma_inv, delta_inv = pow(gamma, R - 2, R), pow(delta, R - 2, R)
     n_wires, l = r1cs.n_wires, r1cs.n_public
@@ -47,9 +52,11 @@ def setup(r1cs: R1CS, backend: Backend | None = None) -> tuple[ProvingKey, Verif
     combined = [(beta * a[j] + alpha * b[j] + c[j]) % R for j in range(n_wires)]
     ic = [v * gamma_inv % R for v in combined[: l + 1]]
     private = [v * delta_inv % R for v in combined[l + 1 :]]
-    h = [v * delta_inv % R for v in lagrange_basis_at(tau, 2 * n)[1::2]]
+    h = [v * delta_inv % R for v in lagrange_basis_at(tau, 2 * n, range(1, 2 * n, 2))]
 
+    report(progress, "setup: G1 fixed-base multiplications", 0.2)
     g1 = backend.g1_generator_muls([alpha, beta, delta, *a, *b, *ic, *private, *h])
+    report(progress, "setup: G2 fixed-base multiplications", 0.7)
     g2 = backend.g2_generator_muls([beta, gamma, delta, *b])
     alpha_g1, beta_g1, delta_g1 = g1[:3]
     g1 = g1[3:]
@@ -77,4 +84,5 @@ def setup(r1cs: R1CS, backend: Backend | None = None) -> tuple[ProvingKey, Verif
         h_query=h_query,
         r1cs=r1cs,
     )
+    report(progress, "setup: done", 1.0)
     return pk, vk

@@ -36,6 +36,23 @@ def test_lagrange_basis_interpolates_1_and_x(k):
     assert sum(value * pow(omega, i, R) for i, value in enumerate(basis)) % R == x
 
 
+@pytest.mark.parametrize("indices", [range(1, 16, 2), range(0, 16, 4), range(5, 6)])
+def test_lagrange_basis_of_some_indices_matches_the_textbook_formula(indices):
+    n, x = 16, RNG.randrange(R)
+    omega = root_of_unity(4)
+    # L_i(x) = prod_(j != i) (x - omega^j) / (omega^i - omega^j)
+    def textbook(i: int) -> int:
+        num = den = 1
+        for j in range(n):
+            if j != i:
+                num = num * (x - pow(omega, j, R)) % R
+                den = den * (pow(omega, i, R) - pow(omega, j, R)) % R
+        return num * pow(den, R - 2, R) % R
+
+    assert lagrange_basis_at(x, n, indices) == [textbook(i) for i in indices]
+    assert lagrange_basis_at(x, n, indices) == lagrange_basis_at(x, n)[indices.start : indices.stop : indices.step]
+
+
 def test_lagrange_basis_refuses_a_domain_point():
     with pytest.raises(ValueError):
         lagrange_basis_at(root_of_unity(3), 8)
