@@ -1,12 +1,13 @@
 """The batch circuit: N quotes of one expiry and one risk check, with packed public inputs.
 
-What a verifier sees (in this order): the commitment to the solver's quoting state, the
-commitment to its book, then the packed elements of the layout — market
-(spot, t, rate, carry), the expiry's SVI smile, the regime flag and the batch nonce, the
-four risk limits, then one element per quote (strike, type, mid, half spread). Every
-packed component is a private wire range-checked to its slot's width, so the unpacking
-(one linear constraint per element) is sound. The quotes' bid and ask are mid ∓ half
-spread, computed by whoever reads the packed quote.
+What a verifier sees is circuits.layout.batch_layout(N), and the circuit publishes exactly that
+(PublicPacker checks every field): the commitment to the solver's quoting state, the
+commitment to its book, then the packed elements — market (spot, t, rate, carry), the
+expiry's SVI smile, the regime flag and the batch nonce, the risk limits, then one element
+per quote (strike, type, mid, half spread). Every packed component is a private wire
+range-checked to its slot's width, so the unpacking (one linear constraint per element) is
+sound. The quotes' bid and ask are mid ∓ half spread, computed by whoever reads the packed
+quote.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from circuits.builder import ConstraintSystem
 from circuits.gadgets import fixed as gf
 from circuits.gadgets.bits import new_boolean, to_bits
 from circuits.gadgets.fixed import Fixed
-from circuits.packing import Layout, PublicPacker
+from circuits.layout import NONCE_BITS, Layout, PackedField, batch_layout
+from circuits.packing import PublicPacker
 from engine import fixed as fx
 from engine import fixed_quote as fq
 from engine import fixed_risk as fr
-
-NONCE_BITS = 64
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,16 @@ class BatchWires:
     layout: Layout
 
 
-def _window(cs: ConstraintSystem, x: Fixed, name: str) -> Fixed:
-    """Range-check x to [x.lo, x.lo + 2^n) (one check) so that it can be packed."""
-    n = max(1, (x.hi - x.lo).bit_length())
+def _window(cs: ConstraintSystem, x: Fixed, field: PackedField, name: str) -> Fixed:
+    """Range-check x to the field's window [lo, lo + 2^bits) (one check) so that it can be packed."""
     with cs.scope(name):
-        bits = to_bits(cs, x.lc - x.lo, n)
-    return Fixed(x.lc, x.lo, x.lo + (1 << n) - 1, tuple(bits))
+        bits = to_bits(cs, x.lc - field.lo, field.bits)
+    return Fixed(x.lc, field.lo, field.hi, tuple(bits))
 
 
 def batch_circuit(cs: ConstraintSystem, req: BatchRequest) -> BatchWires:
     """Build the batch: shared market terms, committed state, each quote, the risk check, the packing."""
-    packer = PublicPacker()
+    layout = batch_layout(len(req.quotes))
     private = {"public": False}
     with cs.scope("market"):
         spot = gf.fixed_input(cs, "spot", req.spot, fx.SPOT_MIN, fx.SPOT_MAX, **private)
@@ -84,34 +83,30 @@ def batch_circuit(cs: ConstraintSystem, req: BatchRequest) -> BatchWires:
         svi = cb.svi_inputs(cs, "svi_", req.svi, **private)
         high_vol = new_boolean(cs, int(req.high_vol), "high_vol")
         nonce = gf.fixed_input(cs, "nonce", req.nonce, 0, (1 << NONCE_BITS) - 1, **private)
-        for name, wire in (("spot", spot), ("t", t), ("rate", rate), ("carry", carry)):
-            packer.add(name, wire)
-        packer.layout.start_element()
-        for name in ("a", "b", "rho", "m", "sigma"):
-            packer.add(f"svi_{name}", getattr(svi, name))
-        packer.layout.start_element()
-        packer.add("high_vol", high_vol)
-        packer.add("nonce", nonce)
         terms = cb.expiry_terms(cs, t, rate, carry)
 
     state = cq.committed_state(cs, req.policy, req.net_vega, req.state_salt)
     risk = cr.risk_check(cs, list(req.positions), req.portfolio_salt, req.limits, spot, public_limits=False)
-    packer.layout.start_element()
-    for name in ("max_abs_delta", "max_abs_gamma", "max_abs_vega", "max_loss"):
-        packer.add(name, risk.limits[name])
 
-    quotes = []
+    quotes, published = [], []
+    mid_field = layout.definition.field("quote", "mid")
     for i, line in enumerate(req.quotes):
         with cs.scope(f"quote[{i}]"):
             strike = gf.fixed_input(cs, "strike", line.strike, fx.SPOT_MIN, fx.SPOT_MAX, **private)
             is_call = new_boolean(cs, int(line.is_call), "is_call")
             q = cq.quote(cs, spot, strike, terms, svi, is_call, state, high_vol, line.half_spread)
-            mid = _window(cs, q.bsm.price, "mid_window")
-            packer.layout.start_element()
-            packer.add(f"quote{i}_strike", strike)
-            packer.add(f"quote{i}_is_call", is_call)
-            packer.add(f"quote{i}_mid", mid)
-            packer.add(f"quote{i}_half_spread", q.half_spread)
+            mid = _window(cs, q.bsm.price, mid_field, "mid_window")
+            published.append({"strike": strike, "is_call": is_call, "mid": mid, "half_spread": q.half_spread})
             quotes.append(q)
+
+    # Published in the layout's order; the packer refuses any field that is not the layout's.
+    packer = PublicPacker(layout)
+    packer.add("commitments", {"state_commitment": state.commitment, "portfolio_commitment": risk.commitment})
+    packer.add("market", {"spot": spot, "t": t, "rate": rate, "carry": carry})
+    packer.add("smile", {"svi_a": svi.a, "svi_b": svi.b, "svi_rho": svi.rho, "svi_m": svi.m, "svi_sigma": svi.sigma})
+    packer.add("regime", {"high_vol": high_vol, "nonce": nonce})
+    packer.add("limits", risk.limits)
+    for fields in published:
+        packer.add("quote", fields)
     packer.finish(cs)
-    return BatchWires(tuple(quotes), risk, packer.layout)
+    return BatchWires(tuple(quotes), risk, layout)

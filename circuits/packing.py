@@ -1,4 +1,4 @@
-"""Public inputs packed into few field elements, unpacked by constraints.
+"""Public inputs packed into few field elements, unpacked by constraints, exactly as a Layout says.
 
 Each public input costs the verifier one ecMul and one ecAdd (about 6,150 gas), so small
 values share a field element: element = sum_i (x_i - lo_i)·2^(offset_i), each x_i - lo_i
@@ -8,106 +8,109 @@ accepted only with the bits of that range check (a `Fixed` from `bounded`/`fixed
 or a `Boolean`); the unpacking is then one linear constraint per element, and the
 components stay private wires.
 
-The same `Layout` packs in plain Python (the solver) and tells the contract where each
-field sits (offset and width), so a verifier of the packed inputs can unpack them.
+Where each field sits is not decided here: circuits.layout defines it once, and the
+`PublicPacker` refuses (LayoutError, a CircuitError naming the field) a circuit whose
+published values are not that layout's fields, in its order, at its widths and lo.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Mapping, Union
 
 from bn254.constants import R
-from circuits.builder import CircuitError, ConstraintSystem
+from circuits.builder import ConstraintSystem
 from circuits.gadgets.bits import from_bits
 from circuits.gadgets.fixed import Fixed
+from circuits.layout import Layout, LayoutError, Slot, WholeSlot
 from circuits.lc import LC, Boolean
 
-MAX_PACKED_BITS = 253  # 2^253 < r: a packed element never wraps
-
-
-@dataclass(frozen=True)
-class Slot:
-    """Where one field sits: element index, bit offset, width, and the integer offset lo subtracted."""
-
-    name: str
-    element: int
-    offset: int
-    bits: int
-    lo: int
-
-
-@dataclass
-class Layout:
-    """An ordered list of slots, filled element by element (first fit in order)."""
-
-    slots: list[Slot] = field(default_factory=list)
-    _fresh: bool = field(default=False, repr=False)
-
-    @property
-    def n_elements(self) -> int:
-        return self.slots[-1].element + 1 if self.slots else 0
-
-    def start_element(self) -> None:
-        """Let the next slot open a new element (keeps a group, e.g. one quote, in one element)."""
-        self._fresh = True
-
-    def _place(self, name: str, bits: int, lo: int) -> Slot:
-        if bits > MAX_PACKED_BITS:
-            raise CircuitError(f"{name}: {bits} bits do not fit in a field element")
-        if self.slots:
-            last = self.slots[-1]
-            element, offset = last.element, last.offset + last.bits
-            if offset + bits > MAX_PACKED_BITS or self._fresh:
-                element, offset = element + 1, 0
-        else:
-            element, offset = 0, 0
-        self._fresh = False
-        slot = Slot(name, element, offset, bits, lo)
-        self.slots.append(slot)
-        return slot
-
-    def pack(self, values: dict[str, int]) -> list[int]:
-        """The packed elements for integer field values (each lo <= v < lo + 2^bits)."""
-        out = [0] * self.n_elements
-        for s in self.slots:
-            v = values[s.name] - s.lo
-            if not 0 <= v < 1 << s.bits:
-                raise CircuitError(f"{s.name} = {values[s.name]} is outside [{s.lo}, {s.lo} + 2^{s.bits})")
-            out[s.element] += v << s.offset
-        return out
-
-    def unpack(self, elements: list[int]) -> dict[str, int]:
-        """The field values packed into elements (the inverse of pack)."""
-        return {s.name: ((elements[s.element] >> s.offset) & ((1 << s.bits) - 1)) + s.lo for s in self.slots}
+Published = Union[Fixed, Boolean, LC]
+"""A packed field's value (a range-checked Fixed, or a Boolean), or a whole field's public-input wire."""
 
 
 class PublicPacker:
-    """Collects range-checked components while a circuit is built; `finish` publishes the packed elements."""
+    """Collects a circuit's public values group by group, checked against `layout`; `finish`
+    publishes the packed elements."""
 
-    def __init__(self) -> None:
-        self.layout = Layout()
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._pending = layout.instances()
+        self._whole: list[tuple[WholeSlot, LC]] = []
         self._components: list[tuple[Slot, LC]] = []
 
-    def add(self, name: str, x: Fixed | Boolean) -> None:
-        """Publish x through the packing; x must carry the bits of its range check."""
+    def add(self, group: str, values: Mapping[str, Published]) -> None:
+        """Publish the layout's next group instance: `values` by field name, in the layout's order.
+
+        A packed field takes a Fixed that carries the bits of its range check (width and lo
+        must be the field's) or a Boolean (a one-bit field with lo 0); a whole field takes the
+        public-input wire the circuit declared for it."""
+        if not self._pending:
+            raise LayoutError(f"the layout has no group left; the circuit publishes {group}")
+        expected, index = self._pending[0]
+        where = f"{expected.name}[{index}]" if expected.repeated else expected.name
+        if group != expected.name:
+            raise LayoutError(f"the layout's next group is {where}; the circuit publishes {group}")
+        given = list(values)
+        for position, f in enumerate(expected.fields):
+            if position >= len(given):
+                raise LayoutError(f"{where}.{f.name}: in the layout, not published by the circuit")
+            if given[position] != f.name:
+                raise LayoutError(f"{where}.{given[position]}: published where the layout has {f.name}")
+        if len(given) > len(expected.fields):
+            raise LayoutError(f"{where}.{given[len(expected.fields)]}: published, not in the layout")
+        slots = {s.field: s for s in self.layout.slots if (s.group, s.index) == (group, index)}
+        wholes = {w.field: w for w in self.layout.whole if (w.group, w.index) == (group, index)}
+        for name, x in values.items():
+            if name in wholes:
+                self._whole.append((wholes[name], self._whole_wire(f"{where}.{name}", x)))
+            else:
+                self._components.append((slots[name], self._component(f"{where}.{name}", slots[name], x)))
+        self._pending.pop(0)
+
+    @staticmethod
+    def _whole_wire(label: str, x: Published) -> LC:
+        if isinstance(x, Fixed) or len(x.terms) != 1 or x.const or next(iter(x.terms.values())) != 1:
+            raise LayoutError(f"{label}: a whole field is published as the public-input wire itself")
+        return x
+
+    @staticmethod
+    def _component(label: str, slot: Slot, x: Published) -> LC:
         if isinstance(x, Boolean):
-            slot, lc = self.layout._place(name, 1, 0), x
-        else:
+            bits, lo, lc = 1, 0, x
+        elif isinstance(x, Fixed):
             if x.bits is None:
-                raise CircuitError(f"{name}: only a range-checked value (with its bits) can be packed soundly")
-            slot, lc = self.layout._place(name, len(x.bits), x.lo), from_bits(x.bits)
-        self._components.append((slot, lc))
+                raise LayoutError(f"{label}: only a range-checked value (with its bits) can be packed soundly")
+            bits, lo, lc = len(x.bits), x.lo, from_bits(x.bits)
+        else:
+            raise LayoutError(f"{label}: a packed field takes a range-checked Fixed or a Boolean")
+        if (bits, lo) != (slot.bits, slot.lo):
+            raise LayoutError(f"{label}: published as {bits} bits from lo {lo}; the layout has {slot.bits} bits "
+                              f"from lo {slot.lo}")
+        return lc
 
     def finish(self, cs: ConstraintSystem) -> list[LC]:
-        """Declare one public input per element and constrain it to the sum of its shifted components."""
+        """Declare one public input per packed element and constrain it to the sum of its shifted
+        components; then check that the public inputs are the layout's, whole fields first. Call it
+        after every other public input of the circuit is declared."""
+        if self._pending:
+            group, index = self._pending[0]
+            where = f"{group.name}[{index}]" if group.repeated else group.name
+            raise LayoutError(f"{where}: in the layout, not published by the circuit")
         elements: list[LC] = []
         with cs.scope("packed"):
             for e in range(self.layout.n_elements):
-                parts = [(slot, lc) for slot, lc in self._components if slot.element == e]
                 total = LC.constant(0)
-                for slot, lc in parts:
-                    total = total + lc.scale(1 << slot.offset)
+                for slot, lc in self._components:
+                    if slot.element == e:
+                        total = total + lc.scale(1 << slot.offset)
                 public = cs.public_input(f"element{e}", total.value % R)
                 cs.enforce_equal(total, public, f"unpack{e}")
                 elements.append(public)
+        position = cs.export_index()  # 0 is the constant one; the public wires follow it
+        published = [(w.name, lc) for w, lc in self._whole] + [(f"packed element {e}", lc) for e, lc in enumerate(elements)]
+        for i, (name, lc) in enumerate(published):
+            (wire,) = lc.terms
+            if position[wire] != 1 + i:
+                raise LayoutError(f"{name}: public input {i} in the layout, but wire {position[wire]} in the "
+                                  f"circuit's export order (where public inputs are wires 1, 2, ...)")
         return elements

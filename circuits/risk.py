@@ -10,7 +10,7 @@ unsatisfiable, so no proof exists and quoting stops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from bn254.constants import R
 from circuits.builder import ConstraintSystem
@@ -67,8 +67,9 @@ def risk_check(cs: ConstraintSystem, positions: list[fr.PositionFixed], salt: in
     bits) for a caller that publishes them packed."""
     with cs.scope("risk"):
         commitment = cs.public_input("portfolio_commitment", portfolio_commitment(positions, salt))
-        limit = {name: _window_input(cs, name, getattr(limits, name), fr.LIMIT_BITS, signed=False, public=public_limits)
-                 for name in ("max_abs_delta", "max_abs_gamma", "max_abs_vega", "max_loss")}
+        limit = {f.name: _window_input(cs, f.name, getattr(limits, f.name), fr.LIMIT_BITS, signed=False,
+                                       public=public_limits)
+                 for f in fields(fr.RiskLimitsFixed)}
         h: LC = cs.private_input("salt", salt)
         nets: dict[str, list[Fixed]] = {"delta": [], "gamma": [], "vega": []}
         bits = {"delta": fr.DELTA_BITS, "gamma": fr.GAMMA_BITS, "vega": fr.VEGA_BITS}

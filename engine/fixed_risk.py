@@ -12,7 +12,7 @@ within the public loss limit. One rounding per product, in the order below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 
 from engine import fixed as fx
@@ -67,10 +67,10 @@ class RiskLimitsFixed:
     max_loss: int
 
     def __post_init__(self) -> None:
-        for name in ("max_abs_delta", "max_abs_gamma", "max_abs_vega", "max_loss"):
-            value = getattr(self, name)
+        for limit in fields(self):
+            value = getattr(self, limit.name)
             if not 0 <= value < 1 << LIMIT_BITS:
-                raise InvalidInput(f"limits.{name}", f"must lie in [0, 2^{LIMIT_BITS - 48})", fx.from_fixed(value))
+                raise InvalidInput(f"limits.{limit.name}", f"must lie in [0, 2^{LIMIT_BITS - 48})", fx.from_fixed(value))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Settlement, the solver's side: prove a batch of quotes and trade it through a QuoteVault.
 
-    layout = batch_layout(n_quotes)                          # the circuit's packing (value-independent)
+    layout = batch_layout(n_quotes)                          # circuits.layout: no circuit built
     proving_key, verifying_key = prover.setup(build_batch(request).r1cs)
     settlement = Settlement.deploy(w3, verifying_key, layout, solver=solver, first_nonce=request.nonce,
                                    limits=request.limits)
@@ -27,17 +27,13 @@ import prover
 from bn254.r1cs import R1CS
 from circuits.batch import BatchRequest, batch_circuit
 from circuits.builder import CircuitError, ConstraintSystem
-from circuits.packing import Layout
+from circuits.layout import Layout
 from engine import fixed as fx
 from engine.fixed_risk import RiskLimitsFixed
-from solver.samples import sample_batch_request
 from verifier_contracts import vault as vc
 from verifier_contracts.vault import AcceptedBatch, RiskLimits, VaultStack, deploy_vault_stack
 
 assert vc.FRAC_BITS == fx.FRAC_BITS, "the contracts' fixed-point format must be the engine's"
-
-PUBLIC_WIRE_PREFIX = ("state/state_commitment", "risk/portfolio_commitment")
-"""The batch circuit's first two public inputs, as QuoteVault places its stored commitments."""
 
 
 @dataclass(frozen=True)
@@ -55,27 +51,19 @@ class BuiltBatch:
 
 def build_batch(request: BatchRequest) -> BuiltBatch:
     """Build the batch circuit for `request`; raises CircuitError when the request does not satisfy
-    it (e.g. a breached risk limit) or when its public inputs are not in the order the vault uses."""
+    it (e.g. a breached risk limit). The circuit itself refuses to publish anything but its layout
+    (circuits.layout.batch_layout), whose public inputs QuoteVault assembles."""
     cs = ConstraintSystem()
     wires = batch_circuit(cs, request)
     failure = cs.first_failure()
     if failure is not None:
         raise CircuitError(f"the batch request does not satisfy the circuit: {failure}")
-    r1cs = cs.to_r1cs()
-    public_names = r1cs.wire_names[1 : 1 + r1cs.n_public]
-    expected = [*PUBLIC_WIRE_PREFIX, *(f"packed/element{i}" for i in range(wires.layout.n_elements))]
-    if public_names != expected:
-        raise CircuitError(f"public inputs are {public_names}; QuoteVault assembles {expected}")
-    return BuiltBatch(r1cs, cs.witness(), wires.layout)
-
-
-def batch_layout(n_quotes: int) -> Layout:
-    """The packing layout of an n-quote batch (it depends on the quote count, not on the values)."""
-    return build_batch(sample_batch_request(n_quotes)).layout
+    return BuiltBatch(cs.to_r1cs(), cs.witness(), wires.layout)
 
 
 def vault_limits(limits: RiskLimitsFixed) -> RiskLimits:
-    return RiskLimits(limits.max_abs_delta, limits.max_abs_gamma, limits.max_abs_vega, limits.max_loss)
+    """The limits as QuoteVault's struct (compile_vault checks that both name the same limits)."""
+    return RiskLimits(**dataclasses.asdict(limits))
 
 
 @dataclass(frozen=True)
@@ -126,11 +114,11 @@ class Settlement:
         quote_lifetime: int = 600,
         token_decimals: int = 6,
     ) -> Settlement:
-        """Compile the vault for `layout` and deploy the stack from w3.eth.default_account (governance,
+        """Compile the vault for `layout` (from its JSON document) and deploy the stack from w3.eth.default_account (governance,
         oracle owner, token minter); `solver` is the address that submits batches."""
         stack = deploy_vault_stack(
             w3,
-            vc.compile_vault(layout),
+            vc.compile_vault(layout.to_json()),
             solver=solver,
             first_nonce=first_nonce,
             limits=vault_limits(limits),

@@ -6,8 +6,9 @@ build      solc-js (pinned npm solc) via standard JSON, artifacts cached by inpu
 devnet     anvil on a free loopback port, or the in-process EVM (eth-tester + py-evm)
 client     deploy and call contracts with web3.py; reverts decoded into ContractReverted
 snarkjs    the pinned snarkjs CLI: test keys and proofs, and the baseline verifier for gas
-vault      QuoteVault.sol, SpotOracle.sol, TestToken.sol and the BatchLayout.sol generated from the
-           batch circuit's packing layout (templates/BatchLayout.sol.tmpl); their clients
+batch_layout  the batch circuit's layout document (JSON, circuits/layout.py) -> BatchLayout.sol
+           (templates/BatchLayout.sol.tmpl), checked for what QuoteVault reads
+vault      QuoteVault.sol, SpotOracle.sol, TestToken.sol and the generated BatchLayout.sol; their clients
 
 Keys, proofs and public signals are prover's types, read from the snarkjs JSON formats by
 prover.read_verification_key / read_proof / read_public; prover.solidity_calldata encodes them.

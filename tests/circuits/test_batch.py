@@ -15,7 +15,8 @@ from bn254.iden3 import write_r1cs, write_wtns
 from circuits import batch as cbt
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.gadgets import fixed as gf
-from circuits.packing import Layout, PublicPacker
+from circuits.layout import FieldGroup, LayoutDefinition, PackedField, batch_layout
+from circuits.packing import PublicPacker
 from engine import fixed as fx
 from engine import fixed_quote as fq
 from engine import fixed_risk as fr
@@ -67,6 +68,7 @@ def test_batch_proves_each_engine_quote_and_the_risk_report(built_pair):
 def test_public_inputs_are_the_commitments_then_the_packed_request(built_pair):
     req, cs, wires = built_pair
     public = public_inputs(cs)
+    assert wires.layout == batch_layout(len(req.quotes))
     assert len(public) == 2 + wires.layout.n_elements == 2 + 5 + len(req.quotes)
     fields = wires.layout.unpack(public[2:])
     assert (fields["spot"], fields["t"], fields["rate"], fields["carry"]) == (req.spot, req.t, req.rate, req.carry)
@@ -114,11 +116,9 @@ def test_batch_shape_does_not_depend_on_the_request():
 
 @given(st.lists(st.tuples(st.integers(1, 120), st.integers(-(1 << 60), 1 << 60)), min_size=1, max_size=12), st.data())
 def test_layout_round_trip(fields, data):
-    layout = Layout()
-    values = {}
-    for i, (bits, lo) in enumerate(fields):
-        layout._place(f"f{i}", bits, lo)
-        values[f"f{i}"] = lo + data.draw(st.integers(0, (1 << bits) - 1))
+    group = FieldGroup("g", tuple(PackedField(f"f{i}", bits, lo) for i, (bits, lo) in enumerate(fields)))
+    layout = LayoutDefinition("sample", (group,)).place()
+    values = {f"f{i}": lo + data.draw(st.integers(0, (1 << bits) - 1)) for i, (bits, lo) in enumerate(fields)}
     packed = layout.pack(values)
     assert all(0 <= e < 1 << 253 for e in packed)
     assert layout.unpack(packed) == values
@@ -127,9 +127,9 @@ def test_layout_round_trip(fields, data):
 def test_only_range_checked_values_can_be_packed():
     cs = ConstraintSystem()
     x = cs.private_input("x", 5)
-    packer = PublicPacker()
+    packer = PublicPacker(LayoutDefinition("sample", (FieldGroup("g", (PackedField("x", 3, 0),)),)).place())
     with pytest.raises(CircuitError, match="range-checked"):
-        packer.add("x", gf.Fixed(x, 0, 7))
+        packer.add("g", {"x": gf.Fixed(x, 0, 7)})
 
 
 @needs_snarkjs

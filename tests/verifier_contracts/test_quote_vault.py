@@ -68,7 +68,7 @@ def material() -> VaultMaterial:
 
 @pytest.fixture(scope="session")
 def vault_contracts(material: VaultMaterial) -> VaultContracts:
-    return compile_vault(material.built.layout)
+    return compile_vault(material.built.layout.to_json())
 
 
 @pytest.fixture(scope="session")
@@ -245,7 +245,7 @@ def test_four_quote_batch_is_accepted_and_each_quote_fills(devnet, four_quote_ma
     # Its own circuit (about 44k constraints), key, verifier and vault: proving it is the slow part.
     material = four_quote_material
     verifier = Groth16VerifierClient.deploy(devnet, material.verifying_key)
-    four = open_market(devnet, compile_vault(material.built.layout), verifier, material)
+    four = open_market(devnet, compile_vault(material.built.layout.to_json()), verifier, material)
     accepted = four.submit(material.first)
     want = engine_quotes(material.first)
     assert len(want) == 4 and accepted.quotes == want

@@ -17,14 +17,13 @@ from web3 import Web3
 
 import prover
 from circuits.builder import ConstraintSystem
-from circuits.packing import Layout, Slot
+from circuits.layout import Layout, batch_layout
 from engine import fixed as fx
-from solver.settlement import batch_layout
+from verifier_contracts.batch_layout import layout_sha256
 from verifier_contracts.client import ContractReverted, Groth16VerifierClient
 from verifier_contracts.devnet import latest_timestamp
 from verifier_contracts.vault import (
     YEAR_SECONDS,
-    LayoutNotSupported,
     QuoteVaultClient,
     RiskLimits,
     SpotOracleClient,
@@ -33,7 +32,6 @@ from verifier_contracts.vault import (
     compile_vault,
     deploy_vault_stack,
     premium,
-    render_batch_layout,
     years_to_expiry,
 )
 
@@ -61,13 +59,13 @@ class Compiled:
 @pytest.fixture(scope="session", params=[1, 4], ids=["1-quote", "4-quote"])
 def compiled(request: pytest.FixtureRequest) -> Compiled:
     layout = batch_layout(request.param)
-    return Compiled(layout, compile_vault(layout), stand_in_verifier_key(2 + layout.n_elements))
+    return Compiled(layout, compile_vault(layout.to_json()), stand_in_verifier_key(layout.n_public_inputs))
 
 
 @pytest.fixture(scope="session")
 def one_quote() -> Compiled:
     layout = batch_layout(1)
-    return Compiled(layout, compile_vault(layout), stand_in_verifier_key(2 + layout.n_elements))
+    return Compiled(layout, compile_vault(layout.to_json()), stand_in_verifier_key(layout.n_public_inputs))
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +91,7 @@ def assert_reverts(error: str, values: dict, action, *args, **kwargs) -> None:
 
 def test_generated_layout_compiles_cleanly(compiled):
     assert compiled.contracts.vault.warnings == ()
-    source = render_batch_layout(compiled.layout)
-    for slot in compiled.layout.slots:
-        if not slot.name.startswith("quote"):
-            assert f"int256 internal constant {slot.name.upper()}_LO = {slot.lo};" in source
-            assert f"uint256 internal constant {slot.name.upper()}_OFFSET = {slot.offset};" in source
+    assert compiled.contracts.layout.sha256 == layout_sha256(compiled.layout.to_json())
 
 
 def test_packed_elements_unpack_on_chain_to_the_python_fields(read_only_vault, compiled):
@@ -112,22 +106,6 @@ def test_packed_elements_unpack_on_chain_to_the_python_fields(read_only_vault, c
     for values in samples:
         packed = compiled.layout.pack(values)
         assert vault.decode_packed(packed) == [values[s.name] for s in slots]
-
-
-def test_layout_generator_refuses_what_the_vault_cannot_read(one_quote):
-    slots = list(one_quote.layout.slots)
-    without_nonce = Layout([s for s in slots if s.name != "nonce"])
-    with pytest.raises(LayoutNotSupported, match="nonce"):
-        render_batch_layout(without_nonce)
-    signed_spot = Layout([dataclasses.replace(s, lo=-1) if s.name == "spot" else s for s in slots])
-    with pytest.raises(LayoutNotSupported, match="spot"):
-        render_batch_layout(signed_spot)
-    shared = Layout([*slots, Slot("quote1_strike", slots[-1].element, 250, 3, 1)])
-    with pytest.raises(LayoutNotSupported):
-        render_batch_layout(shared)
-    too_wide = Layout([dataclasses.replace(s, bits=254) if s.name == "svi_a" else s for s in slots])
-    with pytest.raises(LayoutNotSupported, match="svi_a"):
-        render_batch_layout(too_wide)
 
 
 def test_verifier_errors_the_vault_lets_through_are_the_verifiers(one_quote):
