@@ -319,13 +319,18 @@ def to_batch_request(plan: BatchPlan) -> BatchRequest:
     svi = fx.SVIFixed(a=f(plan.svi.a), b=f(plan.svi.b), rho=f(plan.svi.rho), m=f(plan.svi.m), sigma=f(plan.svi.sigma))
     lines = tuple(QuoteLine(f(q.instrument.strike), q.instrument.is_call, f(q.half_spread)) for q in plan.quotes)
     positions = tuple(PositionFixed(f(p.quantity), f(p.delta), f(p.gamma), f(p.vega)) for p in plan.book)
-    lim = plan.limits
     return BatchRequest(
         spot=plan.spot, t=plan.t, rate=f(plan.rate), carry=0, svi=svi, high_vol=plan.high_vol, nonce=plan.nonce,
         policy=PolicyFixed.from_policy(plan.policy), net_vega=f(plan.net_vega), state_salt=plan.state_salt,
         quotes=lines, positions=positions, portfolio_salt=plan.portfolio_salt,
-        limits=RiskLimitsFixed(f(lim.max_abs_delta), f(lim.max_abs_gamma), f(lim.max_abs_vega), f(lim.max_loss)),
+        limits=limits_fixed(plan.limits),
     )
+
+
+def limits_fixed(limits: BatchLimits) -> RiskLimitsFixed:
+    """The vault's limits at 2^-48 (part of to_batch_request's conversion; the vault is deployed with these)."""
+    f = fx.to_fixed
+    return RiskLimitsFixed(f(limits.max_abs_delta), f(limits.max_abs_gamma), f(limits.max_abs_vega), f(limits.max_loss))
 
 
 def svi_at(surface: VolSurface, t: float) -> SviParams:

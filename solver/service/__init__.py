@@ -1,0 +1,1 @@
+"""The running solver as a service: FastAPI app, job store, scheduler, prover workers, submission."""

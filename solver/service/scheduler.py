@@ -1,0 +1,254 @@
+"""The batch scheduler: cuts batches, has them proven, submits them, and reconciles after a restart.
+
+One batch is in flight at a time: the vault accepts nonces in order and binds each proof to the
+oracle's latest observation, so a second batch could only invalidate the first. A batch is cut
+when none is in flight and either ``cut_interval_s`` has passed since the last cut or spot has
+moved by ``cut_on_move`` (relative) since then. On a devnet the service posts the feed's spot to
+the oracle at the cut; elsewhere it proves against whatever the oracle holds.
+
+Each ``step`` drives the batch in flight one transition further (solver.service.store):
+  queued     still valid (oracle unchanged, vault expects its nonce)? hand it to a prover worker
+  proving    the worker's result: proved; a dead worker: the pool restarts and the batch is
+             queued again (at most ``prove_attempts`` times)
+  proved     still valid? set the vault's commitments if they differ, sign submitBatch, store the
+             hash and raw bytes (SUBMITTED), then broadcast
+  submitted  the receipt decides accepted or rejected; without one, a node that has forgotten the
+             transaction (restarted) gets the same signed bytes again: same nonce, so never twice
+A batch that is no longer valid is rejected with the reason, and the next cut replaces it. Node
+errors (connection refused, timeouts) leave the state as it is and are retried with exponential
+backoff. ``recover`` at start puts interrupted proofs back in the queue; everything else
+resumes from its stored state.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable
+
+import requests
+from web3.exceptions import TimeExhausted, Web3RPCError
+
+from engine import fixed as fx
+from engine.errors import DLPEError
+from engine.risk import Portfolio
+from solver.pipeline import BatchSpec, NothingToBatch, PipelineConfig, QuoteSet, plan_batch, to_batch_request
+from solver.service.chain import Chain, OperatorSender, TransactionRejected
+from solver.service.failpoints import failpoint
+from solver.service.metrics import ServiceMetrics
+from solver.service.proving import ProverPool
+from solver.service.store import BatchRecord, BatchState, JobStore
+from verifier_contracts.vault import years_to_expiry
+
+log = logging.getLogger("dlpe.scheduler")
+
+NODE_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, TimeExhausted, Web3RPCError, OSError)
+
+
+class BatchScheduler:
+    def __init__(self, *, store: JobStore, pool: ProverPool, chain: Chain, spec: BatchSpec, config: PipelineConfig,
+                 latest_quotes: Callable[[], QuoteSet | None], book: Callable[[], Portfolio], metrics: ServiceMetrics,
+                 cut_interval_s: float, cut_on_move: float, prove_attempts: int, backoff_s: float,
+                 backoff_max_s: float, receipt_timeout_s: float):
+        self.store, self.pool, self.chain, self.spec, self.config = store, pool, chain, spec, config
+        self.sender = OperatorSender(chain)
+        self.latest_quotes, self.book, self.metrics = latest_quotes, book, metrics
+        self.cut_interval_s, self.cut_on_move = cut_interval_s, cut_on_move
+        self.prove_attempts = prove_attempts
+        self.backoff_s, self.backoff_max_s, self.receipt_timeout_s = backoff_s, backoff_max_s, receipt_timeout_s
+        self._futures: dict[int, Future] = {}
+        self._last_cut: tuple[float, float] | None = None  # (monotonic time, spot)
+        self._failures = 0
+        self.node_ok = True
+
+    # -- the loop
+
+    def recover(self) -> None:
+        """After a restart: interrupted proofs go back to the queue; the rest resumes as stored."""
+        for batch in self.store.unfinished():
+            if batch.state is BatchState.PROVING:
+                self._move(batch, BatchState.QUEUED)
+                log.info("proof interrupted by a restart: queued again", extra={"batch": batch.id})
+
+    def run(self, stop: Callable[[], bool], period_s: float = 0.1) -> None:
+        while not stop():
+            delay = self.step()
+            time.sleep(delay if delay else period_s)
+
+    def step(self) -> float:
+        """One transition of the batch in flight, or a cut; returns the seconds to wait (backoff)."""
+        try:
+            unfinished = self.store.unfinished()
+            if unfinished:
+                self._drive(unfinished[0])
+            else:
+                self._maybe_cut()
+        except NODE_ERRORS as error:
+            self._failures += 1
+            self.node_ok = False
+            self.metrics.node_errors.inc()
+            delay = min(self.backoff_s * 2 ** (self._failures - 1), self.backoff_max_s)
+            log.warning("node error: retrying", extra={"error": str(error)[:300], "retry_in_s": delay})
+            return delay
+        self._failures = 0
+        self.node_ok = True
+        return 0.0
+
+    def _move(self, batch: BatchRecord, state: BatchState, **fields) -> None:
+        self.store.update(batch.id, state, **fields)
+        self.metrics.batches.labels(state.value).inc()
+        log.info("batch state", extra={"batch": batch.id, "nonce": batch.nonce, "state": state.value,
+                                       **({"error": fields["error"]} if fields.get("error") else {})})
+
+    # -- cutting
+
+    def _maybe_cut(self) -> None:
+        quotes = self.latest_quotes()
+        if quotes is None or quotes.withheld is not None or quotes.spot is None:
+            return
+        spot = quotes.spot
+        if self._last_cut is not None:
+            elapsed = time.monotonic() - self._last_cut[0]
+            moved = abs(spot / self._last_cut[1] - 1.0)
+            if elapsed < self.cut_interval_s and moved < self.cut_on_move:
+                return
+        oracle = self.chain.oracle
+        if self.chain.posts_oracle:
+            _, posted = oracle.latest()
+            if int(quotes.timestamp) <= posted:
+                return  # one post per second at most: the oracle wants strictly newer timestamps
+            oracle.post(fx.to_fixed(spot), int(quotes.timestamp))
+        oracle_spot, oracle_time = oracle.latest()
+        if oracle_time == 0:
+            return  # nothing posted yet
+        nonce = self.chain.vault.call("nextNonce")
+        self._last_cut = (time.monotonic(), spot)
+        try:
+            plan = plan_batch(quotes, self.book(), oracle_spot=oracle_spot, oracle_time=oracle_time, nonce=nonce,
+                              spec=self.spec, config=self.config, state_salt=secrets.randbits(128),
+                              portfolio_salt=secrets.randbits(128))
+            request = to_batch_request(plan)
+        except NothingToBatch as why:
+            log.info("no batch cut", extra={"reason": str(why)})
+            return
+        except DLPEError as error:
+            self.metrics.cut_failures.inc()
+            log.warning("batch could not be planned", extra={"error": str(error)})
+            return
+        batch_id = self.store.add(request, plan.expiry, [q.instrument.name for q in plan.quotes])
+        self.metrics.batches.labels(BatchState.QUEUED.value).inc()
+        log.info("batch cut", extra={"batch": batch_id, "nonce": nonce, "quotes": len(plan.quotes)})
+        failpoint("after_cut")
+
+    # -- driving one batch
+
+    def _drive(self, batch: BatchRecord) -> None:
+        if batch.state is BatchState.QUEUED:
+            stale = self._stale(batch)
+            if stale:
+                self._move(batch, BatchState.REJECTED, error=stale)
+                return
+            self._futures[batch.id] = self.pool.submit(batch.request)
+            self._move(batch, BatchState.PROVING, attempts=batch.attempts + 1,
+                       timings={**batch.timings, "queued_s": time.time() - batch.created})
+            failpoint("mid_proof")
+        elif batch.state is BatchState.PROVING:
+            self._collect_proof(batch)
+        elif batch.state is BatchState.PROVED:
+            self._submit(batch)
+        elif batch.state is BatchState.SUBMITTED:
+            self._settle(batch)
+
+    def _collect_proof(self, batch: BatchRecord) -> None:
+        future = self._futures.get(batch.id)
+        if future is None:  # the process that started the proof is gone
+            self._move(batch, BatchState.QUEUED)
+            return
+        if not future.done():
+            return
+        del self._futures[batch.id]
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            self.pool.restart()
+            self.metrics.worker_restarts.inc()
+            if batch.attempts < self.prove_attempts:
+                log.warning("prover worker died: proof queued again", extra={"batch": batch.id})
+                self._move(batch, BatchState.QUEUED)
+            else:
+                self._move(batch, BatchState.REJECTED, error=f"prover worker died {batch.attempts} times")
+            return
+        except DLPEError as error:  # e.g. the request does not satisfy the circuit
+            self._move(batch, BatchState.REJECTED, error=f"proof failed: {error}")
+            return
+        self.metrics.prove_seconds.observe(result.prove_seconds)
+        self._move(batch, BatchState.PROVED, proof=result.proof, public_inputs=result.public_inputs,
+                   timings={**batch.timings, "witness_s": result.witness_seconds, "prove_s": result.prove_seconds})
+
+    def _stale(self, batch: BatchRecord) -> str | None:
+        """Why the batch can no longer be accepted, or None."""
+        spot, oracle_time = self.chain.oracle.latest()
+        request = batch.request
+        if spot != request.spot or years_to_expiry(batch.expiry, oracle_time) != request.t:
+            return "the oracle has posted since the batch was cut"
+        age = self.chain.w3.eth.get_block("latest")["timestamp"] - oracle_time
+        if age > self.chain.vault.call("maxOracleAge"):
+            return f"the oracle's observation is {age} s old"
+        next_nonce = self.chain.vault.call("nextNonce")
+        if next_nonce != batch.nonce:
+            return f"the vault expects nonce {next_nonce}, the batch carries {batch.nonce}"
+        return None
+
+    def _submit(self, batch: BatchRecord) -> None:
+        stale = self._stale(batch)
+        if stale:
+            self._move(batch, BatchState.REJECTED, error=stale)
+            return
+        import prover
+        from verifier_contracts.vault import QuoteVaultClient
+
+        public = [int(v) for v in batch.public_inputs or []]
+        vault = self.chain.vault
+        start = time.time()
+        try:
+            if (vault.call("stateCommitment"), vault.call("portfolioCommitment")) != (public[0], public[1]):
+                tx_hash, raw, _ = self.sender.sign(vault, "setCommitments", public[0], public[1])
+                self.sender.broadcast(raw)
+                receipt = self.chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s)
+                if receipt["status"] != 1:
+                    self._move(batch, BatchState.REJECTED, error="setCommitments failed on chain")
+                    return
+            args = QuoteVaultClient.submit_arguments(prover.proof_from_json(batch.proof), public[2:], batch.expiry)
+            tx_hash, raw, tx_nonce = self.sender.sign(vault, "submitBatch", *args)
+        except TransactionRejected as refused:
+            self._move(batch, BatchState.REJECTED, error=str(refused))
+            return
+        self._move(batch, BatchState.SUBMITTED, tx_hash=tx_hash, raw_tx=raw, tx_nonce=tx_nonce,
+                   timings={**batch.timings, "sign_s": time.time() - start})
+        self.sender.broadcast(raw)
+        failpoint("after_broadcast")
+
+    def _settle(self, batch: BatchRecord) -> None:
+        assert batch.tx_hash is not None and batch.raw_tx is not None
+        receipt = self.sender.receipt(batch.tx_hash)
+        if receipt is None:
+            if not self.sender.known(batch.tx_hash):
+                try:
+                    self.sender.broadcast(batch.raw_tx)  # the same signed bytes: the same nonce, never a second tx
+                except TransactionRejected as refused:
+                    self._move(batch, BatchState.REJECTED, error=f"not mined and cannot be resent: {refused}")
+                    return
+                log.info("transaction resent", extra={"batch": batch.id, "tx": batch.tx_hash})
+            receipt = self.chain.w3.eth.wait_for_transaction_receipt(batch.tx_hash, timeout=self.receipt_timeout_s)
+        timings = {**batch.timings, "submit_s": time.time() - batch.updated}
+        if receipt["status"] == 1:
+            self._move(batch, BatchState.ACCEPTED, gas_used=receipt["gasUsed"], block_number=receipt["blockNumber"],
+                       timings=timings)
+            self.metrics.submit_gas.set(receipt["gasUsed"])
+            failpoint("after_receipt")
+        else:
+            self._move(batch, BatchState.REJECTED, gas_used=receipt["gasUsed"], block_number=receipt["blockNumber"],
+                       error="submitBatch reverted on chain", timings=timings)
