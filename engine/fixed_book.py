@@ -217,3 +217,286 @@ def apply_fills(book: Book, fills: Iterable[Fill], capacity: int | None = None) 
         book = apply_fill(book, fill)
     return book
 
+
+
+# ---------------------------------------------------------------- pricing the book
+
+YEAR_SECONDS = 365 * 24 * 3600
+MAX_EXPIRIES = 4  # E: the book's live expiries, each with its own smile in the proof
+MID_ABS_MAX = (1 << (fx.FRAC_BITS + 37)) - 1
+"""|mid| <= 2^37 - 1: the window each slot's (and quote's) mid is range-checked to (circuits.layout)."""
+
+
+@dataclass(frozen=True)
+class ExpirySmile:
+    """One of the proof's public expiries: its unix time and its SVI smile."""
+
+    expiry: int
+    svi: fx.SVIFixed
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.expiry <= EXPIRY_MAX:
+            raise InvalidInput("expiry", "must be a unix time in [1, 2^40)", self.expiry)
+
+
+@dataclass(frozen=True)
+class BookMarket:
+    """What the book is priced on: spot (2^-48), the oracle's time (unix seconds), the governance
+    rate and carry (2^-48), and the E public expiries in strictly increasing order (a repeated
+    expiry would let two smiles price one expiry)."""
+
+    spot: int
+    now: int
+    rate: int
+    carry: int
+    expiries: tuple[ExpirySmile, ...]
+
+    def __post_init__(self) -> None:
+        if not fx.SPOT_MIN <= self.spot <= fx.SPOT_MAX:
+            raise InvalidInput("spot", "outside the fixed-point domain [2^-8, 2^32]", fx.from_fixed(self.spot))
+        if not 0 <= self.now <= EXPIRY_MAX:
+            raise InvalidInput("now", "must be a unix time in [0, 2^40)", self.now)
+        if not self.expiries:
+            raise InvalidInput("expiries", "at least one expiry")
+        times = [e.expiry for e in self.expiries]
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise InvalidInput("expiries", "must be strictly increasing", times)
+        for e in self.expiries:
+            year_fraction(e.expiry, self.now)  # raises for an expired or too distant expiry
+
+    def terms(self, index: int) -> fx.ExpiryTerms:
+        return fx.expiry_terms(year_fraction(self.expiries[index].expiry, self.now), self.rate, self.carry)
+
+    def expiry_index(self, expiry: int) -> int:
+        for i, e in enumerate(self.expiries):
+            if e.expiry == expiry:
+                return i
+        raise UnknownExpiry(f"expiry {expiry} is none of the proof's expiries "
+                            f"{[e.expiry for e in self.expiries]}")
+
+
+def year_fraction(expiry: int, now: int) -> int:
+    """t = round((expiry - now) / YEAR_SECONDS) at 2^-48 (fx.div on the raw second counts),
+    in (0, 4] years."""
+    if expiry <= now:
+        raise InvalidInput("expiry", f"expired (oracle time {now})", expiry)
+    t = fx.div(expiry - now, YEAR_SECONDS)
+    if not 1 <= t <= fx.T_MAX:
+        raise InvalidInput("expiry", "more than 4 years away", expiry)
+    return t
+
+
+def position_product(quantity: int, per_contract: int) -> int:
+    """round(q·g) at 2^-48, exactly the circuit's product; its width is bounded by the operands'
+    windows (up to 2^109), not by fx.VALUE_BOUND."""
+    return fx.round_shift(quantity * per_contract, fx.FRAC_BITS)
+
+
+@dataclass(frozen=True)
+class BookPricing:
+    """Per-slot BSM (None for an empty slot), the mark Σ q·mid and the net Greeks Σ q·g."""
+
+    slots: tuple[fx.FixedBSM | None, ...]
+    mark: int
+    net_delta: int
+    net_gamma: int
+    net_vega: int
+
+
+def _check_mid(bsm: fx.FixedBSM, what: str) -> None:
+    if not -MID_ABS_MAX <= bsm.price <= MID_ABS_MAX:
+        raise fx.FixedPointOverflow(f"{what}: mid {fx.from_fixed(bsm.price):g} outside ±2^37")
+
+
+def price_slot(market: BookMarket, slot: BookSlot) -> fx.FixedBSM:
+    """A live slot's BSM on its expiry's smile at the market's spot, after the no-arbitrage check."""
+    e = market.expiry_index(slot.expiry)
+    terms = market.terms(e)
+    svi = market.expiries[e].svi
+    k = fx.forward_log_moneyness(market.spot, slot.strike, terms)
+    require_no_butterfly(k, svi, f"strike {fx.from_fixed(slot.strike):g}")
+    bsm = fx.bsm_fixed_svi(market.spot, slot.strike, terms, svi, slot.is_call)
+    _check_mid(bsm, "slot")
+    return bsm
+
+
+def price_book(market: BookMarket, book: Sequence[BookSlot]) -> BookPricing:
+    """Greeks and mid of every live slot, the mark and the net Greeks (one rounding per product).
+
+    An empty slot contributes zero; the circuit prices it at a dummy point (strike = spot on the
+    first expiry's smile), which must lie in the BSM domain too: it is priced here as well."""
+    if len(book) > MAX_SLOTS:
+        raise BookCapacityExceeded(f"{len(book)} slots; at most {MAX_SLOTS}")
+    live_expiries = {s.expiry for s in book if not s.empty}
+    if len(live_expiries) > len(market.expiries):
+        raise BookCapacityExceeded(f"{len(live_expiries)} live expiries; the proof has {len(market.expiries)}")
+    if any(s.empty for s in book):
+        _check_mid(fx.bsm_fixed_svi(market.spot, market.spot, market.terms(0), market.expiries[0].svi, False),
+                   "empty slot's dummy point")
+    priced = tuple(None if s.empty else price_slot(market, s) for s in book)
+    live = [(s, b) for s, b in zip(book, priced) if b is not None]
+    return BookPricing(
+        priced,
+        sum(position_product(s.quantity, b.price) for s, b in live),
+        sum(position_product(s.quantity, b.delta) for s, b in live),
+        sum(position_product(s.quantity, b.gamma) for s, b in live),
+        sum(position_product(s.quantity, b.vega) for s, b in live),
+    )
+
+
+# ---------------------------------------------------------------- Durrleman's condition
+
+
+def durrleman_scaled(log_moneyness: int, svi: fx.SVIFixed) -> int:
+    """G = R³·w²·g(k) for the SVI smile, in fixed point (one rounding per product, as the circuit).
+
+    Durrleman (2005), Gatheral & Jacquier (2014), eq. 2.1: no butterfly arbitrage iff
+    g(k) = (1 - k·w'/(2w))² - (w'²/4)(1/w + 1/4) + w''/2 >= 0. For raw SVI, with u = k - m,
+    R = sqrt(u² + σ²), p = b·(ρR + u): w' = p/R and w'' = b·σ²/R³; multiplying by R³w² > 0
+    removes every division:  G = R·(wR - k·p/2)² - R·p²·(w/4 + w²/16) + b·σ²·w²/2.
+    """
+    u = fx.sub(log_moneyness, svi.m)
+    sigma_sq = fx.mul(svi.sigma, svi.sigma)
+    root = fx.sqrt(fx.add(fx.mul(u, u), sigma_sq))
+    w = fx.add(svi.a, fx.mul(svi.b, fx.add(fx.mul(svi.rho, u), root)))
+    p = fx.mul(svi.b, fx.add(fx.mul(svi.rho, root), u))
+    centre = fx.sub(fx.mul(w, root), fx.half(fx.mul(log_moneyness, p)))
+    ww = fx.mul(w, w)
+    w_quarter = fx.round_shift(4 * w + ww, 4)  # w/4 + w²/16
+    first = fx.mul(root, fx.mul(centre, centre))
+    second = fx.mul(root, fx.mul(fx.mul(p, p), w_quarter))
+    third = fx.half(fx.mul(fx.mul(svi.b, sigma_sq), ww))
+    return fx.add(fx.sub(first, second), third)
+
+
+class ButterflyArbitrage(DLPEError):
+    """The smile violates Durrleman's condition g(k) >= 0 at a quoted or book strike."""
+
+
+def require_no_butterfly(log_moneyness: int, svi: fx.SVIFixed, where: str) -> None:
+    g = durrleman_scaled(log_moneyness, svi)
+    if g < 0:
+        raise ButterflyArbitrage(f"{where}: Durrleman's g(k) < 0 at k = {fx.from_fixed(log_moneyness):.6g} "
+                                 f"(R³w²g = {fx.from_fixed(g):.3g})")
+
+
+def atm_total_variance(svi: fx.SVIFixed) -> int:
+    """w(0), the smile's total variance at the forward (the vault bands its vol against an IV index)."""
+    return fx.svi_total_variance(0, svi)
+
+
+# ---------------------------------------------------------------- the worst case with the quotes
+
+STRIKE_GRID_BITS = 32
+"""Quoted strikes are multiples of 2^-16 (2^32 ulps) above SPOT_MIN: 48 bits in the packed quote."""
+SIZE_GRID_BITS = 36
+SIZE_BITS = 36
+"""A quote's size is a multiple of 2^-12 contracts below 2^24 contracts: 36 bits in the packed quote."""
+
+
+@dataclass(frozen=True)
+class QuoteOrder:
+    """One quote of a batch: strike (2^-48, on the 2^-16 grid), its expiry's index among the
+    proof's expiries, type, half spread (2^-48) and size (contracts at 2^-48, on the 2^-12 grid):
+    it may be filled up to `size` either way."""
+
+    strike: int
+    expiry_index: int
+    is_call: bool
+    half_spread: int
+    size: int
+
+    def __post_init__(self) -> None:
+        if not fx.SPOT_MIN <= self.strike <= fx.SPOT_MAX or (self.strike - fx.SPOT_MIN) % (1 << STRIKE_GRID_BITS):
+            raise InvalidInput("quote.strike", "must be SPOT_MIN plus a multiple of 2^-16 inside [2^-8, 2^32]",
+                               fx.from_fixed(self.strike))
+        if not 0 <= self.size < 1 << (SIZE_GRID_BITS + SIZE_BITS) or self.size % (1 << SIZE_GRID_BITS):
+            raise InvalidInput("quote.size", "must be a multiple of 2^-12 contracts in [0, 2^24)",
+                               fx.from_fixed(self.size))
+        if not 0 <= self.expiry_index < MAX_EXPIRIES:
+            raise InvalidInput("quote.expiry_index", f"must be in [0, {MAX_EXPIRIES})", self.expiry_index)
+
+
+@dataclass(frozen=True)
+class BookRiskReport:
+    """The book's net Greeks, the quotes' exposure A_g = Σ size·|g|, the loss bound of each
+    spot row of the grid (worst vol point, quotes filled the worst way, margin included), the
+    worst loss max(0, rows), and which limits break (risk_ok = no breach)."""
+
+    net_delta: int
+    net_gamma: int
+    net_vega: int
+    exposure_delta: int
+    exposure_gamma: int
+    exposure_vega: int
+    row_losses: tuple[int, ...]
+    worst_loss: int
+    breaches: tuple[str, ...]
+
+    @property
+    def risk_ok(self) -> bool:
+        return not self.breaches
+
+
+def row_losses(net_delta: int, net_gamma: int, net_vega: int, exposure: tuple[int, int, int], spot: int,
+               margin: int) -> tuple[int, ...]:
+    """Per spot move m - 1 of the grid (dS = S·(m - 1)):
+    -(Δ·dS + Γ/2·dS²) + |V·0.1| + |dS|·A_Δ + (dS²/2)·A_Γ + 0.1·A_V + margin, one rounding per product.
+    The book's loss at the row's worst vol point, plus the most the quotes' fills could add."""
+    a_delta, a_gamma, a_vega = exposure
+    half_gamma = fx.half(net_gamma)
+    half_a_gamma = fx.half(a_gamma)
+    abs_vega_up = abs(position_product(net_vega, fr.VOL_SHIFT))
+    fill_vega = position_product(a_vega, fr.VOL_SHIFT)
+    rows = []
+    for move in fr.SPOT_MOVES:
+        d_spot = position_product(spot, move)
+        d_spot_sq = position_product(d_spot, d_spot)
+        spot_term = position_product(net_delta, d_spot) + position_product(half_gamma, d_spot_sq)
+        fills = position_product(abs(d_spot), a_delta) + position_product(half_a_gamma, d_spot_sq) + fill_vega
+        rows.append(-spot_term + abs_vega_up + fills + margin)
+    return tuple(rows)
+
+
+def quote_bsm(market: BookMarket, quote: QuoteOrder) -> fx.FixedBSM:
+    """The quoted option's BSM on its expiry's smile, after the no-arbitrage check at its strike."""
+    if quote.expiry_index >= len(market.expiries):
+        raise UnknownExpiry(f"quote expiry index {quote.expiry_index}; the proof has {len(market.expiries)} expiries")
+    terms = market.terms(quote.expiry_index)
+    svi = market.expiries[quote.expiry_index].svi
+    require_no_butterfly(fx.forward_log_moneyness(market.spot, quote.strike, terms), svi,
+                         f"quote strike {fx.from_fixed(quote.strike):g}")
+    bsm = fx.bsm_fixed_svi(market.spot, quote.strike, terms, svi, quote.is_call)
+    _check_mid(bsm, "quote")
+    return bsm
+
+
+def quote_exposure(quotes: Sequence[tuple[QuoteOrder, fx.FixedBSM]]) -> tuple[int, int, int]:
+    """(A_Δ, A_Γ, A_V) = Σ size·|g| over the quotes: the most their fills can move each net Greek
+    (Greeks are linear in quantity; Γ and V of an option are >= 0)."""
+    return (sum(position_product(q.size, abs(b.delta)) for q, b in quotes),
+            sum(position_product(q.size, b.gamma) for q, b in quotes),
+            sum(position_product(q.size, b.vega) for q, b in quotes))
+
+
+def book_risk_report(pricing: BookPricing, quotes: Sequence[tuple[QuoteOrder, fx.FixedBSM]],
+                     limits: fr.RiskLimitsFixed, spot: int, margin: int) -> BookRiskReport:
+    """The worst case of the book after any fills of the quotes up to their sizes (docs/real-book.md §4):
+    |net_g| + A_g <= limit_g, and worst_loss <= max_loss."""
+    if not 0 <= margin < 1 << fr.LIMIT_BITS:
+        raise InvalidInput("margin", f"must lie in [0, 2^{fr.LIMIT_BITS - 48})", fx.from_fixed(margin))
+    exposure = quote_exposure(quotes)
+    rows = row_losses(pricing.net_delta, pricing.net_gamma, pricing.net_vega, exposure, spot, margin)
+    worst = max(0, *rows)
+    breaches = tuple(name for name, value, limit in (
+        ("delta", abs(pricing.net_delta) + exposure[0], limits.max_abs_delta),
+        ("gamma", abs(pricing.net_gamma) + exposure[1], limits.max_abs_gamma),
+        ("vega", abs(pricing.net_vega) + exposure[2], limits.max_abs_vega),
+        ("scenario_loss", worst, limits.max_loss)) if value > limit)
+    return BookRiskReport(pricing.net_delta, pricing.net_gamma, pricing.net_vega, *exposure, rows, worst, breaches)
+
+
+def worst_loss(pricing: BookPricing, quotes: Sequence[tuple[QuoteOrder, fx.FixedBSM]], spot: int, margin: int) -> int:
+    """max(0, every row's loss bound): the public output the vault checks solvency against."""
+    exposure = quote_exposure(quotes)
+    return max(0, *row_losses(pricing.net_delta, pricing.net_gamma, pricing.net_vega, exposure, spot, margin))

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from circuits.poseidon import poseidon_hash
 from engine import fixed as fx
 from engine import fixed_book as fb
+from engine import fixed_risk as fr
 from engine.errors import InvalidInput
 
 ONE = fx.ONE
@@ -118,3 +119,81 @@ def test_apply_fills_refuses_mismatch_capacity_and_overflow():
 def test_empty_slot_must_be_all_zero():
     with pytest.raises(InvalidInput, match="empty slot"):
         fb.BookSlot(0, 100 * ONE, False, 0)
+
+
+# ---------------------------------------------------------------- pricing and risk
+
+NOW = 1_700_000_000
+DAY = 86_400
+SMILE = fx.SVIFixed(fx.to_fixed(0.04), fx.to_fixed(0.1), fx.to_fixed(-0.3), 0, fx.to_fixed(0.2))
+VOGT = fx.SVIFixed(fx.to_fixed(-0.0410), fx.to_fixed(0.1331), fx.to_fixed(0.3060), fx.to_fixed(0.3586),
+                   fx.to_fixed(0.4153))  # Gatheral & Jacquier (2014), §5: butterfly arbitrage near k = 1
+
+
+def market(spot=100.0, smiles=(SMILE, SMILE)):
+    return fb.BookMarket(fx.to_fixed(spot), NOW, fx.to_fixed(0.01), 0,
+                         tuple(fb.ExpirySmile(NOW + 30 * DAY * (i + 1), s) for i, s in enumerate(smiles)))
+
+
+def test_year_fraction_and_expiry_order():
+    assert fb.year_fraction(NOW + fb.YEAR_SECONDS, NOW) == ONE
+    with pytest.raises(InvalidInput, match="expired"):
+        fb.year_fraction(NOW, NOW)
+    with pytest.raises(InvalidInput, match="4 years"):
+        fb.year_fraction(NOW + 5 * fb.YEAR_SECONDS, NOW)
+    with pytest.raises(InvalidInput, match="increasing"):
+        fb.BookMarket(100 * ONE, NOW, 0, 0, (fb.ExpirySmile(NOW + DAY, SMILE), fb.ExpirySmile(NOW + DAY, SMILE)))
+
+
+def test_price_book_mark_and_greeks_follow_each_slots_own_smile():
+    m = market(smiles=(SMILE, fx.SVIFixed(fx.to_fixed(0.09), *(getattr(SMILE, f) for f in ("b", "rho", "m", "sigma")))))
+    e0, e1 = m.expiries[0].expiry, m.expiries[1].expiry
+    book = (fb.BookSlot(e0, 100 * ONE, True, -2 * ONE), fb.BookSlot(e1, 100 * ONE, True, ONE), fb.EMPTY_SLOT)
+    priced = fb.price_book(m, book)
+    c0 = fx.bsm_fixed_svi(m.spot, 100 * ONE, m.terms(0), SMILE, True)
+    c1 = fx.bsm_fixed_svi(m.spot, 100 * ONE, m.terms(1), m.expiries[1].svi, True)
+    assert priced.slots == (c0, c1, None)
+    assert c1.price > c0.price  # the second expiry's own, richer smile
+    assert priced.mark == fb.position_product(-2 * ONE, c0.price) + fb.position_product(ONE, c1.price)
+    assert priced.net_vega == fb.position_product(-2 * ONE, c0.vega) + fb.position_product(ONE, c1.vega)
+
+
+def test_unknown_expiry_and_too_many_expiries():
+    m = market()
+    with pytest.raises(fb.UnknownExpiry, match="none of the proof's expiries"):
+        fb.price_book(m, (fb.BookSlot(NOW + 7 * DAY, 100 * ONE, True, ONE),))
+    book = tuple(fb.BookSlot(NOW + (i + 1) * DAY, 100 * ONE, True, ONE) for i in range(3))
+    with pytest.raises(fb.BookCapacityExceeded, match="3 live expiries"):
+        fb.price_book(m, book)
+
+
+def test_durrleman_sign_on_a_clean_and_an_arbitrageable_smile():
+    assert all(fb.durrleman_scaled(fx.to_fixed(k), SMILE) >= 0 for k in (-2, -1, -0.3, 0, 0.3, 1, 2))
+    assert fb.durrleman_scaled(fx.to_fixed(1.0), VOGT) < 0
+    assert fb.durrleman_scaled(fx.to_fixed(-0.5), VOGT) > 0
+    with pytest.raises(fb.ButterflyArbitrage, match="g\\(k\\) < 0"):
+        fb.require_no_butterfly(fx.to_fixed(1.0), VOGT, "strike")
+
+
+def test_risk_report_covers_quote_sizes():
+    m = market()
+    e0 = m.expiries[0].expiry
+    pricing = fb.price_book(m, (fb.BookSlot(e0, 100 * ONE, True, -ONE),))
+    quote = fb.QuoteOrder(110 * ONE, 0, True, ONE, 10 * ONE)
+    bsm = fb.quote_bsm(m, quote)
+    limits = fr.RiskLimitsFixed(5 * ONE, ONE, 1000 * ONE, 10_000 * ONE)
+    alone = fb.book_risk_report(pricing, [], limits, m.spot, 0)
+    quoted = fb.book_risk_report(pricing, [(quote, bsm)], limits, m.spot, 0)
+    assert alone.risk_ok and quoted.exposure_delta == fb.position_product(10 * ONE, bsm.delta)
+    assert quoted.worst_loss > alone.worst_loss
+    big = fb.QuoteOrder(quote.strike, 0, True, ONE, 10_000 * ONE)
+    breached = fb.book_risk_report(pricing, [(big, bsm)], limits, m.spot, 0)
+    assert not breached.risk_ok and "delta" in breached.breaches and "scenario_loss" in breached.breaches
+    assert fb.worst_loss(pricing, [(big, bsm)], m.spot, 0) == breached.worst_loss
+
+
+def test_quote_order_grid():
+    with pytest.raises(InvalidInput, match="quote.strike"):
+        fb.QuoteOrder(100 * ONE + 1, 0, True, ONE, ONE)
+    with pytest.raises(InvalidInput, match="quote.size"):
+        fb.QuoteOrder(100 * ONE, 0, True, ONE, ONE + 1)
