@@ -12,7 +12,23 @@ KERNEL_STAMP := $(VENV)/.kernels
 export DLPE_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dlpe
 export PYTHONPYCACHEPREFIX ?= $(DLPE_CACHE_DIR)/pycache
 
-.PHONY: install test test-fast demo bench clean clean-cache
+.PHONY: install test test-fast forge-test contracts demo bench clean clean-cache
+
+# forge from npm (@foundry-rs/forge, pinned), compiling with the pinned solc-js through
+# verifier_contracts/bin/solc (foundry.toml): nothing is downloaded.
+FORGE     := node_modules/.bin/forge
+FORGE_DIR := $(DLPE_CACHE_DIR)/forge
+QUOTES    ?= 1
+
+# The generated Solidity that verifier_contracts/foundry.toml maps as `generated/`, written into
+# $(1): BatchLayout.sol of a $(QUOTES)-quote batch, and Groth16Verifier.sol when VK names a
+# snarkjs verification_key.json.
+define generate_contracts
+	mkdir -p $(1)
+	$(PY) -m circuits.layout --quotes $(QUOTES) -o $(1)/batch_layout.json
+	$(PY) -m verifier_contracts.batch_layout $(1)/batch_layout.json -o $(1)/BatchLayout.sol
+	$(if $(VK),$(PY) -m verifier_contracts.generate $(VK) -o $(1)/Groth16Verifier.sol)
+endef
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +47,25 @@ $(KERNEL_STAMP): $(PY_STAMP)
 
 install: $(PY_STAMP) $(NODE_STAMP) $(KERNEL_STAMP)
 
-## make test: the whole suite (CI runs this)
-test: install
+## make test: the whole suite, Solidity (forge) then Python (CI runs this)
+test: install forge-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make forge-test: the Solidity unit, fuzz and invariant tests, offline; forge's sources, out/,
+## cache/ and failure records go to the DLPE cache folder, nothing into the checkout
+forge-test: install
+	$(call generate_contracts,$(FORGE_DIR)/generated)
+	cd verifier_contracts && \
+	FOUNDRY_REMAPPINGS="generated/=$(FORGE_DIR)/generated/" \
+	FOUNDRY_OUT="$(FORGE_DIR)/out" FOUNDRY_CACHE_PATH="$(FORGE_DIR)/cache" \
+	FOUNDRY_FUZZ_FAILURE_PERSIST_DIR="$(FORGE_DIR)/fuzz" \
+	FOUNDRY_INVARIANT_FAILURE_PERSIST_DIR="$(FORGE_DIR)/invariant" \
+	../$(FORGE) test
+
+## make contracts: the generated Solidity into verifier_contracts/generated/ (git-ignored), so that
+## `forge build` and `forge test` work in verifier_contracts/ (VK=verification_key.json adds the verifier)
+contracts: install
+	$(call generate_contracts,verifier_contracts/generated)
 
 ## make test-fast: everything except cases marked slow
 test-fast: install

@@ -8,6 +8,11 @@ The standard-JSON input (https://docs.soliditylang.org/en/v0.8.28/using-the-comp
 alone, with the compiler's version, decides the output. Artifacts are cached under
 build/solc/ (gitignored) in a file named by the sha256 of (solc version, input): an edit to
 a source or a setting compiles again, a repeated test run does not.
+
+Imports resolve as forge resolves them with verifier_contracts/foundry.toml: a relative import
+against the importing file's source name, a package import (`@openzeppelin/contracts/...`, pinned
+in package.json) from node_modules/. The imported files join the input's sources, so they are part
+of the hash, and solc needs no import callback.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SOLC_PACKAGE_JSON = ROOT / "node_modules" / "solc" / "package.json"
 COMPILE_SCRIPT = Path(__file__).resolve().parent / "solc_standard_json.js"
+NODE_MODULES = ROOT / "node_modules"
 CACHE_DIR = ROOT / "build" / "solc"
 
 SOLC_SETTINGS: dict[str, Any] = {
@@ -82,6 +90,40 @@ def _run_solc(standard_input: str) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+# `import "x";`, `import * as A from "x";`, `import {A, B} from "x";` (one or several lines).
+_IMPORT = re.compile(r'^\s*import\s+(?:[^;"]*?\s+from\s+)?"([^"]+)"\s*;', re.MULTILINE)
+
+
+def _imported_name(importer: str, path: str) -> str:
+    """The source name of `path` imported from source `importer`: relative paths resolve against
+    the importer's folder, anything else is its own name (solc's rule, without remappings)."""
+    if path.startswith(("./", "../")):
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(importer), path))
+        if name.startswith("../"):
+            raise SolidityCompileError(f"{importer} imports {path}, outside every source folder")
+        return name
+    return path
+
+
+def with_imports(sources: dict[str, str]) -> dict[str, str]:
+    """`sources` plus every file they import, transitively, read from node_modules/ (package
+    imports) when not among `sources`. Raises SolidityCompileError for an import found nowhere."""
+    closed = dict(sources)
+    pending = list(sources)
+    while pending:
+        importer = pending.pop()
+        for path in _IMPORT.findall(closed[importer]):
+            name = _imported_name(importer, path)
+            if name in closed:
+                continue
+            file = NODE_MODULES / name
+            if not file.is_file():
+                raise SolidityCompileError(f"{importer} imports {path}: no source {name} and no {file}")
+            closed[name] = file.read_text()
+            pending.append(name)
+    return closed
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a concurrent reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +138,7 @@ def compile_sources(
     settings: dict[str, Any] | None = None,
     cache_dir: Path | None = CACHE_DIR,
 ) -> dict[str, CompiledContract]:
-    """Compile {source name: Solidity text}; returns every contract by name.
+    """Compile {source name: Solidity text} and what it imports; returns every contract by name.
 
     settings: standard-JSON settings (default SOLC_SETTINGS). cache_dir: where artifacts
     are cached (None: no cache). Raises SolidityCompileError when solc reports an error
@@ -107,7 +149,7 @@ def compile_sources(
     standard_input = json.dumps(
         {
             "language": "Solidity",
-            "sources": {name: {"content": text} for name, text in sorted(sources.items())},
+            "sources": {name: {"content": text} for name, text in sorted(with_imports(sources).items())},
             "settings": settings,
         },
         sort_keys=True,
