@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {
     BatchLayout,
     IBatchVerifier,
@@ -8,8 +12,7 @@ import {
     BATCH_PUBLIC_INPUT_COUNT,
     BATCH_QUOTE_COUNT,
     BATCH_SLOT_COUNT
-} from "./BatchLayout.sol";
-import {IERC20} from "./IERC20.sol";
+} from "generated/BatchLayout.sol";
 import {SpotOracle} from "./SpotOracle.sol";
 
 /// @title QuoteVault: option quotes trade only after a Groth16 proof shows the solver computed them
@@ -28,24 +31,56 @@ import {SpotOracle} from "./SpotOracle.sol";
 ///     ask, and sell back what they bought at bid, until the batch's validUntil.
 ///
 ///     Units. Prices (spot, strike, bid, ask), t and sizes are the engine's fixed-point integers,
-///     x · 2^48 (BatchLayout.FRAC_BITS). Premiums move in the token's base units.
+///     x · 2^48 (BatchLayout.FRAC_BITS). Premiums, collateral and NAV are in the token's base units.
 ///
-///     Trust assumptions of this first version:
+///     LP shares. The vault is an ERC-4626 vault (OpenZeppelin's) over its collateral token: LPs
+///     deposit and redeem at NAV, totalAssets() = collateral - provenMark - unclaimedPayoffs, where
+///     collateral counts only tokens that moved through the vault's own transfers (a donation is
+///     not NAV). Shares have DECIMALS_OFFSET more decimals than the token, and the conversions
+///     count 10^DECIMALS_OFFSET virtual shares and 1 virtual asset, so that inflating the share
+///     price against a later depositor costs the attacker about 10^DECIMALS_OFFSET times what the
+///     victim loses (OpenZeppelin's defence of the first-deposit attack). Every conversion rounds
+///     in the vault's favour (ERC4626's rules, inherited):
+///         deposit(assets)  shares = floor(assets · (supply + 10^6) / (totalAssets + 1))
+///         mint(shares)     assets = ceil(shares · (totalAssets + 1) / (supply + 10^6))
+///         withdraw(assets) shares = ceil(assets · (supply + 10^6) / (totalAssets + 1))
+///         redeem(shares)   assets = floor(shares · (totalAssets + 1) / (supply + 10^6))
+///
+///     Governance is an OpenZeppelin TimelockController whose delay is at least
+///     MIN_GOVERNANCE_DELAY: a change of the risk limits or the oracle settings is scheduled in
+///     public and applies no sooner than that delay later, so that LPs who disagree can redeem first.
+///
+///     Trust assumptions of this version:
 ///     - The commitments are the solver's word. The proof shows that the quotes follow from some
 ///       private state and book that open them; nothing on-chain ties that book to the fills
 ///       recorded here, so a solver that commits to a fictitious book passes the risk check.
+///     - The NAV is not yet proven: provenMark, the mark of the open option positions, is written
+///       only by the proof path, and no proof publishes a mark yet, so it is 0; unclaimedPayoffs
+///       is 0 until expiry settlement exists. Until both are wired, NAV = collateral: premiums of
+///       options the vault has sold count as LP assets although the options are still open, so an
+///       LP who redeems after fills takes a share of premiums that back open positions.
 ///     - rate, carry, the SVI smile and the regime flag are the solver's model, unchecked here.
 ///     - The oracle's owner is trusted for spot and for its timestamp.
-///     - Collateral only accrues: withdrawals, LP shares, NAV and expiry settlement are a later
-///       issue, and so is margin for takers who sell options they do not hold (sells here only
-///       close a long position bought from the vault).
+///     - The collateral token is a plain ERC-20 (no transfer callbacks; TestToken on devnets).
+///     - LPs check that `governance` holds OpenZeppelin's TimelockController code: the constructor
+///       reads its delay but cannot tell that code from an impostor's.
+///     - Expiry settlement, and margin for takers who sell options they do not hold (sells here
+///       only close a long position bought from the vault), are later work.
 /// @dev A batch is named by its nonce (batchId == the nonce it was proven with).
-contract QuoteVault {
+contract QuoteVault is ERC4626 {
     struct RiskLimits {
         uint128 maxAbsDelta;
         uint128 maxAbsGamma;
         uint128 maxAbsVega;
         uint128 maxLoss;
+    }
+
+    /// @dev One storage slot: submitBatch reads both with one SLOAD.
+    struct OracleSettings {
+        /// Oldest oracle observation a batch may be proven against, in seconds.
+        uint64 maxOracleAge;
+        /// Quotes stay valid this many seconds after the oracle observation (and never past expiry).
+        uint64 quoteLifetime;
     }
 
     /// @dev One storage slot of times, then the batch's quote elements exactly as proven (one slot
@@ -64,11 +99,23 @@ contract QuoteVault {
     ///     ask · size · unit stays below 2^244: a premium never overflows.
     uint256 public constant MAX_FILL_SIZE = (1 << 96) - 1;
     uint8 public constant MAX_TOKEN_DECIMALS = 18;
+    /// @notice Shares have this many more decimals than the token: 10^6 virtual shares against the
+    ///     first-deposit inflation attack (OpenZeppelin ERC4626's _decimalsOffset).
+    uint8 public constant DECIMALS_OFFSET = 6;
+    /// @notice The shortest governance delay the vault accepts: the time LPs have to leave before
+    ///     a change of limits or oracle settings applies.
+    uint256 public constant MIN_GOVERNANCE_DELAY = 1 days;
 
     // ---------------------------------------------------------------- errors
 
     error NotSolver(address caller);
     error NotGovernance(address caller);
+    /// @notice `governance` has no code: it cannot be a TimelockController.
+    error GovernanceNotTimelock(address governance);
+    /// @notice The governance timelock's delay `delay` is below MIN_GOVERNANCE_DELAY (`minDelay`).
+    error GovernanceDelayTooShort(uint256 delay, uint256 minDelay);
+    /// @notice Oracle settings need a positive maximum age and quote lifetime.
+    error OracleSettingsInvalid(uint64 maxOracleAge, uint64 quoteLifetime);
     /// @notice The verifier takes `actual` public inputs; this vault's batch layout has `expected`.
     error VerifierInputCountMismatch(uint256 expected, uint256 actual);
     /// @notice The token has `decimals` > MAX_TOKEN_DECIMALS (premiums could overflow).
@@ -92,7 +139,6 @@ contract QuoteVault {
     /// @notice The batch's quotes were valid until `validUntil`; it is now `blockTime`.
     error QuoteExpired(uint256 batchId, uint64 validUntil, uint256 blockTime);
     error SizeOutOfRange(uint256 size, uint256 max);
-    error ZeroAmount();
     /// @notice This quote's ask is not positive: there is nothing to buy at it.
     error AskNotPositive(int256 ask);
     /// @notice This quote's bid is not positive: the vault does not buy at it.
@@ -102,13 +148,16 @@ contract QuoteVault {
     /// @notice The taker holds `held` of this option series, less than the `size` it tried to sell.
     error PositionTooSmall(uint256 held, uint256 size);
     error InsufficientCollateral(uint256 available, uint256 needed);
-    error TokenTransferFailed(address from, address to, uint256 amount);
 
     // ---------------------------------------------------------------- events
 
-    event Deposited(address indexed depositor, uint256 amount);
     event CommitmentsUpdated(uint256 stateCommitment, uint256 portfolioCommitment);
     event RiskLimitsUpdated(uint256 maxAbsDelta, uint256 maxAbsGamma, uint256 maxAbsVega, uint256 maxLoss);
+    event OracleSettingsUpdated(uint64 maxOracleAge, uint64 quoteLifetime);
+    /// @notice The mark of the open option positions, as the proof path recorded it (token units).
+    event ProvenMarkUpdated(uint256 mark);
+    /// @notice Settled payoffs not yet claimed changed to `unclaimed` (token units).
+    event UnclaimedPayoffsUpdated(uint256 unclaimed);
     event BatchAccepted(
         uint256 indexed batchId, uint256 spot, uint256 t, uint64 oracleTime, uint64 expiry, uint64 validUntil
     );
@@ -130,15 +179,11 @@ contract QuoteVault {
 
     // ---------------------------------------------------------------- configuration
 
-    IERC20 public immutable token;
     SpotOracle public immutable oracle;
     IBatchVerifier public immutable verifier;
     address public immutable solver;
-    address public immutable governance;
-    /// @notice Oldest oracle observation a batch may be proven against, in seconds.
-    uint64 public immutable maxOracleAge;
-    /// @notice Quotes stay valid this many seconds after the oracle observation (and never past expiry).
-    uint64 public immutable quoteLifetime;
+    /// @notice The only caller of setRiskLimits and setOracleSettings: a timelock (see the notes).
+    TimelockController public immutable governance;
     /// @notice 10^decimals: token base units per unit of the quote currency.
     uint256 public immutable premiumUnit;
 
@@ -147,39 +192,52 @@ contract QuoteVault {
     uint256 public stateCommitment;
     uint256 public portfolioCommitment;
     RiskLimits public riskLimits;
+    OracleSettings public oracleSettings;
     /// @notice The nonce the next batch must carry (and the id it will get).
     uint64 public nextNonce;
-    /// @notice Tokens on the vault's books: deposits + premiums received - premiums paid.
+    /// @notice Tokens on the vault's books: what came in through its transfers (deposits, premiums
+    ///     received) minus what went out (redemptions, premiums paid). Tokens sent to the vault
+    ///     directly are not collateral, so a donation cannot move the share price.
     uint256 public collateral;
-    mapping(address depositor => uint256) public deposits;
+    /// @notice Mark of the open option positions (token units), a liability in NAV. Written only by
+    ///     the proof path (_recordProvenMark); no proof publishes a mark yet, so it is 0 (see the notes).
+    uint256 public provenMark;
+    /// @notice Payoffs of expired series settled but not yet claimed (token units), a liability in
+    ///     NAV. Written only by expiry settlement (_recordUnclaimedPayoffs), which is later work: 0.
+    uint256 public unclaimedPayoffs;
     mapping(address taker => mapping(bytes32 series => uint256 size)) public longPositions;
     mapping(uint256 batchId => Batch) private _batches;
 
+    /// @param token_ The collateral token: the ERC-4626 asset, in which premiums are paid.
+    /// @param governance_ An OpenZeppelin TimelockController with a delay of at least MIN_GOVERNANCE_DELAY.
     constructor(
-        IERC20 token_,
+        IERC20Metadata token_,
         SpotOracle oracle_,
         IBatchVerifier verifier_,
         address solver_,
+        TimelockController governance_,
         uint64 firstNonce,
-        uint64 maxOracleAge_,
-        uint64 quoteLifetime_,
+        OracleSettings memory settings,
         RiskLimits memory limits
-    ) {
+    ) ERC20("DLPE vault share", "DLPE-LP") ERC4626(token_) {
         uint256 inputs = verifier_.PUBLIC_INPUT_COUNT();
         if (inputs != BATCH_PUBLIC_INPUT_COUNT) {
             revert VerifierInputCountMismatch(BATCH_PUBLIC_INPUT_COUNT, inputs);
         }
-        uint8 decimals = token_.decimals();
-        if (decimals > MAX_TOKEN_DECIMALS) revert TokenDecimalsUnsupported(decimals);
-        token = token_;
+        uint8 tokenDecimals = token_.decimals();
+        if (tokenDecimals > MAX_TOKEN_DECIMALS) revert TokenDecimalsUnsupported(tokenDecimals);
+        // An address without code answers every call with success and no data, which would not
+        // decode as a delay: refuse it by name first.
+        if (address(governance_).code.length == 0) revert GovernanceNotTimelock(address(governance_));
+        uint256 delay = governance_.getMinDelay();
+        if (delay < MIN_GOVERNANCE_DELAY) revert GovernanceDelayTooShort(delay, MIN_GOVERNANCE_DELAY);
         oracle = oracle_;
         verifier = verifier_;
         solver = solver_;
-        governance = msg.sender;
-        maxOracleAge = maxOracleAge_;
-        quoteLifetime = quoteLifetime_;
-        premiumUnit = 10 ** decimals;
+        governance = governance_;
+        premiumUnit = 10 ** tokenDecimals;
         nextNonce = firstNonce;
+        _setOracleSettings(settings);
         _setRiskLimits(limits);
     }
 
@@ -194,10 +252,40 @@ contract QuoteVault {
         emit CommitmentsUpdated(stateCommitment_, portfolioCommitment_);
     }
 
-    /// @notice Governance sets the risk limits every batch proof must be checked against.
+    /// @notice Governance sets the risk limits every batch proof must be checked against
+    ///     (through its timelock: scheduled, then executed after the delay).
     function setRiskLimits(RiskLimits calldata limits) external {
-        if (msg.sender != governance) revert NotGovernance(msg.sender);
+        _requireGovernance();
         _setRiskLimits(limits);
+    }
+
+    /// @notice Governance sets the oldest oracle observation a batch may use and the quotes'
+    ///     lifetime, both in seconds and positive (through its timelock).
+    function setOracleSettings(OracleSettings calldata settings) external {
+        _requireGovernance();
+        _setOracleSettings(settings);
+    }
+
+    /// @notice Oldest oracle observation a batch may be proven against, in seconds.
+    function maxOracleAge() external view returns (uint64) {
+        return oracleSettings.maxOracleAge;
+    }
+
+    /// @notice Quotes stay valid this many seconds after the oracle observation (and never past expiry).
+    function quoteLifetime() external view returns (uint64) {
+        return oracleSettings.quoteLifetime;
+    }
+
+    function _requireGovernance() private view {
+        if (msg.sender != address(governance)) revert NotGovernance(msg.sender);
+    }
+
+    function _setOracleSettings(OracleSettings memory settings) private {
+        if (settings.maxOracleAge == 0 || settings.quoteLifetime == 0) {
+            revert OracleSettingsInvalid(settings.maxOracleAge, settings.quoteLifetime);
+        }
+        oracleSettings = settings;
+        emit OracleSettingsUpdated(settings.maxOracleAge, settings.quoteLifetime);
     }
 
     function _setRiskLimits(RiskLimits memory limits) private {
@@ -217,16 +305,57 @@ contract QuoteVault {
         if (value < low || value > max) revert RiskLimitOutOfRange(limit, value, max);
     }
 
-    /// @notice Deposit `amount` of collateral (token base units; approve the vault first).
-    function deposit(uint256 amount) external {
-        if (amount == 0) revert ZeroAmount();
-        // Effects before the transfer (checks-effects-interactions): the token is an external
-        // contract that may call back into the vault. Crediting first is safe because a failed
-        // transfer reverts this whole call, credit included.
-        deposits[msg.sender] += amount;
-        collateral += amount;
-        emit Deposited(msg.sender, amount);
-        _pull(msg.sender, amount);
+    // ---------------------------------------------------------------- LP shares (ERC-4626)
+
+    /// @notice NAV in token units: collateral - provenMark - unclaimedPayoffs, and 0 when those
+    ///     liabilities reach the collateral (then maxDeposit and maxMint are 0: new money would
+    ///     pay old debts).
+    function totalAssets() public view override returns (uint256) {
+        uint256 owed = provenMark + unclaimedPayoffs;
+        return owed >= collateral ? 0 : collateral - owed;
+    }
+
+    /// @notice Deposits are open while NAV is positive (see totalAssets).
+    function maxDeposit(address receiver) public view override returns (uint256) {
+        return totalAssets() == 0 && totalSupply() > 0 ? 0 : super.maxDeposit(receiver);
+    }
+
+    /// @notice Mints are open while NAV is positive (see totalAssets).
+    function maxMint(address receiver) public view override returns (uint256) {
+        return totalAssets() == 0 && totalSupply() > 0 ? 0 : super.maxMint(receiver);
+    }
+
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return DECIMALS_OFFSET;
+    }
+
+    /// @dev Every token the vault receives (deposits, premiums) comes in here, and is collateral
+    ///     once it has arrived: a callback from the token during the pull sees the vault as it was.
+    function _transferIn(address from, uint256 assets) internal override {
+        super._transferIn(from, assets); // SafeERC20.safeTransferFrom
+        collateral += assets;
+    }
+
+    /// @dev Every token the vault pays (redemptions, premiums) goes out here, debited before the
+    ///     transfer (checks-effects-interactions), so that a callback sees it gone.
+    function _transferOut(address to, uint256 assets) internal override {
+        uint256 available = collateral;
+        if (available < assets) revert InsufficientCollateral(available, assets);
+        collateral = available - assets;
+        super._transferOut(to, assets); // SafeERC20.safeTransfer
+    }
+
+    /// @dev The proof path's record of the book's mark (token units). Nothing calls it until a
+    ///     proof publishes the mark (the real-book work); NAV counts it from then on.
+    function _recordProvenMark(uint256 mark) internal {
+        provenMark = mark;
+        emit ProvenMarkUpdated(mark);
+    }
+
+    /// @dev Expiry settlement's record of payoffs owed and not yet claimed (token units).
+    function _recordUnclaimedPayoffs(uint256 unclaimed) internal {
+        unclaimedPayoffs = unclaimed;
+        emit UnclaimedPayoffsUpdated(unclaimed);
     }
 
     // ---------------------------------------------------------------- batches
@@ -248,9 +377,10 @@ contract QuoteVault {
         uint64 expiry
     ) external returns (uint256 batchId) {
         if (msg.sender != solver) revert NotSolver(msg.sender);
+        OracleSettings memory settings = oracleSettings;
         (uint256 spot, uint64 oracleTime) = oracle.latest();
-        if (block.timestamp > uint256(oracleTime) + maxOracleAge) {
-            revert StaleOraclePrice(oracleTime, block.timestamp, maxOracleAge);
+        if (block.timestamp > uint256(oracleTime) + settings.maxOracleAge) {
+            revert StaleOraclePrice(oracleTime, block.timestamp, settings.maxOracleAge);
         }
         if (expiry <= oracleTime) revert ExpiryNotAfterOracleTime(expiry, oracleTime);
         uint256 t = yearsToExpiry(expiry, oracleTime);
@@ -271,7 +401,7 @@ contract QuoteVault {
         // There is no interaction after them: oracle and verifier were only read.
         batchId = nonce;
         nextNonce = nonce + 1;
-        uint64 validUntil = oracleTime + quoteLifetime;
+        uint64 validUntil = oracleTime + settings.quoteLifetime;
         if (validUntil > expiry) validUntil = expiry;
         Batch storage batch = _batches[batchId];
         batch.oracleTime = oracleTime;
@@ -329,13 +459,12 @@ contract QuoteVault {
         premium = _premium(uint256(ask), size, true);
         if (premium > maxPremium) revert PremiumAboveMaximum(premium, maxPremium);
         bytes32 series = seriesId(batch.expiry, strike, isCall);
-        // Effects before the transfer (checks-effects-interactions): if the token calls back into
-        // the vault, the callback already sees this position and this premium on the books, and
-        // a failed transfer reverts them with everything else.
+        // The premium is pulled before the position is recorded, as ERC4626 pulls a deposit before
+        // it mints: a callback from the token during the pull sees the vault as it was before the
+        // fill, and a failed pull reverts everything.
+        _transferIn(msg.sender, premium);
         longPositions[msg.sender][series] += size;
-        collateral += premium;
         emit Filled(batchId, msg.sender, series, quoteIndex, true, size, ask, premium);
-        _pull(msg.sender, premium);
     }
 
     /// @notice Sell back `size` contracts of a series bought from the vault, at quote `quoteIndex`'s
@@ -353,15 +482,13 @@ contract QuoteVault {
         bytes32 series = seriesId(batch.expiry, strike, isCall);
         uint256 held = longPositions[msg.sender][series];
         if (held < size) revert PositionTooSmall(held, size);
-        uint256 available = collateral;
-        if (available < premium) revert InsufficientCollateral(available, premium);
-        // Effects before the transfer (checks-effects-interactions): the position is reduced and
-        // the premium debited before the token is called, so a callback into `sell` cannot sell
-        // the same contracts twice or spend the same collateral twice.
+        // Effects before the transfer (checks-effects-interactions): the position is reduced, and
+        // _transferOut debits the premium (InsufficientCollateral when it cannot), before the
+        // token is called, so a callback into `sell` cannot sell the same contracts twice or
+        // spend the same collateral twice.
         longPositions[msg.sender][series] = held - size;
-        collateral = available - premium;
         emit Filled(batchId, msg.sender, series, quoteIndex, false, size, bid, premium);
-        if (!token.transfer(msg.sender, premium)) revert TokenTransferFailed(address(this), msg.sender, premium);
+        _transferOut(msg.sender, premium);
     }
 
     /// @dev The batch and quote, checked to exist and to be within the validity window, and the size checked.
@@ -390,10 +517,6 @@ contract QuoteVault {
         uint256 premium = scaled >> (2 * BatchLayout.FRAC_BITS);
         if (roundUp && premium << (2 * BatchLayout.FRAC_BITS) != scaled) premium += 1;
         return premium;
-    }
-
-    function _pull(address from, uint256 amount) private {
-        if (!token.transferFrom(from, address(this), amount)) revert TokenTransferFailed(from, address(this), amount);
     }
 
     // ---------------------------------------------------------------- views

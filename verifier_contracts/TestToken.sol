@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC20} from "./IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 
 /// @title TestToken: a minimal ERC-20 for devnets (collateral and premium in the vault's tests)
 /// @notice EIP-20 balances, transfers and allowances, plus `mint` for the deployer. Failures
 ///     revert with a custom error (never `return false`). An allowance of type(uint256).max is
 ///     never spent, as in OpenZeppelin's ERC20. Not for value: the deployer can mint at will.
-contract TestToken is IERC20 {
+contract TestToken is IERC20Metadata {
     /// @notice `caller` is not the deployer, the only address that may mint.
     error NotMinter(address caller);
     /// @notice `account` holds `balance`, less than the `needed` it tried to move.
