@@ -198,13 +198,14 @@ def bsm_price(
     Args (all broadcast together; the domain is declared in engine.validation):
         spot: spot price S in [1e-18, 1e18], or the forward/futures price for Black-76.
         strike: strike K in [1e-18, 1e18], same currency as spot.
-        t: time to expiry in years, in [0, 50]. At t = 0 the price is the
+        t: time to expiry in years, in [0, 100]. At t = 0 the price is the
             payoff max(S - K, 0) (call) or max(K - S, 0) (put), the limit
             t -> 0 (discounting is moot at expiry).
-        rate: continuously compounded risk-free rate r per year, in [-10, 10].
+        rate: continuously compounded risk-free rate r per year, in [-1e4, 1e4]
+            with |r t| <= 500 (so that e^{-rt} stays well inside float64).
         vol: annualized volatility sigma in [1e-9, 1e4], e.g. 0.2 for 20%.
         is_call: True for a call, False for a put (bool or bool array).
-        carry: continuous carry yield q per year, in [-10, 10] (dividend yield,
+        carry: continuous carry yield q per year, bounded as rate (dividend yield,
             foreign rate; q = r gives Black-76). The forward is F = S exp((r - q) t).
 
     Returns:

@@ -21,6 +21,17 @@ Values are bounded by |X| < 2^(VALUE_BITS-1) (|x| < 2^47 ≈ 1.4e14), so a produ
 two values (< 2^190) never wraps the BN254 scalar field (r ≈ 2^253.6). In a circuit a
 negative X is the field element X mod r.
 
+Inputs
+------
+`to_fixed` takes real numbers only (int, float, Fraction, numpy's integers and
+floats) and refuses NaN, inf, None, strings and bools with InvalidInput naming the
+field. The Black-Scholes entry points (`expiry_terms`, `forward_log_moneyness`,
+`bsm_from_total_vol`, `bsm_fixed`, `bsm_fixed_svi`, `SVIFixed`) take Python ints and
+a real bool for the option type, and check their declared domain (below);
+`in_fixed_domain` answers, without raising, whether real inputs lie inside it. The
+arithmetic primitives (add, mul, exp, ...) are the witness's hot path and trust
+their int arguments, which come from those entry points.
+
 Rounding rule
 -------------
 Every arithmetic operation (mul, div, sqrt, and the final step of every function)
@@ -46,9 +57,12 @@ tests/engine/test_fixed.py against 50-digit references:
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from fractions import Fraction
-from math import isqrt
+from math import isfinite, isqrt
+
+import numpy as np
 
 from engine import fixed_tables as tables
 from engine.errors import FixedPointOverflow, InvalidInput
@@ -80,17 +94,40 @@ def _checked(v: int, what: str) -> int:
 # ---------------------------------------------------------------- conversions
 
 
-def to_fixed(x: float | int | str | Fraction) -> int:
-    """round(x · 2^48), ties up, computed exactly (a float is converted without loss)."""
-    if isinstance(x, float) and x != x:
-        raise InvalidInput("x", "NaN has no fixed-point value")
-    exact = Fraction(x) * ONE + Fraction(1, 2)
-    return _checked(exact.numerator // exact.denominator, "to_fixed")
+def _exact_real(x: object, field: str) -> Fraction:
+    """x as an exact fraction: ints, Fractions and finite floats (numpy's too); nothing else."""
+    if isinstance(x, (bool, np.bool_)):  # numpy's bool is no Number, but say what is wrong
+        raise InvalidInput(field, "must be a real number, not a bool", x)
+    if isinstance(x, numbers.Rational):  # int, Fraction, numpy integers
+        return Fraction(int(x)) if isinstance(x, numbers.Integral) else Fraction(x.numerator, x.denominator)
+    if isinstance(x, numbers.Real) and hasattr(x, "as_integer_ratio"):  # float, numpy floats
+        if x != x:
+            raise InvalidInput(field, "must not be NaN: NaN has no fixed-point value", x)
+        if not isfinite(x):
+            raise InvalidInput(field, "must be finite", x)
+        return Fraction(*x.as_integer_ratio())
+    raise InvalidInput(field, f"must be a real number (int, float or Fraction), not {type(x).__name__}", x)
+
+
+def to_fixed(x: float | int | Fraction, field: str = "x") -> int:
+    """round(x · 2^48), ties up, computed exactly (a float is converted without loss).
+
+    Raises InvalidInput (naming `field`) for NaN, inf, None, strings, bools and
+    anything else that is not a real number, and FixedPointOverflow where
+    |x| >= 2^47, outside the value bounds.
+    """
+    exact = _exact_real(x, field) * ONE + Fraction(1, 2)
+    v = exact.numerator // exact.denominator
+    if not -VALUE_BOUND < v < VALUE_BOUND:
+        raise FixedPointOverflow(f"{field}: {x!r} is outside the fixed-point value bounds |x| < 2^{VALUE_BITS - 1 - FRAC_BITS}")
+    return v
 
 
 def from_fixed(v: int) -> float:
     """The float nearest to v · 2^-48 (Python's int/int division is correctly rounded)."""
-    return v / ONE
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise InvalidInput("v", f"must be a fixed-point integer, not {type(v).__name__}", v)
+    return int(v) / ONE
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -280,26 +317,113 @@ class FixedBSM:
     total_vol: int
 
 
+def _raise_if(error: InvalidInput | None) -> None:
+    if error is not None:
+        raise error
+
+
 def _require(ok: bool, field: str, reason: str, value: int) -> None:
     if not ok:
         raise InvalidInput(field, reason, from_fixed(value))
 
 
+def _type_violation(field: str, v: object) -> InvalidInput | None:
+    """A fixed-point argument is a Python int (as to_fixed returns): not a float, a bool or a numpy integer."""
+    if type(v) is not int:
+        return InvalidInput(field, f"must be a fixed-point int (see to_fixed), not {type(v).__name__}", v)
+    return None
+
+
+def _require_fixed(field: str, v: object) -> None:
+    _raise_if(_type_violation(field, v))
+
+
+def _require_bool(field: str, v: object) -> None:
+    """An option type is a real bool: 'False' or 0 would otherwise pass for a call or a put."""
+    if not isinstance(v, (bool, np.bool_)):
+        raise InvalidInput(field, f"must be a bool, not {type(v).__name__}", v)
+
+
+# Each *_violation returns the error its input would raise, or None: the one definition
+# of the domain, used to raise by the functions below and to answer in_fixed_domain.
+
+
+def _expiry_violation(t: int, rate: int, carry: int) -> InvalidInput | None:
+    for field, value in (("t", t), ("rate", rate), ("carry", carry)):
+        if type(value) is not int:
+            return _type_violation(field, value)
+    if not 0 < t <= T_MAX:
+        return InvalidInput("t", "must be in (0, 4] years in fixed point", from_fixed(t))
+    for field, value in (("rate", rate), ("carry", carry)):
+        if not -RATE_ABS_MAX <= value <= RATE_ABS_MAX:
+            return InvalidInput(field, "must be in [-0.5, 0.5] in fixed point", from_fixed(value))
+    return None
+
+
+def _spot_strike_violation(spot: int, strike: int) -> InvalidInput | None:
+    for field, value in (("spot", spot), ("strike", strike)):
+        if type(value) is not int:
+            return _type_violation(field, value)
+        if not SPOT_MIN <= value <= SPOT_MAX:
+            return InvalidInput(field, "outside the fixed-point domain [2^-8, 2^32]", from_fixed(value))
+    moneyness = div(strike, spot)
+    if not MONEYNESS_MIN <= moneyness <= MONEYNESS_MAX:
+        return InvalidInput("strike", "strike/spot outside the fixed-point domain [1/16, 16]", from_fixed(moneyness))
+    return None
+
+
+def _vol_violation(vol: int) -> InvalidInput | None:
+    if type(vol) is not int:
+        return _type_violation("vol", vol)
+    if not 0 < vol <= VOL_MAX:
+        return InvalidInput("vol", "must be in (0, 8] in fixed point", from_fixed(vol))
+    return None
+
+
+def _total_vol_violation(total_vol: int) -> InvalidInput | None:
+    if total_vol < TOTAL_VOL_MIN:
+        return InvalidInput("vol", "vol·sqrt(t) below 2^-16 is outside the fixed-point domain", from_fixed(total_vol))
+    return None
+
+
+def bsm_domain_violation(spot: int, strike: int, t: int, rate: int, vol: int, carry: int = 0) -> InvalidInput | None:
+    """The InvalidInput bsm_fixed would raise for these fixed-point inputs, or None; computes no price."""
+    for error in (_expiry_violation(t, rate, carry), _vol_violation(vol), _spot_strike_violation(spot, strike)):
+        if error is not None:
+            return error
+    return _total_vol_violation(mul(vol, sqrt(t)))
+
+
+def in_fixed_domain(spot: float, strike: float, t: float, rate: float, vol: float, carry: float = 0.0) -> str | None:
+    """None when bsm_fixed prices these real inputs (after to_fixed), else the reason it would not.
+
+    Never raises: any input, garbage included, gets an answer. Cheap (a square root
+    and a division in fixed point, no transcendental), so that callers can decide
+    whether to show a fixed-point value before computing one. The reason names the
+    field, e.g. "spot: outside the fixed-point domain [2^-8, 2^32] (got 1e12)".
+    """
+    fixed = {}
+    for field, value in (("spot", spot), ("strike", strike), ("t", t), ("rate", rate), ("vol", vol), ("carry", carry)):
+        try:
+            fixed[field] = to_fixed(value, field)
+        except InvalidInput as exc:
+            return str(exc)
+        except FixedPointOverflow as exc:
+            return str(exc)
+    error = bsm_domain_violation(**fixed)
+    return None if error is None else str(error)
+
+
 def expiry_terms(t: int, rate: int, carry: int = 0) -> ExpiryTerms:
     """sqrt(t), discount factors e^{-rt} and e^{-qt}, and the drift (r - q)·t of one expiry."""
-    _require(0 < t <= T_MAX, "t", "must be in (0, 4] years", t)
-    _require(-RATE_ABS_MAX <= rate <= RATE_ABS_MAX, "rate", "must be in [-0.5, 0.5]", rate)
-    _require(-RATE_ABS_MAX <= carry <= RATE_ABS_MAX, "carry", "must be in [-0.5, 0.5]", carry)
+    _raise_if(_expiry_violation(t, rate, carry))
     return ExpiryTerms(t, sqrt(t), exp(-mul(rate, t)), exp(-mul(carry, t)), mul(sub(rate, carry), t))
 
 
 def forward_log_moneyness(spot: int, strike: int, terms: ExpiryTerms) -> int:
     """k = ln(K/F) = ln(K/S) - (r - q)·t, with K/S rounded once by div."""
-    _require(SPOT_MIN <= spot <= SPOT_MAX, "spot", "outside the fixed-point domain [2^-8, 2^32]", spot)
-    _require(SPOT_MIN <= strike <= SPOT_MAX, "strike", "outside the fixed-point domain [2^-8, 2^32]", strike)
-    moneyness = div(strike, spot)
-    _require(MONEYNESS_MIN <= moneyness <= MONEYNESS_MAX, "strike", "strike/spot outside [1/16, 16]", moneyness)
-    return sub(ln(moneyness), terms.drift)
+    _raise_if(_spot_strike_violation(spot, strike))
+    return sub(ln(div(strike, spot)), terms.drift)
 
 
 def bsm_from_total_vol(spot: int, strike: int, terms: ExpiryTerms, log_moneyness: int, total_vol: int,
@@ -312,7 +436,9 @@ def bsm_from_total_vol(spot: int, strike: int, terms: ExpiryTerms, log_moneyness
     vega = S e^{-qt} φ(d1) sqrt(t).
     Each line below is one rounded operation, in the order the circuit repeats it.
     """
-    _require(total_vol >= TOTAL_VOL_MIN, "vol", "vol·sqrt(t) below 2^-16 is outside the fixed-point domain", total_vol)
+    _require_bool("is_call", is_call)
+    _require_fixed("total_vol", total_vol)
+    _raise_if(_total_vol_violation(total_vol))
     d1 = add(div(-log_moneyness, total_vol), half(total_vol))
     d2 = sub(d1, total_vol)
     cdf_d1 = normal_cdf(d1)
@@ -336,9 +462,15 @@ def bsm_from_total_vol(spot: int, strike: int, terms: ExpiryTerms, log_moneyness
 
 def bsm_fixed(spot: int, strike: int, t: int, rate: int, vol: int, is_call: bool, carry: int = 0) -> FixedBSM:
     """Black-Scholes-Merton at a flat vol; all arguments at 2^-48. carry is the continuous
-    carry yield q: forward F = S·e^((r-q)t) (carry = rate gives Black-76 on a forward S)."""
+    carry yield q: forward F = S·e^((r-q)t) (carry = rate gives Black-76 on a forward S).
+
+    The domain (see in_fixed_domain, bsm_domain_violation): spot and strike in
+    [2^-8, 2^32], strike/spot in [1/16, 16], t in (0, 4] years, |rate|, |carry| <= 1/2,
+    vol in (0, 8], vol·sqrt(t) >= 2^-16; every argument a fixed-point int, is_call a
+    bool. Outside it: InvalidInput naming the field."""
+    _require_bool("is_call", is_call)
+    _raise_if(bsm_domain_violation(spot, strike, t, rate, vol, carry))
     terms = expiry_terms(t, rate, carry)
-    _require(0 < vol <= VOL_MAX, "vol", "must be in (0, 8]", vol)
     log_moneyness = forward_log_moneyness(spot, strike, terms)
     return bsm_from_total_vol(spot, strike, terms, log_moneyness, mul(vol, terms.sqrt_t), is_call)
 
@@ -363,6 +495,8 @@ class SVIFixed:
     sigma: int
 
     def __post_init__(self) -> None:
+        for name in ("a", "b", "rho", "m", "sigma"):
+            _require_fixed(f"svi.{name}", getattr(self, name))
         _require(SVI_A_MIN <= self.a <= SVI_A_MAX, "svi.a", "must be in [-1, 4]", self.a)
         _require(0 <= self.b <= SVI_B_MAX, "svi.b", "must be in [0, 4]", self.b)
         _require(-ONE < self.rho < ONE, "svi.rho", "must be in (-1, 1)", self.rho)

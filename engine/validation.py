@@ -3,27 +3,31 @@
 Every function of the float64 fast path (engine.bsm, engine.implied_vol) accepts
 exactly this domain (units as in `engine.bsm.bsm_price`):
 
-    spot, strike   [SPOT_MIN, SPOT_MAX] = [1e-18, 1e18]    currency units
-    t              [0, T_MAX] = [0, 50] years              (t = 0: expiry, intrinsic value;
-                                                            implied_vol needs t > 0)
-    vol            [VOL_MIN, VOL_MAX] = [1e-9, 1e4]         annualized (1e4 = 1,000,000%)
-    rate, carry    [-RATE_ABS_MAX, RATE_ABS_MAX] = [-10, 10] continuously compounded, per year
-    price          (0, inf), finite                         implied_vol only; its arbitrage
-                                                            bounds are checked there
+    spot, strike   [SPOT_MIN, SPOT_MAX] = [1e-18, 1e18]       currency units
+    t              [0, T_MAX] = [0, 100] years                (t = 0: expiry, the payoff;
+                                                               implied_vol needs t > 0)
+    vol            [VOL_MIN, VOL_MAX] = [1e-9, 1e4]            annualized (1e4 = 1,000,000%)
+    rate, carry    [-RATE_ABS_MAX, RATE_ABS_MAX] = [-1e4, 1e4] continuously compounded, per year
+    rate·t, carry·t [-EXPONENT_ABS_MAX, EXPONENT_ABS_MAX] = [-500, 500]
+                                                               the discount exponents
+    price          (0, inf), finite                            implied_vol only; its arbitrage
+                                                               bounds are checked there
     is_call        bool or array of bools
 
 and prices every point of it to finite numbers (price and every Greek); what lies
 outside is refused with `InvalidInput` naming the field, the reason, the first
-offending value and, for arrays, its index. The bounds are far wider than the
-fixed-point domain of the circuits (engine.fixed), and are what keeps float64
-finite: |rate·t|, |carry·t| <= 500 keeps e^{±500}·1e18 < 1e236; gamma, the
-largest Greek, is at most e^{|q|t} φ(d1) / (S σ sqrt t) <= 1e243 at S = 1e-18,
-σ = 1e-9; theta's term S σ φ / (2 sqrt t) stays below 1e183 down to the smallest
-subnormal t. tests/engine/test_domain.py drives the corners with hypothesis.
+offending value and, for arrays, its index. The domain is far wider than the
+fixed-point domain of the circuits (engine.fixed) and is what keeps float64
+finite. The exponents, not the rates, are bounded tightly: a Merton jump series
+prices with rates r + n ln(1 + k)/t that grow without bound as t shrinks, while
+e^{±500}·1e18 < 1.5e235 bounds A = S e^{-qt} and B = K e^{-rt}. Then gamma, the
+largest Greek, is at most e^{|q|t} φ(d1) / (S σ sqrt t) < 3e244 at S = 1e-18,
+σ = 1e-9; theta's terms |r| B and S σ φ / (2 sqrt t) stay below 1e240 down to the
+smallest subnormal t. tests/engine/test_domain.py drives the corners.
 
 Each check costs two reductions over the array (min and max; NaN propagates
-through both) on the normal path; the search for the offending entry runs only
-when a check fails.
+through both) on the normal path, and the exponents' check a product of the
+extremes; the search for the offending entry runs only when a check fails.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from numpy.typing import ArrayLike
 from engine.errors import InvalidInput
 
 SPOT_MIN, SPOT_MAX = 1e-18, 1e18  # spot and strike
-T_MAX = 50.0  # years
+T_MAX = 100.0  # years
 VOL_MIN, VOL_MAX = 1e-9, 1e4
-RATE_ABS_MAX = 10.0  # |rate| and |carry|, per year
+RATE_ABS_MAX = 1e4  # |rate| and |carry|, per year
+EXPONENT_ABS_MAX = 500.0  # |rate·t| and |carry·t|
 
 _FLOAT_MAX = float(np.finfo(np.float64).max)  # the finite range: comparisons exclude inf without a ufunc
 _SHOWN_CHARS = 80  # inputs with a longer repr are not echoed in the error message
@@ -96,17 +101,18 @@ def as_bool_array(field: str, value: ArrayLike) -> np.ndarray:
     return raw
 
 
-def require_within(field: str, arr: np.ndarray, lo: float, hi: float, positive: bool = False) -> None:
+def require_within(field: str, arr: np.ndarray, lo: float, hi: float, positive: bool = False) -> tuple[float, float]:
     """Raise `InvalidInput` unless every entry is a number in [lo, hi] (with `positive`, > 0 first of all).
 
-    The reasons, in the order they are looked for: NaN, infinite, <= 0 (with
+    Returns the least and the greatest entry ((0, 0) for an empty array). The
+    reasons, in the order they are looked for: NaN, infinite, <= 0 (with
     `positive`), below lo, above hi.
     """
     if arr.size == 0:
-        return
+        return 0.0, 0.0
     low, high = arr.min(), arr.max()  # NaN propagates through min/max, and fails every comparison
     if max(lo, -_FLOAT_MAX) <= low and high <= min(hi, _FLOAT_MAX) and (low > 0 or not positive):
-        return
+        return float(low), float(high)
     if np.isnan(low):
         raise _first_offender(field, arr, np.isnan(arr), "must not be NaN")
     if not (np.isfinite(low) and np.isfinite(high)):
@@ -122,6 +128,25 @@ def require_within(field: str, arr: np.ndarray, lo: float, hi: float, positive: 
 def require_finite(field: str, arr: np.ndarray, positive: bool = False) -> None:
     """Raise `InvalidInput` if any entry is NaN or infinite (or, with `positive`, <= 0)."""
     require_within(field, arr, -np.inf, np.inf, positive)
+
+
+def require_exponent(field: str, rate: np.ndarray, rate_range: tuple[float, float], t: np.ndarray, t_max: float,
+                     shape: tuple[int, ...]) -> None:
+    """Raise `InvalidInput` (naming `field`) unless |rate·t| <= EXPONENT_ABS_MAX everywhere.
+
+    `rate_range` and `t_max` are the extremes already found by `require_within`;
+    the product is formed only when they do not settle the question.
+    """
+    if max(-rate_range[0], rate_range[1]) * t_max <= EXPONENT_ABS_MAX:
+        return
+    exponent = np.broadcast_to(rate * t, shape)
+    bad = np.abs(exponent) > EXPONENT_ABS_MAX
+    if bad.any():
+        raise _first_offender(
+            field, exponent, bad,
+            f"{field}·t must be in [-{EXPONENT_ABS_MAX:g}, {EXPONENT_ABS_MAX:g}] (e^(-{field}·t) would leave "
+            f"float64's range; the value shown is {field}·t)",
+        )
 
 
 def require_positive(field: str, arr: np.ndarray) -> None:
@@ -165,23 +190,27 @@ def check_on_error(on_error: str) -> None:
         raise InvalidInput("on_error", "must be 'raise' or 'nan'", _shown(on_error))
 
 
-def _market_fields(fields: dict[str, np.ndarray], spot, strike, t, rate) -> None:
-    """Convert and check spot, strike, t and rate into `fields`, in that order."""
+def _market_fields(fields: dict[str, np.ndarray], ranges: dict[str, tuple[float, float]], spot, strike, t,
+                   rate) -> None:
+    """Convert and check spot, strike, t and rate into `fields` (their extremes into `ranges`), in that order."""
     for name, value in (("spot", spot), ("strike", strike)):
         fields[name] = as_float_array(name, value)
         require_within(name, fields[name], SPOT_MIN, SPOT_MAX, positive=True)
     fields["t"] = as_float_array("t", t)
-    require_within("t", fields["t"], 0.0, T_MAX)
+    ranges["t"] = require_within("t", fields["t"], 0.0, T_MAX)
     fields["rate"] = as_float_array("rate", rate)
-    require_within("rate", fields["rate"], -RATE_ABS_MAX, RATE_ABS_MAX)
+    ranges["rate"] = require_within("rate", fields["rate"], -RATE_ABS_MAX, RATE_ABS_MAX)
 
 
-def _option_fields(fields: dict[str, np.ndarray], is_call, carry) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
-    """Convert and check is_call and carry into `fields`; broadcast and flatten them all."""
+def _option_fields(fields: dict[str, np.ndarray], ranges: dict[str, tuple[float, float]], is_call,
+                   carry) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """Convert and check is_call and carry into `fields`; check the exponents; broadcast and flatten them all."""
     fields["is_call"] = as_bool_array("is_call", is_call)
     fields["carry"] = as_float_array("carry", carry)
-    require_within("carry", fields["carry"], -RATE_ABS_MAX, RATE_ABS_MAX)
+    ranges["carry"] = require_within("carry", fields["carry"], -RATE_ABS_MAX, RATE_ABS_MAX)
     shape = broadcast_shape(fields)
+    for name in ("rate", "carry"):
+        require_exponent(name, fields[name], ranges[name], fields["t"], ranges["t"][1], shape)
     return shape, dict(zip(fields, flat_inputs(fields, shape)))
 
 
@@ -200,10 +229,11 @@ def validated_option_inputs(
     field name. Raises `InvalidInput` naming the first offending field.
     """
     fields: dict[str, np.ndarray] = {}
-    _market_fields(fields, spot, strike, t, rate)
+    ranges: dict[str, tuple[float, float]] = {}
+    _market_fields(fields, ranges, spot, strike, t, rate)
     fields["vol"] = as_float_array("vol", vol)
     require_within("vol", fields["vol"], VOL_MIN, VOL_MAX, positive=True)
-    return _option_fields(fields, is_call, carry)
+    return _option_fields(fields, ranges, is_call, carry)
 
 
 def validated_implied_vol_inputs(
@@ -222,13 +252,14 @@ def validated_implied_vol_inputs(
     """
     fields: dict[str, np.ndarray] = {"price": as_float_array("price", price)}
     require_positive("price", fields["price"])
-    _market_fields(fields, spot, strike, t, rate)
+    ranges: dict[str, tuple[float, float]] = {}
+    _market_fields(fields, ranges, spot, strike, t, rate)
     if fields["t"].size and not fields["t"].min() > 0:
         raise _first_offender(
             "t", fields["t"], fields["t"] == 0,
             "must be > 0 for implied volatility: at expiry (t = 0) every vol gives the same price, the payoff",
         )
-    return _option_fields(fields, is_call, carry)
+    return _option_fields(fields, ranges, is_call, carry)
 
 
 def shaped_result(flat: np.ndarray, shape: tuple[int, ...]) -> float | np.ndarray:
