@@ -14,6 +14,8 @@ Usage::
     write_public(r1cs.public_values(witness), "public.json")
     calldata = solidity_calldata(proof, r1cs.public_values(witness))   # EIP-197 order
     pk2 = read_zkey("circuit_final.zkey", r1cs)  # a key snarkjs made for the same .r1cs
+    write_zkey(pk, "dev.zkey")                  # snarkjs can prove with it (a development key)
+    pk, vk, reused = keys_for(r1cs)             # saved by circuit fingerprint, reused next run
 
 Every heavy kernel runs on a backend (prover.backends): the default one unless
 a `backend=` is passed.
@@ -28,6 +30,8 @@ from prover.errors import (
     KeyFormatError,
     KeyMismatch,
     ProverError,
+    StaleKey,
+    UntrustedKey,
     PublicInputCountMismatch,
     PublicInputOutOfRange,
     UnsatisfiedConstraint,
@@ -50,9 +54,12 @@ from prover.formats import (
 )
 from prover.generator import setup
 from prover.keys import DEVELOPMENT_SETUP, Proof, ProvingKey, VerifyingKey
+from prover.keystore import circuit_fingerprint, keys_for
+from prover.progress import Progress
 from prover.proving import prove
+from prover.trust import require_deployable, require_usable, untrusted_reasons
 from prover.verifier import verify
-from prover.zkey import read_zkey
+from prover.zkey import read_zkey, write_zkey, zkey_bytes
 
 __all__ = [
     "Backend",
@@ -66,16 +73,21 @@ __all__ = [
     "KeyMismatch",
     "PointNotInSubgroup",
     "PointNotOnCurve",
+    "Progress",
     "Proof",
     "ProverError",
     "ProvingKey",
     "PublicInputCountMismatch",
     "PublicInputOutOfRange",
     "SolidityCalldata",
+    "StaleKey",
     "UnsatisfiedConstraint",
+    "UntrustedKey",
     "VerifyingKey",
     "backend_names",
+    "circuit_fingerprint",
     "get_backend",
+    "keys_for",
     "proof_from_json",
     "proof_to_json",
     "prove",
@@ -86,12 +98,17 @@ __all__ = [
     "read_verification_key",
     "read_zkey",
     "register_backend",
+    "require_deployable",
+    "require_usable",
     "setup",
     "solidity_calldata",
+    "untrusted_reasons",
     "verify",
     "verifying_key_from_json",
     "verifying_key_to_json",
     "write_proof",
     "write_public",
     "write_verification_key",
+    "write_zkey",
+    "zkey_bytes",
 ]

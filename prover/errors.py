@@ -51,3 +51,12 @@ class KeyMismatch(ProverError, ValueError):
 
 class CircuitTooLarge(ProverError, ValueError):
     """A constraint system whose evaluation domain would exceed 2^28, the 2-adicity of r - 1."""
+
+
+class UntrustedKey(ProverError, ValueError):
+    """A key nobody should trust (gamma = delta, delta = [1]_2, no phase-2 contribution) not flagged
+    as a development key, or a development key used where only a trustworthy one may be."""
+
+
+class StaleKey(KeyMismatch):
+    """A saved key whose circuit fingerprint is not that of the constraint system asked for."""

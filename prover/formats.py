@@ -29,6 +29,7 @@ from bn254.constants import BN254_U, G1_INFINITY, G2_INFINITY, G1Affine, G2Affin
 from bn254.curve import g1_to_py_ecc, g2_to_py_ecc, validate_g1, validate_g2
 from prover.errors import KeyFormatError
 from prover.keys import UNKNOWN_SETUP, Proof, VerifyingKey
+from prover.trust import require_usable
 
 PROTOCOL = "groth16"
 CURVE = "bn128"
@@ -219,7 +220,8 @@ def _read(path: str | Path) -> Any:
 
 
 def write_verification_key(vk: VerifyingKey, path: str | Path) -> None:
-    """Write vk as snarkjs verification_key.json."""
+    """Write vk as snarkjs verification_key.json; a key nobody should trust must be flagged (prover.trust)."""
+    require_usable(vk, "export a verifying key")
     _write(verifying_key_to_json(vk), path)
 
 

@@ -17,6 +17,9 @@ from bn254.constants import G1Affine, G2Affine
 DEVELOPMENT_SETUP = "development, single party, not for value"
 """Provenance of keys from prover.setup(): one party knew the toxic waste for a moment."""
 
+DEVELOPMENT_ZKEY_SETUP = "development: zkey with no phase-2 contribution, not for value"
+"""Provenance of a zkey without contributions read with development=True: its delta is known."""
+
 UNKNOWN_SETUP = "unknown: snarkjs file without a dlpe_setup field"
 """Provenance of a verifying key read from a snarkjs file that does not say where it came from."""
 
@@ -47,8 +50,9 @@ class VerifyingKey:
 
     @property
     def is_development(self) -> bool:
-        """True for keys of prover.setup(): fine for tests and benchmarks, never for value."""
-        return self.setup == DEVELOPMENT_SETUP
+        """True for keys flagged as development keys (prover.setup(), DEVELOPMENT_ZKEY_SETUP):
+        fine for tests, benchmarks and local devnets, never for value."""
+        return self.setup.startswith("development")
 
 
 @dataclass(frozen=True, slots=True)

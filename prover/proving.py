@@ -18,6 +18,7 @@ from prover.errors import InvalidWitness, UnsatisfiedConstraint
 from prover.generator import random_nonzero_scalar
 from prover.keys import Proof, ProvingKey
 from prover.qap import quotient_evaluations
+from prover.trust import require_usable
 
 
 def check_witness(pk: ProvingKey, witness: list[int]) -> None:
@@ -31,7 +32,11 @@ def check_witness(pk: ProvingKey, witness: list[int]) -> None:
 
 
 def prove(pk: ProvingKey, witness: list[int], backend: Backend | None = None) -> Proof:
-    """A proof that `witness` (iden3 wire order, w[0] = 1) satisfies pk's constraint system."""
+    """A proof that `witness` (iden3 wire order, w[0] = 1) satisfies pk's constraint system.
+
+    Raises UntrustedKey for a key nobody should trust that is not flagged as a development key.
+    """
+    require_usable(pk.vk, "prove")
     check_witness(pk, witness)
     backend = backend or get_backend()
     vk = pk.vk

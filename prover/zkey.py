@@ -1,25 +1,28 @@
-"""Read snarkjs Groth16 `.zkey` files into a ProvingKey, to prove with keys snarkjs made.
+"""Read and write snarkjs Groth16 `.zkey` files, so that we and snarkjs prove with the same keys.
 
-A .zkey is an iden3 binary container (@iden3/binfileutils): magic "zkey", u32
-version 1, u32 section count, then sections (u32 type, u64 size, data), all
-little-endian. Groth16 sections (snarkjs src/zkey_utils.js, src/zkey_new.js):
+A .zkey is an iden3 binary container (bn254.iden3), magic "zkey", version 1.
+Groth16 sections (snarkjs src/zkey_utils.js, src/zkey_new.js):
   1 header: u32 protocol (1 = groth16)
   2 groth16 header: u32 n8q, q, u32 n8r, r, u32 nVars, u32 nPublic, u32 domainSize,
     alpha_1, beta_1, beta_2, gamma_2, delta_1, delta_2
   3 IC: nPublic + 1 G1 points          4 coefficients of the A and B matrices
   5 A: nVars G1   6 B1: nVars G1   7 B2: nVars G2   8 C: nVars - nPublic - 1 G1
   9 H: domainSize G1                   10 contributions (the phase-2 transcript)
-Points are affine with each F_q element in Montgomery form (x * 2^256 mod q),
-32 bytes little-endian, F_q2 as c0 then c1; all zeros is the point at infinity.
+Points are affine with each F_q element in Montgomery form (bn254.iden3).
 Section 4 holds u32 count, then per entry u32 matrix (0 = A, 1 = B), u32
 constraint, u32 wire and the coefficient times 2^512 mod r (snarkjs stores it
 "twice Montgomery" so that one Montgomery product with a plain witness value
-yields the Montgomery form of the product).
+yields the Montgomery form of the product). Section 10 starts with a 64-byte
+hash of the circuit, then the u32 number of contributions.
 
 snarkjs's layout is the one prover.qap uses (padding rows, H as odd Lagrange
 points of the doubled domain), so the query vectors map one to one onto ours.
 The zkey omits the C matrix, so the reader takes the R1CS the zkey was made
 from and checks that the zkey's A and B coefficients are exactly its own.
+
+A zkey with no phase-2 contribution is a development key at best (prover.trust):
+the reader refuses it unless asked for development=True, and our own development
+keys are written that way.
 """
 
 from __future__ import annotations
@@ -28,27 +31,35 @@ import struct
 from pathlib import Path
 from typing import Callable
 
-from bn254.constants import FIELD_BYTES, Q, R, G1Affine, G2Affine
-from bn254.curve import InvalidPoint, is_on_g1, is_on_twist, validate_g1, validate_g2
+from bn254.constants import CURVE_B, FIELD_BYTES, Q, R, TWIST_B, G1Affine, G2Affine
+from bn254.curve import InvalidPoint, validate_g1, validate_g2
 from bn254.iden3 import (
     G1_BYTES,
     G2_BYTES,
     ZKEY_MAGIC,
     ZKEY_VERSION,
     Iden3FormatError,
+    container_bytes,
+    field_bytes,
+    g1_montgomery_bytes,
+    g2_montgomery_bytes,
     read_container,
     read_g1_montgomery,
     read_g2_montgomery,
     require_sections,
 )
 from bn254.r1cs import R1CS
-from prover.errors import KeyFormatError, KeyMismatch
-from prover.keys import ProvingKey, VerifyingKey
+from prover.errors import KeyFormatError, KeyMismatch, UntrustedKey
+from prover.keys import DEVELOPMENT_ZKEY_SETUP, ProvingKey, VerifyingKey
+from prover.progress import Progress, report
 from prover.qap import domain_power
+from prover.trust import require_usable, untrusted_reasons
 
 _GROTH16 = 1
 _N8, _G1_BYTES, _G2_BYTES = FIELD_BYTES, G1_BYTES, G2_BYTES
-_COEFFICIENT_INV_R = pow(2**512, R - 2, R)
+_COEFFICIENT_FACTOR = pow(2, 512, R)
+_COEFFICIENT_INV_R = pow(_COEFFICIENT_FACTOR, R - 2, R)
+_CIRCUIT_HASH_BYTES = 64
 _g1, _g2 = read_g1_montgomery, read_g2_montgomery
 
 
@@ -59,6 +70,21 @@ def _sections(data: bytes) -> dict[int, bytes]:
     except Iden3FormatError as error:
         raise KeyFormatError(str(error)) from error
     return sections
+
+
+def _on_g1(p: G1Affine) -> bool:
+    x, y = p
+    return (x == 0 and y == 0) or (y * y - x * x * x - CURVE_B) % Q == 0
+
+
+def _on_twist(p: G2Affine) -> bool:
+    # y^2 = x^3 + b' over F_q2 = F_q[u]/(u^2 + 1), in plain ints: cheap enough for a whole key.
+    (x0, x1), (y0, y1) = p
+    if not (x0 or x1 or y0 or y1):
+        return True
+    sq0, sq1 = x0 * x0 - x1 * x1, 2 * x0 * x1
+    cube0, cube1 = sq0 * x0 - sq1 * x1, sq0 * x1 + sq1 * x0
+    return (y0 * y0 - y1 * y1 - cube0 - TWIST_B[0]) % Q == 0 and (2 * y0 * y1 - cube1 - TWIST_B[1]) % Q == 0
 
 
 def _points(
@@ -106,12 +132,18 @@ def _contributions(section: bytes) -> int:
     return struct.unpack_from("<I", section, 64)[0] if len(section) >= 68 else 0
 
 
-def read_zkey(path: str | Path, r1cs: R1CS) -> ProvingKey:
+def read_zkey(
+    path: str | Path, r1cs: R1CS, *, development: bool = False, progress: Progress | None = None
+) -> ProvingKey:
     """The ProvingKey (and, as pk.vk, VerifyingKey) of a snarkjs Groth16 zkey made for `r1cs`.
 
-    Raises KeyFormatError for a file that is not a BN254 Groth16 zkey and
-    KeyMismatch when the zkey was made for another constraint system.
+    Raises KeyFormatError for a file that is not a BN254 Groth16 zkey, KeyMismatch
+    when the zkey was made for another constraint system, and UntrustedKey for a
+    zkey with no phase-2 contribution (or gamma = delta, or delta = [1]_2) unless
+    development=True, which flags it as a development key (prover.trust).
+    `progress` (prover.progress) hears of each stage.
     """
+    report(progress, "zkey: reading the file", 0.0)
     sections = _sections(Path(path).read_bytes())
     protocol = int.from_bytes(sections[1][:4], "little")
     if protocol != _GROTH16:
@@ -142,6 +174,7 @@ def read_zkey(path: str | Path, r1cs: R1CS) -> ProvingKey:
         )
     if domain_size != 1 << domain_power(r1cs):
         raise KeyMismatch(f"zkey domain size {domain_size}, the R1CS needs {1 << domain_power(r1cs)}")
+    report(progress, "zkey: checking the A and B coefficients", 0.1)
     if _zkey_coefficients(sections[4]) != _expected_coefficients(r1cs):
         raise KeyMismatch("the zkey's A and B coefficients are not those of this R1CS")
 
@@ -155,22 +188,98 @@ def read_zkey(path: str | Path, r1cs: R1CS) -> ProvingKey:
         raise KeyFormatError(str(error)) from error
 
     n_contributions = _contributions(sections[10])
+    if development:
+        setup = DEVELOPMENT_ZKEY_SETUP if n_contributions == 0 else (
+            f"development: zkey with {n_contributions} phase-2 contribution(s), flagged for development"
+        )
+    else:
+        setup = f"snarkjs zkey with {n_contributions} phase-2 contribution(s): as trustworthy as its ceremony"
     vk = VerifyingKey(
         alpha_g1=alpha_g1,
         beta_g2=beta_g2,
         gamma_g2=gamma_g2,
         delta_g2=delta_g2,
-        gamma_abc_g1=_points(sections[3], n_public + 1, _G1_BYTES, _g1, is_on_g1, "IC"),
-        setup=f"snarkjs zkey with {n_contributions} phase-2 contribution(s): as trustworthy as its ceremony",
+        gamma_abc_g1=_points(sections[3], n_public + 1, _G1_BYTES, _g1, _on_g1, "IC"),
+        setup=setup,
     )
-    return ProvingKey(
+    if not development and n_contributions == 0:
+        reasons = ["it has no phase-2 contribution", *untrusted_reasons(vk)]
+        raise UntrustedKey(
+            f"refusing the zkey {path}: {'; '.join(reasons)}. Contribute to it (snarkjs zkey contribute), "
+            "or read it with development=True to use it as a development key on a local devnet"
+        )
+    require_usable(vk, f"read the zkey {path}")
+    report(progress, "zkey: reading the G1 queries", 0.2)
+    a_query = _points(sections[5], n_vars, _G1_BYTES, _g1, _on_g1, "A")
+    b_g1_query = _points(sections[6], n_vars, _G1_BYTES, _g1, _on_g1, "B1")
+    report(progress, "zkey: reading the G2 query", 0.5)
+    b_g2_query = _points(sections[7], n_vars, _G2_BYTES, _g2, _on_twist, "B2")
+    report(progress, "zkey: reading the C and H queries", 0.7)
+    pk = ProvingKey(
         vk=vk,
         beta_g1=beta_g1,
         delta_g1=delta_g1,
-        a_query=_points(sections[5], n_vars, _G1_BYTES, _g1, is_on_g1, "A"),
-        b_g1_query=_points(sections[6], n_vars, _G1_BYTES, _g1, is_on_g1, "B1"),
-        b_g2_query=_points(sections[7], n_vars, _G2_BYTES, _g2, is_on_twist, "B2"),
-        l_query=_points(sections[8], n_vars - n_public - 1, _G1_BYTES, _g1, is_on_g1, "C"),
-        h_query=_points(sections[9], domain_size, _G1_BYTES, _g1, is_on_g1, "H"),
+        a_query=a_query,
+        b_g1_query=b_g1_query,
+        b_g2_query=b_g2_query,
+        l_query=_points(sections[8], n_vars - n_public - 1, _G1_BYTES, _g1, _on_g1, "C"),
+        h_query=_points(sections[9], domain_size, _G1_BYTES, _g1, _on_g1, "H"),
         r1cs=r1cs,
     )
+    report(progress, "zkey: done", 1.0)
+    return pk
+
+
+def _coefficient_entries(r1cs: R1CS) -> bytes:
+    """Section 4: the A and B entries of every constraint, then the padding rows w_j * 0 = 0."""
+    entries = []
+    for i, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
+        for matrix, row in ((0, row_a), (1, row_b)):
+            for wire, coefficient in row.items():
+                if coefficient % R:
+                    entries.append(struct.pack("<III", matrix, i, wire) + field_bytes(coefficient * _COEFFICIENT_FACTOR % R))
+    one = field_bytes(_COEFFICIENT_FACTOR)
+    for wire in range(r1cs.n_public + 1):
+        entries.append(struct.pack("<III", 0, r1cs.n_constraints + wire, wire) + one)
+    return struct.pack("<I", len(entries)) + b"".join(entries)
+
+
+def zkey_bytes(pk: ProvingKey) -> bytes:
+    """The snarkjs .zkey encoding of pk: what `snarkjs groth16 prove` reads.
+
+    The contributions section lists none and its circuit hash is zeros (snarkjs's
+    prover reads neither): a zkey we write is a development key to whoever reads
+    it, which is what our single-party setup makes. Raises UntrustedKey for a key
+    nobody should trust that is not flagged as a development key.
+    """
+    vk = pk.vk
+    require_usable(vk, "export a zkey")
+    r1cs = pk.r1cs
+    header = b"".join(
+        [
+            struct.pack("<I", _N8), field_bytes(Q), struct.pack("<I", _N8), field_bytes(R),
+            struct.pack("<III", r1cs.n_wires, vk.n_public, pk.domain_size),
+            g1_montgomery_bytes([vk.alpha_g1, pk.beta_g1]),
+            g2_montgomery_bytes([vk.beta_g2, vk.gamma_g2]),
+            g1_montgomery_bytes([pk.delta_g1]),
+            g2_montgomery_bytes([vk.delta_g2]),
+        ]
+    )
+    sections = [
+        (1, struct.pack("<I", _GROTH16)),
+        (2, header),
+        (3, g1_montgomery_bytes(vk.gamma_abc_g1)),
+        (4, _coefficient_entries(r1cs)),
+        (5, g1_montgomery_bytes(pk.a_query)),
+        (6, g1_montgomery_bytes(pk.b_g1_query)),
+        (7, g2_montgomery_bytes(pk.b_g2_query)),
+        (8, g1_montgomery_bytes(pk.l_query)),
+        (9, g1_montgomery_bytes(pk.h_query)),
+        (10, bytes(_CIRCUIT_HASH_BYTES) + struct.pack("<I", 0)),
+    ]
+    return container_bytes(ZKEY_MAGIC, ZKEY_VERSION, sections)
+
+
+def write_zkey(pk: ProvingKey, path: str | Path) -> None:
+    """Write pk to `path` as a snarkjs .zkey (zkey_bytes)."""
+    Path(path).write_bytes(zkey_bytes(pk))

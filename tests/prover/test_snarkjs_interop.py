@@ -31,6 +31,7 @@ from prover import (
     write_proof,
     write_public,
     write_verification_key,
+    write_zkey,
 )
 from prover.formats import alpha_beta_pairing, gt_to_json
 from tests.prover.sample_circuits import build, interop_circuit, multiplication_chain
@@ -134,6 +135,21 @@ def test_c_snarkjs_verifies_our_proof_from_its_zkey(snarkjs_files, circuit, back
     write_proof(proof, tmp_path / "proof.json")
     assert _snarkjs_verifies(snarkjs_files["vk.json"], snarkjs_files["public.json"], tmp_path / "proof.json")
     assert verify(pk.vk, r1cs.public_values(witness), proof, backend)
+
+
+def test_d_snarkjs_proves_with_our_zkey_and_we_verify(circuit, backend, tmp_path):
+    r1cs, witness = circuit
+    pk, vk = setup(r1cs, backend)
+    write_r1cs(r1cs, tmp_path / "c.r1cs")
+    write_wtns(witness, tmp_path / "c.wtns")
+    write_zkey(pk, tmp_path / "ours.zkey")
+    _run("groth16", "prove", tmp_path / "ours.zkey", tmp_path / "c.wtns", tmp_path / "proof.json", tmp_path / "public.json")
+    proof, public = read_proof(tmp_path / "proof.json"), read_public(tmp_path / "public.json")
+    assert public == r1cs.public_values(witness)
+    assert verify(vk, public, proof, backend)
+    assert verify(vk, [public[0] + 1, *public[1:]], proof, backend) is False
+    write_verification_key(vk, tmp_path / "vk.json")
+    assert _snarkjs_verifies(tmp_path / "vk.json", tmp_path / "public.json", tmp_path / "proof.json")
 
 
 def test_zkey_of_another_constraint_system_is_refused(snarkjs_files, circuit):
