@@ -120,20 +120,13 @@ def _fixed_point_greeks(spot: float, strike: float, t: float, rate: float, vol: 
                         carry: float) -> tuple[dict[str, float] | None, str | None]:
     """The fixed-point reference's outputs, or None and the reason the inputs are outside its domain."""
     from engine import fixed as fx
-    from engine.errors import FixedPointOverflow, InvalidInput
 
+    outside = fx.in_fixed_domain(spot, strike, t, rate, vol, carry)
+    if outside is not None:
+        return None, outside
     inputs = {"spot": spot, "strike": strike, "t": t, "rate": rate, "vol": vol, "carry": carry}
-    scaled = {}
-    for name, x in inputs.items():
-        try:
-            scaled[name] = fx.to_fixed(x)
-        except FixedPointOverflow:
-            return None, f"{name}: {x!r} is beyond the fixed-point range (|x| < 2^{fx.VALUE_BITS - 1 - fx.FRAC_BITS})"
-    try:
-        f = fx.bsm_fixed(scaled["spot"], scaled["strike"], scaled["t"], scaled["rate"], scaled["vol"], call,
-                         carry=scaled["carry"])
-    except (InvalidInput, FixedPointOverflow) as err:
-        return None, str(err)
+    s, k, tt, r, v, q = (fx.to_fixed(x, name) for name, x in inputs.items())
+    f = fx.bsm_fixed(s, k, tt, r, v, call, carry=q)
     return {name: fx.from_fixed(getattr(f, name)) for name in FIXED_POINT_FIELDS}, None
 
 
