@@ -119,7 +119,8 @@ def to_fixed(x: float | int | Fraction, field: str = "x") -> int:
     exact = _exact_real(x, field) * ONE + Fraction(1, 2)
     v = exact.numerator // exact.denominator
     if not -VALUE_BOUND < v < VALUE_BOUND:
-        raise FixedPointOverflow(f"{field}: {x!r} is outside the fixed-point value bounds |x| < 2^{VALUE_BITS - 1 - FRAC_BITS}")
+        bound = VALUE_BITS - 1 - FRAC_BITS
+        raise FixedPointOverflow(f"{field}: {x!r} is outside the fixed-point value bounds |x| < 2^{bound}")
     return v
 
 

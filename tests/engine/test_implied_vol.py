@@ -284,8 +284,12 @@ def test_scalar_and_array_calls():
     assert implied_vol(np.zeros(0), 100.0, 100.0, 1.0, 0.0, True).shape == (0,)
 
 
-def test_parallel_and_single_thread_kernels_agree_bitwise():
+def test_parallel_and_single_thread_kernels_agree():
     # Large arrays run on the thread pool, small ones on one thread (PARALLEL_MIN_OPTIONS).
+    # Not bitwise: kernels compiled apart may round exp/log/erfc differently (see
+    # test_bsm.assert_same_to_rounding), which 1/vega amplifies where vega is tiny. So:
+    # the same vols to the documented accuracy where vega is not negligible, and
+    # everywhere vols that reprice the input equally well.
     chain = random_chain(4 * PARALLEL_MIN_OPTIONS, seed=5)
     price = bsm_price(**chain)
     chain = {k: v[price > 0] for k, v in chain.items()}
@@ -293,7 +297,18 @@ def test_parallel_and_single_thread_kernels_agree_bitwise():
     args = [chain[k] for k in ("spot", "strike", "t", "rate", "is_call", "carry")]
     whole = implied_vol(price, *args)
     chunks = [implied_vol(price[j : j + 50], *(a[j : j + 50] for a in args)) for j in range(0, price.size, 50)]
-    np.testing.assert_array_equal(whole, np.concatenate(chunks))
+    parts = np.concatenate(chunks)
+    np.testing.assert_array_equal(whole == 0, parts == 0)
+    np.testing.assert_array_equal(np.isinf(whole), np.isinf(parts))
+    scale = np.maximum(*discounted(chain["spot"], chain["strike"], chain["t"], chain["rate"], chain["carry"]))
+    greeks = bsm_greeks(chain["spot"], chain["strike"], chain["t"], chain["rate"], chain["vol"], chain["is_call"],
+                        chain["carry"])
+    checked = greeks.vega / scale >= VEGA_THRESHOLD
+    assert np.all(np.abs(whole - parts)[checked] <= 2 * VOL_TOLERANCE)
+    inside = (whole > 0) & np.isfinite(whole)
+    reprice = [bsm_price(*(a[inside] for a in (chain["spot"], chain["strike"], chain["t"], chain["rate"])), vol,
+                         chain["is_call"][inside], chain["carry"][inside]) for vol in (whole[inside], parts[inside])]
+    assert np.all(np.abs(reprice[0] - reprice[1]) <= 2 * REPRICE_ULPS * EPS * scale[inside])
 
 
 IMPLIED_INVALID = [case for case in INVALID if case[0] != "vol"] + [
