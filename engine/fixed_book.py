@@ -473,10 +473,10 @@ def quote_bsm(market: BookMarket, quote: QuoteOrder) -> fx.FixedBSM:
 
 def quote_exposure(quotes: Sequence[tuple[QuoteOrder, fx.FixedBSM]]) -> tuple[int, int, int]:
     """(A_Δ, A_Γ, A_V) = Σ size·|g| over the quotes: the most their fills can move each net Greek
-    (Greeks are linear in quantity; Γ and V of an option are >= 0)."""
+    (Greeks are linear in quantity; |Γ| and |V| also where rounding leaves them a hair below 0)."""
     return (sum(position_product(q.size, abs(b.delta)) for q, b in quotes),
-            sum(position_product(q.size, b.gamma) for q, b in quotes),
-            sum(position_product(q.size, b.vega) for q, b in quotes))
+            sum(position_product(q.size, abs(b.gamma)) for q, b in quotes),
+            sum(position_product(q.size, abs(b.vega)) for q, b in quotes))
 
 
 def book_risk_report(pricing: BookPricing, quotes: Sequence[tuple[QuoteOrder, fx.FixedBSM]],
