@@ -81,6 +81,7 @@ bench: install
 	$(PY) benchmarks/bench_fixed_accuracy.py
 	$(PY) benchmarks/bench_circuits.py --quick
 	$(PY) benchmarks/bench_verifier_gas.py
+	$(PY) benchmarks/bench_book_gas.py
 	$(PY) benchmarks/bench_prover.py --quick
 
 clean:

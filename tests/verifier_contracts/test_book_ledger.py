@@ -1,6 +1,6 @@
 """BookLedger.sol against engine/fixed_book.py: the same records, chain heads, book and commitments.
 
-The library runs inside BookLedgerHarness (tests/verifier_contracts/contracts/), compiled with
+The library runs inside BookLedgerHarness (verifier_contracts/test/utils/), compiled with
 verifier_contracts' sources. Packing and the empty book's commitment are checked on the vectors
 docs/real-book.md pins and on random fills; a run of fills across series and expiries must leave
 exactly the book and heads engine.fixed_book computes. Every refusal (capacity, a fifth expiry,
@@ -28,7 +28,7 @@ from verifier_contracts.client import ContractClient, ContractReverted, Transact
 
 ONE = fx.ONE
 CONTRACTS = Path(__file__).resolve().parents[2] / "verifier_contracts"
-HARNESS = Path(__file__).resolve().parent / "contracts" / "BookLedgerHarness.sol"
+HARNESS = "test/utils/BookLedgerHarness.sol"
 EXPIRY = 1_700_000_000
 GAS = 3_000_000
 
@@ -40,9 +40,9 @@ the chain head after it, and the empty 4-slot book's commitment."""
 
 
 def compile_harness() -> dict[str, Any]:
-    sources = {name: (CONTRACTS / name).read_text() for name in ("BookLedger.sol", "PoseidonT3.sol")}
-    sources["BookLedgerHarness.sol"] = HARNESS.read_text()
-    return compile_sources(sources)
+    """BookLedgerHarness, BookLedger and PoseidonT3, by their source names in the Foundry project."""
+    names = (HARNESS, "BookLedger.sol", "PoseidonT3.sol")
+    return compile_sources({name: (CONTRACTS / name).read_text() for name in names})
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {BookLedger} from "./BookLedger.sol";
-import {PoseidonT3} from "./PoseidonT3.sol";
+import {BookLedger} from "../../BookLedger.sol";
+import {PoseidonT3} from "../../PoseidonT3.sol";
 
 /// @title BookLedgerHarness: BookLedger's internal functions as external ones, for tests only
-/// @notice Compiled by tests/verifier_contracts/test_book_ledger.py next to verifier_contracts/'s
-///     sources (its imports name them); never deployed outside tests.
+/// @notice Deployed by tests/verifier_contracts/test_book_ledger.py and benchmarks/bench_book_gas.py;
+///     never outside tests and benchmarks.
 contract BookLedgerHarness {
     using BookLedger for BookLedger.Book;
 
