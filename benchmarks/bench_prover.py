@@ -18,9 +18,10 @@ Provers, each in its own subprocess, whose peak resident memory (VmHWM) is repor
   snarkjs         snarkjs.groth16.prove (the pinned 0.7.6, as a library in node);
   arkworks        groth16py (PyPI, GPL-3.0: benchmark extra only, never imported by the
                   packages): import_zkey on the zkey, prove_wtns on the .wtns.
-Each loads its key once ("key load"), makes one untimed warm-up proof ("first proof":
-numba loads its cached kernels, the fast backend converts the key's points to
-Montgomery limbs, snarkjs builds its wasm curve), then --reps timed proofs; the table
+Each loads its key once ("key load": for dlpe, read_zkey then prover.prepare, which
+converts the key's points to the backend's layout), makes one untimed warm-up proof
+("first proof": numba loads its cached kernels, snarkjs builds its wasm curve), then
+--reps timed proofs (dlpe without the full constraint check, as the peers); the table
 shows the fastest. "cpu" is the process's CPU time over that proof (all threads).
 Every proof (warm-up included) is verified by prover.verify against snarkjs's
 verification_key.json. For dlpe-fast one more, untimed, proof is split into backend
@@ -303,26 +304,26 @@ def zkey_for(workload: dict, ptau: Path, work: Path) -> tuple[Path, Path]:
 
 def dlpe_worker(backend_name: str, r1cs_path: str, wtns_path: str, zkey: str, reps: int, out: str) -> None:
     """Load the zkey, warm up, time `reps` proofs; write timings and proofs to `out` (JSON)."""
-    from prover import proof_to_json, prove, read_zkey
+    from prover import prepare, proof_to_json, prove, read_zkey
     from prover.backends import get_backend
 
     backend = get_backend(backend_name)
     r1cs = parse_r1cs(Path(r1cs_path).read_bytes())
     witness = parse_wtns(Path(wtns_path).read_bytes())
     start = time.perf_counter()
-    pk = read_zkey(zkey, r1cs)
+    pk = prepare(read_zkey(zkey, r1cs), backend)  # the key load includes converting it to the backend's layout
     key_load = time.perf_counter() - start
     wall, cpu, proofs = [], [], []
     for _ in range(reps + 1):
         start_wall, start_cpu = time.perf_counter(), time.process_time()
-        proofs.append(proof_to_json(prove(pk, witness, backend=backend)))
+        proofs.append(proof_to_json(prove(pk, witness, backend=backend, check=False)))
         wall.append(time.perf_counter() - start_wall)
         cpu.append(time.process_time() - start_cpu)
     split = {}
     if backend_name == "fast":
         timed = KernelTimer(backend)
         start_wall = time.perf_counter()
-        proofs.append(proof_to_json(prove(pk, witness, backend=timed)))
+        proofs.append(proof_to_json(prove(pk, witness, backend=timed, check=False)))
         total = time.perf_counter() - start_wall
         split = {"backend_s": timed.seconds, "outside_backend_s": total - sum(timed.seconds.values())}
     Path(out).write_text(json.dumps({"key_load_s": key_load, "wall_s": wall, "cpu_s": cpu, "proofs": proofs,
@@ -333,7 +334,7 @@ class KernelTimer:
     """A backend proxy that adds up the wall time of each kernel call."""
 
     def __init__(self, inner) -> None:
-        self.inner, self.name, self.seconds = inner, inner.name, {}
+        self.inner, self.name, self.seconds = inner, inner.name, {}  # same name: it may use inner's prepared keys
 
     def __getattr__(self, kernel: str):
         method = getattr(self.inner, kernel)

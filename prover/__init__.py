@@ -7,7 +7,8 @@ proofs, we can verify snarkjs's, and we can prove with a snarkjs zkey.
 Usage::
 
     pk, vk = setup(r1cs)                        # development keys (vk.is_development)
-    proof = prove(pk, witness)                  # fresh randomness per proof
+    prepared = prepare(pk)                      # the key in the backend's layout, once
+    proof = prove(prepared, witness)            # fresh randomness per proof (check=True: every constraint)
     assert verify(vk, r1cs.public_values(witness), proof)
     write_verification_key(vk, "verification_key.json")
     write_proof(proof, "proof.json")
@@ -56,7 +57,8 @@ from prover.generator import setup
 from prover.keys import DEVELOPMENT_SETUP, Proof, ProvingKey, VerifyingKey
 from prover.keystore import circuit_fingerprint, keys_for
 from prover.progress import Progress
-from prover.proving import prove
+from prover.keys import PreparedProvingKey
+from prover.proving import prepare, prove
 from prover.trust import require_deployable, require_usable, untrusted_reasons
 from prover.verifier import verify
 from prover.zkey import read_zkey, write_zkey, zkey_bytes
@@ -73,6 +75,7 @@ __all__ = [
     "KeyMismatch",
     "PointNotInSubgroup",
     "PointNotOnCurve",
+    "PreparedProvingKey",
     "Progress",
     "Proof",
     "ProverError",
@@ -88,6 +91,7 @@ __all__ = [
     "circuit_fingerprint",
     "get_backend",
     "keys_for",
+    "prepare",
     "proof_from_json",
     "proof_to_json",
     "prove",

@@ -10,6 +10,7 @@ name of each is given in brackets. Points are affine integers (bn254.constants).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from bn254.r1cs import R1CS
 from bn254.constants import G1Affine, G2Affine
@@ -100,3 +101,41 @@ class Proof:
     a: G1Affine
     b: G2Affine
     c: G1Affine
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedProvingKey:
+    """A proving key in one backend's own layout, made once by backend.prepare(pk) (ark-groth16's habit).
+
+    pk: the key itself (verifying key, constraint system, sizes)
+    backend_name: the backend whose layout the bases are in; only it can use them
+    a_bases: [alpha]_1, a_query, [delta]_1
+    b_g1_bases: [beta]_1, b_g1_query, [delta]_1
+    b_g2_bases: [beta]_2, b_g2_query, [delta]_2
+    c_bases: l_query, then h_query
+    """
+
+    pk: ProvingKey
+    backend_name: str
+    a_bases: Any
+    b_g1_bases: Any
+    b_g2_bases: Any
+    c_bases: Any
+
+
+def prepare_with(
+    pk: ProvingKey,
+    backend_name: str,
+    g1_bases: Callable[[Sequence[G1Affine]], Any],
+    g2_bases: Callable[[Sequence[G2Affine]], Any],
+) -> PreparedProvingKey:
+    """The PreparedProvingKey whose point runs are converted by a backend's g1_bases / g2_bases."""
+    vk = pk.vk
+    return PreparedProvingKey(
+        pk=pk,
+        backend_name=backend_name,
+        a_bases=g1_bases([vk.alpha_g1, *pk.a_query, pk.delta_g1]),
+        b_g1_bases=g1_bases([pk.beta_g1, *pk.b_g1_query, pk.delta_g1]),
+        b_g2_bases=g2_bases([vk.beta_g2, *pk.b_g2_query, vk.delta_g2]),
+        c_bases=g1_bases([*pk.l_query, *pk.h_query]),
+    )

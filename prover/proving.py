@@ -11,14 +11,19 @@ about the private wires beyond the statement. Each line is one MSM on the backen
 
 from __future__ import annotations
 
+import os
+
 from bn254.constants import R
 from bn254.r1cs import InvalidWitness as R1CSInvalidWitness
 from prover.backends import Backend, get_backend
 from prover.errors import InvalidWitness, UnsatisfiedConstraint
 from prover.generator import random_nonzero_scalar
-from prover.keys import Proof, ProvingKey
+from prover.keys import PreparedProvingKey, Proof, ProvingKey
 from prover.qap import quotient_evaluations
 from prover.trust import require_usable
+
+CHECK_ENV = "DLPE_PROVER_CHECK_WITNESS"
+"""Set to 1 to make prove() check every constraint by default (the test suite does)."""
 
 
 def check_witness(pk: ProvingKey, witness: list[int]) -> None:
@@ -31,24 +36,51 @@ def check_witness(pk: ProvingKey, witness: list[int]) -> None:
         raise UnsatisfiedConstraint(failure)
 
 
-def prove(pk: ProvingKey, witness: list[int], backend: Backend | None = None) -> Proof:
-    """A proof that `witness` (iden3 wire order, w[0] = 1) satisfies pk's constraint system.
+def prepare(pk: ProvingKey, backend: Backend | None = None) -> PreparedProvingKey:
+    """pk in the backend's own layout (default backend unless given): convert once, prove many times."""
+    return (backend or get_backend()).prepare(pk)
 
-    Raises UntrustedKey for a key nobody should trust that is not flagged as a development key.
+
+def prove(
+    key: ProvingKey | PreparedProvingKey,
+    witness: list[int],
+    backend: Backend | None = None,
+    *,
+    check: bool | None = None,
+) -> Proof:
+    """A proof that `witness` (iden3 wire order, w[0] = 1) satisfies the key's constraint system.
+
+    key: a PreparedProvingKey (prepare(pk)), or a ProvingKey prepared now for this proof only.
+    check: evaluate every constraint first and raise UnsatisfiedConstraint naming the
+    first failing one (default: on when $DLPE_PROVER_CHECK_WITNESS is 1). Unchecked,
+    an unsatisfying witness gives a proof that does not verify. The witness's length,
+    range and w[0] = 1 are always checked (InvalidWitness). Raises UntrustedKey for a
+    key nobody should trust that is not flagged as a development key.
     """
+    if isinstance(key, PreparedProvingKey):
+        prepared = key
+        backend = backend or get_backend(prepared.backend_name)
+        if backend.name != prepared.backend_name:
+            raise ValueError(f"the key was prepared for the {prepared.backend_name!r} backend, not {backend.name!r}")
+    else:
+        backend = backend or get_backend()
+        prepared = backend.prepare(key)
+    pk = prepared.pk
     require_usable(pk.vk, "prove")
-    check_witness(pk, witness)
-    backend = backend or get_backend()
-    vk = pk.vk
+    if check if check is not None else os.environ.get(CHECK_ENV) == "1":
+        check_witness(pk, witness)
+    else:
+        try:
+            pk.r1cs.validate_witness(witness)
+        except R1CSInvalidWitness as error:
+            raise InvalidWitness(str(error)) from error
     h = quotient_evaluations(pk.r1cs, witness, pk.domain_size, backend)
     r, s = random_nonzero_scalar(), random_nonzero_scalar()
 
-    a = backend.g1_msm([vk.alpha_g1, *pk.a_query, pk.delta_g1], [1, *witness, r])
-    b = backend.g2_msm([vk.beta_g2, *pk.b_g2_query, vk.delta_g2], [1, *witness, s])
-    b_g1 = backend.g1_msm([pk.beta_g1, *pk.b_g1_query, pk.delta_g1], [1, *witness, s])
-    private = witness[vk.n_public + 1 :]
-    c = backend.g1_msm(
-        [*pk.l_query, *pk.h_query, a, b_g1, pk.delta_g1],
-        [*private, *h, s, r, -r * s % R],
-    )
+    a = backend.g1_msm_prepared(prepared.a_bases, [1, *witness, r])
+    b = backend.g2_msm_prepared(prepared.b_g2_bases, [1, *witness, s])
+    b_g1 = backend.g1_msm_prepared(prepared.b_g1_bases, [1, *witness, s])
+    private = witness[pk.vk.n_public + 1 :]
+    c_queries = backend.g1_msm_prepared(prepared.c_bases, [*private, *h])
+    c = backend.g1_msm([c_queries, a, b_g1, pk.delta_g1], [1, s, r, -r * s % R])
     return Proof(a=a, b=b, c=c)

@@ -11,6 +11,7 @@ tests deploy what they need and must not depend on other tests' state.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,7 @@ from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3
 
 # Hypothesis keeps its example database in the DLPE cache folder, not in the checkout.
 hypothesis_configuration.set_hypothesis_home_dir(str(dlpe_cache_folder() / "hypothesis"))
+os.environ.setdefault("DLPE_PROVER_CHECK_WITNESS", "1")  # tests: prove() checks every constraint first
 
 DEVNETS = ("py-evm", "anvil")
 

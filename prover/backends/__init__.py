@@ -34,6 +34,18 @@ class Backend(Protocol):
         """sum_i scalars[i] * points[i] in G2."""
         ...
 
+    def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
+        """pk's point runs in this backend's own layout, converted once (prover.keys.prepare_with)."""
+        ...
+
+    def g1_msm_prepared(self, bases: Any, scalars: Sequence[int]) -> G1Affine:
+        """sum_i scalars[i] * bases[i] for a G1 run of a PreparedProvingKey made by this backend."""
+        ...
+
+    def g2_msm_prepared(self, bases: Any, scalars: Sequence[int]) -> G2Affine:
+        """sum_i scalars[i] * bases[i] for the G2 run of a PreparedProvingKey made by this backend."""
+        ...
+
     def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
         """[s * G1_GENERATOR for s in scalars]: the fixed-base work of a setup."""
         ...

@@ -3,15 +3,12 @@
 Field arithmetic on Montgomery limbs (fast_field), point formulas (fast_groups),
 Pippenger MSM with batch-affine buckets (fast_msm), fixed-base tables for a
 setup (fast_fixed_base) and the radix-2 NTT (fast_ntt). This module converts
-between the interface's ints and the kernels' limb arrays, and keeps two caches
-so that a prover pays for conversions once:
+between the interface's ints and the kernels' limb arrays, so that a prover
+pays for conversions once:
 
-  - point runs: the proving key's query vectors reach g1_msm / g2_msm as fresh
-    lists of the key's own point tuples (prover.proving builds
-    [alpha, *a_query, delta] per proof). A long run of points is converted to
-    Montgomery limbs once and found again by the identity of its elements: the
-    cache holds the tuples, so their ids cannot be reused while it remembers
-    them, and equal ids mean the very same (immutable) points.
+  - the proving key: prepare(pk) converts its point runs to Montgomery limb
+    arrays once (prover.keys.PreparedProvingKey), and the *_msm_prepared
+    kernels take those arrays as they are;
   - F_r results: ntt, intt, coset_ntt, vec_mul and vec_sub return an FrList, a
     list of ints that also carries its Montgomery limbs; handed back to the
     backend (as prover.qap does between transforms), it is not converted again.
@@ -26,7 +23,6 @@ calling into it are rebuilt too.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
@@ -44,6 +40,7 @@ from prover.backends.fast_field import (
     limbs_to_ints,
 )
 from prover.backends.fast_fixed_base import fixed_base_muls
+from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
 from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 
 _FR_LIST_MUTATORS = (
@@ -115,89 +112,12 @@ def _g2_points(rows: np.ndarray) -> list[G2Affine]:
     return [((c[i], c[i + 1]), (c[i + 2], c[i + 3])) for i in range(0, len(c), 4)]
 
 
-class _Run:
-    """A converted run of points: the tuples themselves (kept alive), their ids and their limbs."""
-
-    __slots__ = ("items", "ids", "limbs")
-
-    def __init__(self, items: tuple, ids: np.ndarray, limbs: np.ndarray):
-        self.items, self.ids, self.limbs = items, ids, limbs
-
-
-class PointRunCache:
-    """Limb arrays of long runs of points, found again by the identity of their elements.
-
-    A lookup splits the sequence into runs seen before (matched from a run's first
-    point on, for as long as the elements are the same objects) and loose stretches,
-    converted now; a loose stretch of at least `min_run` points is remembered. The
-    `max_runs` most recently used runs are kept: a proving key has three in G1 (A, B1,
-    then C and H together) and one in G2.
-    """
-
-    def __init__(self, convert: Callable[[Sequence], np.ndarray], min_run: int = 1024, max_runs: int = 8):
-        self._convert = convert
-        self._min_run = min_run
-        self._max_runs = max_runs
-        self._runs: OrderedDict[int, list[_Run]] = OrderedDict()  # first element's id -> runs
-        self._lock = threading.Lock()  # one lookup at a time: a lookup reads and updates the runs
-
-    def limbs(self, points: Sequence) -> np.ndarray:
-        with self._lock:
-            return self._lookup(points)
-
-    def _lookup(self, points: Sequence) -> np.ndarray:
-        n = len(points)
-        if n < self._min_run and not self._runs:
-            return self._convert(points)
-        ids = np.fromiter(map(id, points), dtype=np.int64, count=n)
-        starts = np.flatnonzero(np.isin(ids, np.fromiter(self._runs, dtype=np.int64, count=len(self._runs))))
-        pieces: list[np.ndarray] = []
-        done = 0  # points[:done] are in pieces
-        for i in starts:
-            if i < done:
-                continue
-            run, length = self._longest_match(ids, int(i))
-            if length < min(self._min_run, n - i):
-                continue
-            if done < i:
-                pieces.append(self._loose(points, ids, done, int(i)))
-            pieces.append(run.limbs[:length])
-            done = int(i) + length
-        if done < n:
-            pieces.append(self._loose(points, ids, done, n))
-        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-
-    def _longest_match(self, ids: np.ndarray, i: int) -> tuple[_Run, int]:
-        key = int(ids[i])
-        best, best_length = None, 0
-        for run in self._runs[key]:
-            length = min(len(run.ids), len(ids) - i)
-            same = ids[i : i + length] == run.ids[:length]
-            matched = length if same.all() else int(np.argmin(same))
-            if matched > best_length:
-                best, best_length = run, matched
-        self._runs.move_to_end(key)
-        return best, best_length
-
-    def _loose(self, points: Sequence, ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        limbs = self._convert(points[lo:hi])
-        if hi - lo >= self._min_run:
-            run = _Run(tuple(points[lo:hi]), ids[lo:hi].copy(), limbs)
-            self._runs.setdefault(int(ids[lo]), []).append(run)
-            self._runs.move_to_end(int(ids[lo]))
-            while sum(len(runs) for runs in self._runs.values()) > self._max_runs:
-                self._runs.popitem(last=False)
-        return limbs
-
-
 class FastBackend:
     """numba kernels for MSM, fixed-base multiplication, NTT and F_r vectors (see the module docstring)."""
 
     name = "fast"
 
     def __init__(self) -> None:
-        self._g1_runs = PointRunCache(g1_limbs)
-        self._g2_runs = PointRunCache(g2_limbs)
         self._tables: dict[tuple[int, int], np.ndarray] = {}  # (base, n) -> base^i, i < n (Montgomery)
         self._tables_lock = threading.Lock()
 
@@ -214,13 +134,24 @@ class FastBackend:
         _check_lengths(points, scalars)
         if not points:
             return (0, 0)
-        return _g1_points(self._msm(self._g1_runs.limbs(points), scalars, ZERO))[0]
+        return self.g1_msm_prepared(g1_limbs(points), scalars)
 
     def g2_msm(self, points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Affine:
         _check_lengths(points, scalars)
         if not points:
             return ((0, 0), (0, 0))
-        return _g2_points(self._msm(self._g2_runs.limbs(points), scalars, FQ2_ZERO))[0]
+        return self.g2_msm_prepared(g2_limbs(points), scalars)
+
+    def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
+        return prepare_with(pk, self.name, g1_limbs, g2_limbs)
+
+    def g1_msm_prepared(self, bases: np.ndarray, scalars: Sequence[int]) -> G1Affine:
+        _check_lengths(bases, scalars)
+        return _g1_points(self._msm(bases, scalars, ZERO))[0]
+
+    def g2_msm_prepared(self, bases: np.ndarray, scalars: Sequence[int]) -> G2Affine:
+        _check_lengths(bases, scalars)
+        return _g2_points(self._msm(bases, scalars, FQ2_ZERO))[0]
 
     def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
         if not scalars:

@@ -20,6 +20,7 @@ from py_ecc import optimized_bn128 as bn
 
 from bn254.constants import R, R_BITS, G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 from bn254.curve import g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
+from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
 
 Point = tuple  # a py_ecc projective point (x, y, z) over F_q or F_q2
 
@@ -134,6 +135,15 @@ class ReferenceBackend:
 
     def g2_msm(self, points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Affine:
         return g2_from_py_ecc(pippenger([g2_to_py_ecc(p) for p in points], scalars, bn.Z2))
+
+    def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
+        return prepare_with(pk, self.name, lambda ps: [g1_to_py_ecc(p) for p in ps], lambda ps: [g2_to_py_ecc(p) for p in ps])
+
+    def g1_msm_prepared(self, bases: list[Point], scalars: Sequence[int]) -> G1Affine:
+        return g1_from_py_ecc(pippenger(bases, scalars, bn.Z1))
+
+    def g2_msm_prepared(self, bases: list[Point], scalars: Sequence[int]) -> G2Affine:
+        return g2_from_py_ecc(pippenger(bases, scalars, bn.Z2))
 
     def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
         return [g1_from_py_ecc(p) for p in fixed_base_muls(g1_to_py_ecc(G1_GENERATOR), scalars, bn.Z1)]

@@ -24,7 +24,7 @@ from circuits.builder import ConstraintSystem
 from prover import prove, setup, verify, write_proof, write_public, write_verification_key
 from prover.backends import get_backend
 from prover.backends import fast_field as ff
-from prover.backends.fast import FrList, PointRunCache, g1_limbs, g2_limbs
+from prover.backends.fast import FrList, g1_limbs, g2_limbs
 from prover.backends.fast_msm import msm, select_window_bits
 from tests.circuits.test_batch import request
 from tests.prover.test_snarkjs_interop import SNARKJS, _snarkjs_verifies
@@ -272,46 +272,13 @@ def test_fr_list_results_are_lists_and_edits_drop_the_carried_limbs():
     assert FAST.vec_sub(products, values) == [(x * y - y) % R for x, y in zip(evaluations, values)]
 
 
-def test_point_run_cache_reuses_runs_by_identity_only():
-    converted = []
-
-    def convert(items):
-        converted.append(len(items))
-        return np.array([[x] for x, _ in items], dtype=np.uint64)
-
-    cache = PointRunCache(convert, min_run=4, max_runs=2)
-    run = [(i, i) for i in range(10)]
-    head, tail = (100, 100), (200, 200)
-
-    def lookup(items):
-        converted.clear()
-        values = cache.limbs(items)[:, 0].tolist()
-        assert values == [x for x, _ in items]
-        return list(converted)
-
-    assert lookup([head, *run, tail]) == [12]  # converted, then remembered
-    assert lookup([head, *run, tail]) == []
-    assert lookup([head, *run[:4]]) == []  # a prefix of a remembered run
-    # An equal but distinct object ends the match; the rest is converted (and remembered).
-    six, sixty_six = (6, 6), (66, 66)
-    assert lookup([head, *run[:6], six, *run[7:], tail]) == [5]
-    assert lookup([six, *run[7:], tail]) == []
-    assert lookup([head, *run[:6], sixty_six, *run[7:], tail]) == [5]
-    # Two runs at most: the least recently used one (from `six`) was dropped; remembered
-    # again, it pushes out the one from `head`.
-    assert lookup([six, *run[7:], tail]) == [5]
-    assert lookup([head, *run, tail]) == [12]
-
-
-def test_msm_through_cached_runs_stays_correct_when_the_points_change():
-    backend = type(FAST)()  # a fresh instance: its own caches
-    points = backend.g1_generator_muls([RNG.randrange(1, R) for _ in range(1100)])
-    scalars = [RNG.randrange(R) for _ in range(1100)]
-    expected = REFERENCE.g1_msm(points[:3], scalars[:3])
-    for _ in range(2):  # the second call finds the run converted by the first
-        assert backend.g1_msm(points, [*scalars[:3], *([0] * 1097)]) == expected
-    swapped = [points[1], points[0], *points[2:]]
-    assert backend.g1_msm(swapped, [*scalars[:3], *([0] * 1097)]) == REFERENCE.g1_msm(swapped[:3], scalars[:3])
+def test_prepared_msm_matches_the_plain_one():
+    points = FAST.g1_generator_muls([RNG.randrange(1, R) for _ in range(300)])
+    scalars = [RNG.randrange(R) for _ in range(300)]
+    assert FAST.g1_msm_prepared(g1_limbs(points), scalars) == FAST.g1_msm(points, scalars)
+    assert FAST.g1_msm(points[:3], scalars[:3]) == REFERENCE.g1_msm(points[:3], scalars[:3])
+    g2_points = FAST.g2_generator_muls([RNG.randrange(1, R) for _ in range(5)])
+    assert FAST.g2_msm_prepared(g2_limbs(g2_points), scalars[:5]) == REFERENCE.g2_msm(g2_points, scalars[:5])
 
 
 # -- whole proofs ----------------------------------------------------------------------------------

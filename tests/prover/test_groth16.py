@@ -13,7 +13,8 @@ from dataclasses import replace
 import pytest
 from py_ecc import optimized_bn128 as bn
 
-from bn254.constants import R
+from bn254.constants import Q, R
+from bn254.curve import g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
 from prover import (
     CoordinateOutOfRange,
     InvalidWitness,
@@ -23,12 +24,12 @@ from prover import (
     PublicInputCountMismatch,
     PublicInputOutOfRange,
     UnsatisfiedConstraint,
+    prepare,
     prove,
     setup,
     verify,
 )
-from bn254.constants import Q
-from bn254.curve import g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
+from prover.backends import get_backend
 from tests.prover.points import twist_point_outside_g2
 from tests.prover.sample_circuits import (
     build,
@@ -113,12 +114,34 @@ def test_prover_names_the_first_failing_constraint(keyed, backend):
     assert failure.label in str(caught.value)
 
 
+def test_unchecked_proof_of_an_unsatisfying_witness_does_not_verify(keyed, backend):
+    r1cs, witness, pk, vk = keyed["chain"]
+    wrong = [*witness[:-1], (witness[-1] + 1) % R]  # the last internal wire off by one
+    assert not r1cs.is_satisfied(wrong)
+    with pytest.raises(UnsatisfiedConstraint):
+        prove(pk, wrong, backend, check=True)
+    proof = prove(pk, wrong, backend, check=False)  # the check is an option, not a cost of every proof
+    assert not verify(vk, r1cs.public_values(wrong), proof, backend)
+
+
+def test_a_prepared_key_proves_many_times(keyed, backend):
+    r1cs, witness, pk, vk = keyed["range"]
+    prepared = prepare(pk, backend)
+    assert prepared.pk is pk and prepared.backend_name == backend.name
+    first, second = prove(prepared, witness), prove(prepared, witness)
+    assert first != second
+    assert all(verify(vk, r1cs.public_values(witness), proof, backend) for proof in (first, second))
+    other = next(b for b in (get_backend("fast"), get_backend("reference")) if b.name != backend.name)
+    with pytest.raises(ValueError, match="prepared for"):
+        prove(prepared, witness, other)
+
+
 def test_prover_refuses_malformed_witnesses(keyed, backend):
     _, witness, pk, _ = keyed["chain"]
     with pytest.raises(InvalidWitness):
-        prove(pk, witness[:-1], backend)
+        prove(pk, witness[:-1], backend, check=False)
     with pytest.raises(InvalidWitness):
-        prove(pk, [2, *witness[1:]], backend)
+        prove(pk, [2, *witness[1:]], backend, check=False)
     with pytest.raises(InvalidWitness):
         prove(pk, [1, R, *witness[2:]], backend)
 
