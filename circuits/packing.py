@@ -107,7 +107,8 @@ class PublicPacker:
                 cs.enforce_equal(total, public, f"unpack{e}")
                 elements.append(public)
         position = cs.export_index()  # 0 is the constant one; the public wires follow it
-        published = [(w.name, lc) for w, lc in self._whole] + [(f"packed element {e}", lc) for e, lc in enumerate(elements)]
+        published = [(w.name, lc) for w, lc in self._whole]
+        published += [(f"packed element {e}", lc) for e, lc in enumerate(elements)]
         for i, (name, lc) in enumerate(published):
             (wire,) = lc.terms
             if position[wire] != 1 + i:

@@ -70,7 +70,8 @@ class RiskLimitsFixed:
         for limit in fields(self):
             value = getattr(self, limit.name)
             if not 0 <= value < 1 << LIMIT_BITS:
-                raise InvalidInput(f"limits.{limit.name}", f"must lie in [0, 2^{LIMIT_BITS - 48})", fx.from_fixed(value))
+                raise InvalidInput(f"limits.{limit.name}", f"must lie in [0, 2^{LIMIT_BITS - 48})",
+                                   fx.from_fixed(value))
 
 
 @dataclass(frozen=True)

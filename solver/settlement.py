@@ -114,8 +114,9 @@ class Settlement:
         quote_lifetime: int = 600,
         token_decimals: int = 6,
     ) -> Settlement:
-        """Compile the vault for `layout` (from its JSON document) and deploy the stack from w3.eth.default_account (governance,
-        oracle owner, token minter); `solver` is the address that submits batches."""
+        """Compile the vault for `layout` (from its JSON document) and deploy the stack from
+        w3.eth.default_account (governance, oracle owner, token minter); `solver` is the address
+        that submits batches."""
         stack = deploy_vault_stack(
             w3,
             vc.compile_vault(layout.to_json()),

@@ -109,7 +109,8 @@ def _slot(raw: Any, element: int) -> PackedSlot:
             raise LayoutNotSupported(f"{what} {getattr(slot, what)!r} is not a lower-case identifier")
     if not (1 <= slot.bits and 0 <= slot.offset and slot.offset + slot.bits <= MAX_PACKED_BITS
             and abs(slot.lo) < 1 << 253):
-        raise LayoutNotSupported(f"slot {slot.name} (offset {slot.offset}, {slot.bits} bits, lo {slot.lo}) does not fit")
+        raise LayoutNotSupported(f"slot {slot.name} (offset {slot.offset}, {slot.bits} bits, lo {slot.lo}) "
+                                 "does not fit")
     return slot
 
 
@@ -148,7 +149,8 @@ def read_layout(document: Mapping[str, Any]) -> BatchInputs:
 
 def _check_vault_reads(inputs: BatchInputs) -> None:
     if inputs.whole != COMMITMENTS:
-        raise LayoutNotSupported(f"whole public inputs are {list(inputs.whole)}; the vault assembles {list(COMMITMENTS)}")
+        raise LayoutNotSupported(f"whole public inputs are {list(inputs.whole)}; "
+                                 f"the vault assembles {list(COMMITMENTS)}")
     names = [s.name for s in inputs.slots]
     if len(set(names)) != len(names):
         raise LayoutNotSupported("slot names repeat")
