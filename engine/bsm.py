@@ -14,6 +14,12 @@ Formulas, 2nd ed. (2007), section 1.1.6 (generalized BSM, cost of carry
 b = r - q) and chapter 2 (Greeks); J. C. Hull, Options, Futures, and Other
 Derivatives (9th ed.), chapters 15 (BSM) and 19 (the Greek letters).
 
+Domain: declared once in engine.validation (spot and strike in [1e-18, 1e18],
+t in [0, 100] years, vol in [1e-9, 1e4], |rate|, |carry| <= 1e4 with |rate t|,
+|carry t| <= 500), where every price and Greek is finite; outside it the
+functions raise InvalidInput naming the field. At t = 0 they return the payoff
+and its slope (see `bsm_greeks`).
+
 Accuracy: N is computed as erfc(-d/sqrt 2)/2 (libm erfc, correctly rounded to
 about one ulp) and puts use N(-d) directly, so no tail is obtained as 1 - N.
 The absolute error of a price is a few ulp of max(A, B); the relative error of
@@ -71,6 +77,7 @@ class Greeks:
              carry = rate with the futures price held fixed, the rho is -t * price);
       vanna  d2V/dS dvol = dDelta/dvol, per unit of spot per 1.00 of vol;
       volga  d2V/dvol2 = dVega/dvol (vomma), per 1.00 of vol squared.
+    At t = 0 every field but price and delta is 0 (see `bsm_greeks`).
     """
 
     price: float | np.ndarray

@@ -273,9 +273,12 @@ def implied_vol(
 ) -> float | np.ndarray:
     """Black-Scholes-Merton implied volatility of European option prices.
 
-    Args (all broadcast together; units as in `engine.bsm.bsm_price`):
-        price: option price (> 0), in the currency of spot.
-        spot, strike, t, rate, is_call, carry: as in `bsm_price`.
+    Args (all broadcast together; units and domain as in `engine.bsm.bsm_price`,
+    declared in engine.validation):
+        price: option price (finite, > 0), in the currency of spot.
+        spot, strike, rate, is_call, carry: as in `bsm_price`.
+        t: as in `bsm_price` but > 0: at expiry every vol gives the same
+            price, the payoff, so t = 0 is refused.
         on_error: "raise" (default) raises on prices outside the no-arbitrage
             bounds; "nan" returns NaN for those entries instead.
 
@@ -300,8 +303,9 @@ def implied_vol(
     vega / max(A, B) >= 1e-3; see the module docstring for why and beyond.
 
     Raises:
-        InvalidInput: an input is NaN, infinite, out of its domain or does not
-            broadcast (names the field), or on_error is not "raise"/"nan".
+        InvalidInput: an input is NaN, infinite, outside its domain, not real,
+            ragged or does not broadcast, or t = 0 (names the field), or
+            on_error is not "raise"/"nan".
         PriceOutsideArbitrageBounds: with on_error="raise", some price lies
             outside the bounds; the message says how many and the first index.
 
