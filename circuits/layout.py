@@ -308,9 +308,9 @@ class Layout:
             for g in self.definition.groups
         ]
         inputs: list[dict[str, Any]] = [{"kind": "whole", **dataclasses.asdict(w)} for w in self.whole]
-        for e in range(self.n_elements):
-            slots = [s for s in self.slots if s.element == e]
-            inputs.append({"kind": "packed", "element": e, "slots": [_slot_json(s) for s in slots]})
+        inputs += [{"kind": "packed", "element": e, "slots": []} for e in range(self.n_elements)]
+        for s in self.slots:
+            inputs[len(self.whole) + s.element]["slots"].append(_slot_json(s))
         return {
             "schema": SCHEMA,
             "circuit": self.definition.circuit,

@@ -35,6 +35,8 @@ class PublicPacker:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self._pending = layout.instances()
+        self._slots: dict[tuple[str, int, str], Slot | WholeSlot] = {
+            (s.group, s.index, s.field): s for s in (*layout.whole, *layout.slots)}
         self._whole: list[tuple[WholeSlot, LC]] = []
         self._components: list[tuple[Slot, LC]] = []
 
@@ -58,13 +60,12 @@ class PublicPacker:
                 raise LayoutError(f"{where}.{given[position]}: published where the layout has {f.name}")
         if len(given) > len(expected.fields):
             raise LayoutError(f"{where}.{given[len(expected.fields)]}: published, not in the layout")
-        slots = {s.field: s for s in self.layout.slots if (s.group, s.index) == (group, index)}
-        wholes = {w.field: w for w in self.layout.whole if (w.group, w.index) == (group, index)}
         for name, x in values.items():
-            if name in wholes:
-                self._whole.append((wholes[name], self._whole_wire(f"{where}.{name}", x)))
+            slot = self._slots[group, index, name]
+            if isinstance(slot, WholeSlot):
+                self._whole.append((slot, self._whole_wire(f"{where}.{name}", x)))
             else:
-                self._components.append((slots[name], self._component(f"{where}.{name}", slots[name], x)))
+                self._components.append((slot, self._component(f"{where}.{name}", slot, x)))
         self._pending.pop(0)
 
     @staticmethod
@@ -96,13 +97,12 @@ class PublicPacker:
             group, index = self._pending[0]
             where = f"{group.name}[{index}]" if group.repeated else group.name
             raise LayoutError(f"{where}: in the layout, not published by the circuit")
+        totals = [LC.constant(0) for _ in range(self.layout.n_elements)]
+        for slot, lc in self._components:
+            totals[slot.element] = totals[slot.element] + lc.scale(1 << slot.offset)
         elements: list[LC] = []
         with cs.scope("packed"):
-            for e in range(self.layout.n_elements):
-                total = LC.constant(0)
-                for slot, lc in self._components:
-                    if slot.element == e:
-                        total = total + lc.scale(1 << slot.offset)
+            for e, total in enumerate(totals):
                 public = cs.public_input(f"element{e}", total.value % R)
                 cs.enforce_equal(total, public, f"unpack{e}")
                 elements.append(public)
