@@ -64,6 +64,7 @@ import argparse
 import dataclasses
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
@@ -213,8 +214,8 @@ class LayoutDefinition:
                         element, offset = element + 1, 0
                     slots.append(Slot(name, group.name, index, f.name, element, offset, f.bits, f.lo))
                     offset += f.bits
-        names = [s.name for s in (*whole, *slots)]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        names = Counter(s.name for s in (*whole, *slots))
+        duplicates = sorted(n for n, k in names.items() if k > 1)
         if duplicates:
             raise LayoutError(f"slot names repeat in the {self.circuit} layout: {duplicates}")
         return Layout(self, tuple(sorted(counts.items())), tuple(whole), tuple(slots))
