@@ -21,7 +21,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from solver.progress import ProgressLines
-from solver.cli_base import DlpeGroup, NumericArgsCommand, data_dir, fail, json_number, print_json
+from solver.cli_base import DlpeGroup, NumericArgsCommand, fail, json_number, print_json
+from solver.paths import data_dir
 
 app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False,
                   cls=DlpeGroup)
