@@ -42,7 +42,7 @@ class ServiceProcess:
     unless ``db_path`` is given; keys in the default key folder, cached by circuit fingerprint."""
 
     def __init__(self, work_dir: Path, *, rpc_url: str | None = None, failpoints: str | None = None,
-                 **settings: object):
+                 args: tuple[str, ...] = (), **settings: object):
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_loopback_port()
@@ -56,6 +56,7 @@ class ServiceProcess:
         command = [sys.executable, "-m", "solver.cli", "serve", "--port", str(self.port)]
         if rpc_url is not None:
             command += ["--rpc-url", rpc_url]
+        command += list(args)  # further `dlpe serve` options (--feed deribit, --workers tcp://...)
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
