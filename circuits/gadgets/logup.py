@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from bn254.constants import R
 from bn254.field import batch_inverse
+from bn254.r1cs import R1CS
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.lc import LC, linear_combination
 
@@ -61,10 +62,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChallengeCollision",
+    "CommittedStatement",
     "LookupSettlement",
     "MAX_LIMB_BITS",
     "check_cost",
     "choose_limb_bits",
+    "committed_statement",
     "lookup_cost",
     "settle_lookup",
     "stand_in_challenge",
@@ -294,4 +297,43 @@ def settle_lookup(cs: ConstraintSystem, pending: Sequence[PendingCheck]) -> Look
         table_wires=tuple(_wire(t) for t in table_terms),
         n_lookup_checks=len(pending) - n_bits_checks,
         n_bits_checks=n_bits_checks,
+    )
+
+
+@dataclass(frozen=True)
+class CommittedStatement:
+    """A settled lookup-mode system as the committed prover (prover.committed) takes it, in iden3 wire order.
+
+    r1cs: the system; its last public signal is the challenge
+    committed_wires / blinding_wire: the wires of the commitment (setup_committed's arguments)
+    witness: the witness as built (with the stand-in challenge)
+    """
+
+    r1cs: R1CS
+    committed_wires: tuple[int, ...]
+    blinding_wire: int
+    witness: list[int]
+    settlement: LookupSettlement
+    _cs: ConstraintSystem
+
+    def witness_for_challenge(self, alpha: int) -> list[int]:
+        """The full witness with the challenge alpha and the terms after it (ChallengeCollision if none exist)."""
+        return self._cs.witness(self.settlement.values_for_challenge(self._cs.values, alpha))
+
+
+def committed_statement(cs: ConstraintSystem) -> CommittedStatement | None:
+    """Settle cs and describe it for the committed prover; None when no check went by lookup (plain Groth16)."""
+    cs.finish()
+    settlement = getattr(cs.range_checker, "settlement", None)
+    if settlement is None:
+        return None
+    index = cs.export_index()
+    r1cs = cs.to_r1cs()
+    return CommittedStatement(
+        r1cs=r1cs,
+        committed_wires=tuple(index[w] for w in settlement.committed_wires),
+        blinding_wire=index[settlement.blinding_wire],
+        witness=cs.witness(),
+        settlement=settlement,
+        _cs=cs,
     )
