@@ -25,6 +25,7 @@ from pathlib import Path
 import typer
 
 from solver.cli_base import fail, print_json
+from solver.cli_chain import register as register_chain
 
 JSON_HELP = "print one JSON document on stdout instead of text"
 KEYS_FOLDER_HELP = "a folder written by `dlpe setup` (circuit.zkey, verification_key.json, fingerprint)"
@@ -355,3 +356,4 @@ def register(app: typer.Typer) -> None:
                                 "public, public_inputs, prove_seconds, setup.")(prove)
     app.command("verify", epilog="Example: dlpe verify keys/verification_key.json public.json proof.json. JSON "
                                  "keys: valid, setup.")(verify)
+    register_chain(app)
