@@ -22,6 +22,7 @@ from rich.table import Table
 
 from solver.progress import ProgressLines
 from solver.cli_base import DlpeGroup, NumericArgsCommand, fail, json_number, print_json
+from solver.cli_bench import register as register_bench
 from solver.cli_toolchain import register as register_toolchain
 from solver.paths import data_dir
 
@@ -482,6 +483,7 @@ def serve(
 
 
 register_toolchain(app)  # ceremony, setup, prove, verify, export, deploy, submit, devnet (solver.cli_toolchain)
+register_bench(app)  # bench: the research sweep (solver.cli_bench)
 
 
 if __name__ == "__main__":
