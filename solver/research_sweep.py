@@ -116,7 +116,7 @@ def measure_quotes(n_quotes: int, reps: int, progress: Callable[[str, float | No
     witness_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    pk, vk = prover.setup(r1cs, progress=lambda stage, fraction: progress(f"setup: {stage}", fraction))
+    pk, vk = prover.setup(r1cs, progress=progress)  # its stages read "setup: ..."
     setup_s = time.perf_counter() - start
 
     backend = get_backend()
@@ -136,6 +136,7 @@ def measure_quotes(n_quotes: int, reps: int, progress: Callable[[str, float | No
         raise SweepError(f"the {n_quotes}-quote proof does not verify")
     verify_s = time.perf_counter() - start
 
+    progress("fixed-point error and the float64 path's latency", None)
     error, error_over_spot = fixed_point_error(request)
     return {
         "row": asdict(SweepRow(
@@ -195,6 +196,7 @@ def verify_gas(results: list[dict], progress: Callable[[str, float | None], None
     from verifier_contracts.client import Groth16VerifierClient
     from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3
 
+    progress("gas: starting a devnet (anvil when installed, else the in-process EVM)", None)
     anvil = Anvil().start() if find_anvil() else None
     try:
         w3 = anvil.web3() if anvil else in_process_web3()
