@@ -4,7 +4,8 @@ For each worker count a LocalCluster (worker processes of one thread each, loopb
 the service's DaskProverPool ships the proving key to its workers once (timed: plugin
 registration and the key's size), one warm-up batch per worker loads the key and the numba
 kernels, then ``--batches`` batches per worker of the 1-quote circuit (the service's default) are
-submitted at once and timed from the first submit to the last result. The baseline, measured in
+submitted at once and timed from the first submit to the last result. Every worker runs one
+thread: one Dask thread, and numba's kernels limited to one (NUMBA_NUM_THREADS=1). The baseline, measured in
 the same run, is the local ProverPool (one spawned process, the embedded default) on the same
 batches. Scheduler overhead is measured as the round trip of a no-op task on the 1-worker cluster.
 
@@ -53,7 +54,11 @@ def timed_batches(pool, batches: list) -> dict:
     return {"batches": len(batches), "wall_s": wall, "batches_per_minute": 60.0 * len(batches) / wall,
             "prove_s_median": statistics.median(r.prove_seconds for r in results),
             "witness_s_median": statistics.median(r.witness_seconds for r in results),
-            "workers_used": len({r.worker_pid for r in results})}
+            "workers_used": len({r.worker_pid for r in results}),
+            # the share of the workers' wall time spent proving: what is left is overhead (scheduling,
+            # transfers, idle workers); the run's compute times move with the machine's load
+            "busy_share": sum(r.prove_seconds + r.witness_seconds for r in results)
+            / (wall * len({r.worker_pid for r in results}))}
 
 
 def local_baseline(keys, per_worker: int) -> dict:
@@ -112,6 +117,8 @@ def main() -> None:
     if args.batches < 1:
         parser.error("--batches must be >= 1")
     keys = circuit_keys(1, 4, dlpe_cache_folder() / "keys")
+    os.environ["NUMBA_NUM_THREADS"] = "1"  # one thread per worker: inherited by every spawned worker process
+    load = {"start": os.getloadavg()}
     local = local_baseline(keys, args.batches)
     print(f"local pool, 1 process: {local['batches_per_minute']:.2f} batches/min "
           f"(prove {local['prove_s_median']:.2f} s, witness {local['witness_s_median']:.2f} s)", flush=True)
@@ -122,11 +129,13 @@ def main() -> None:
         print(f"dask, {workers} worker(s): {run['batches_per_minute']:.2f} batches/min "
               f"({run['batches_per_minute'] / local['batches_per_minute']:.2f}x the local pool), "
               f"key {run['key_bytes'] / 1e6:.1f} MB shipped in {run['plugin_register_s']:.2f} s, "
-              f"no-op round trip {run['noop_round_trip_ms_median']:.1f} ms", flush=True)
+              f"no-op round trip {run['noop_round_trip_ms_median']:.1f} ms, workers busy {run['busy_share']:.0%}",
+              flush=True)
     report = {
         "benchmark": "dask", "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "circuit": {"quotes": 1, "positions": 4, "fingerprint": keys.fingerprint},
+        "threads_per_worker": 1, "load_average_1_5_15_min": {**load, "end": os.getloadavg()},
         "local": local, "dask": runs,
         "speedup_2_over_1": runs[1]["batches_per_minute"] / runs[0]["batches_per_minute"],
     }
