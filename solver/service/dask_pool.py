@@ -48,6 +48,10 @@ class ProvingKeyMissing(DLPEError):
     """A task reached a worker that never received the proving key (the plugin did not run there)."""
 
 
+class DaskUnavailable(DLPEError):
+    """The configured Dask scheduler (setting ``workers``) could not be reached."""
+
+
 class ProvingKeyPlugin(WorkerPlugin):
     """Carries one circuit's proving key to every worker; ``setup`` unpickles it there once."""
 
@@ -97,7 +101,10 @@ class DaskProverPool:
         self.address = address
         self.fingerprint = fingerprint
         self.nice = nice
-        self.client = Client(address, timeout=timeout_s, set_as_default=False)
+        try:
+            self.client = Client(address, timeout=timeout_s, set_as_default=False)
+        except (OSError, TimeoutError) as error:
+            raise DaskUnavailable(f"no Dask scheduler answered at {address} within {timeout_s} s: {error}") from None
         key_bytes = Path(key_path).read_bytes()  # the key file as stored: (proving key, verifying key)
         self.key_bytes = len(key_bytes)
         self.client.register_plugin(ProvingKeyPlugin(fingerprint, key_bytes))

@@ -15,7 +15,7 @@ from distributed import LocalCluster
 
 import prover
 from bn254.cache import dlpe_cache_folder
-from solver.service.dask_pool import DaskProverPool
+from solver.service.dask_pool import DaskProverPool, DaskUnavailable
 from solver.service.proving import circuit_keys, shape_request
 
 
@@ -53,3 +53,8 @@ def test_two_batches_proved_on_a_local_cluster(keys):
         public = [int(v) for v in result.public_inputs]
         assert prover.verify(keys.verifying_key, public, prover.proof_from_json(result.proof))
     assert results[0].public_inputs != results[1].public_inputs  # the nonce is public: two distinct batches
+
+
+def test_an_unreachable_scheduler_is_a_typed_error(keys):
+    with pytest.raises(DaskUnavailable, match="tcp://127.0.0.1:9"):
+        DaskProverPool("tcp://127.0.0.1:9", keys.path, keys.fingerprint, nice=10, timeout_s=1)
