@@ -179,6 +179,16 @@ def _contributions(section: bytes) -> int:
     return struct.unpack_from("<I", section, 64)[0] if len(section) >= 68 else 0
 
 
+def _read_writable(path: Path) -> bytearray:
+    """The file's bytes in a writable buffer: the fast backend then uses the query runs in place
+    (prover.backends.fast._bases), instead of a second copy of the key."""
+    data = bytearray(path.stat().st_size)
+    with path.open("rb") as f:
+        if f.readinto(data) != len(data):
+            raise KeyFormatError(f"{path} changed while it was read")
+    return data
+
+
 def read_zkey(
     path: str | Path, r1cs: R1CS, *, development: bool = False, progress: Progress | None = None
 ) -> ProvingKey:
@@ -191,7 +201,7 @@ def read_zkey(
     `progress` (prover.progress) hears of each stage.
     """
     report(progress, "zkey: reading the file", 0.0)
-    sections = _sections(memoryview(Path(path).read_bytes()))  # sections are views: the query runs keep them
+    sections = _sections(memoryview(_read_writable(Path(path))))  # sections are views: the query runs keep them
     protocol = int.from_bytes(sections[1][:4], "little")
     if protocol != _GROTH16:
         raise KeyFormatError(f"zkey protocol {protocol} is not groth16 ({_GROTH16})")
