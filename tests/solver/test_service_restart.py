@@ -195,7 +195,9 @@ def test_a_batch_survives_a_kill_at_every_crash_point(chain: PersistentAnvil, va
     assert [(b.state, b.nonce, b.error) for b in settled] == [
         (BatchState.ACCEPTED, n, None) for n in range(1, len(settled) + 1)]
     assert in_flight.nonce == len(batches) and in_flight.state is not BatchState.REJECTED
-    on_chain = [t["hash"] for t in submit_batch_transactions(w3, vault) if t["status"] == 1]
+    submitted = submit_batch_transactions(w3, vault)
+    assert all(t["status"] == 1 for t in submitted), submitted  # a second submission would revert: nonce taken
+    on_chain = [t["hash"] for t in submitted]
     accepted = [b.tx_hash for b in batches if b.state is BatchState.ACCEPTED]
     # one transaction per accepted batch, and at most the in-flight batch's own besides (receipt unread)
     unread = [in_flight.tx_hash] if in_flight.state is BatchState.SUBMITTED else []
