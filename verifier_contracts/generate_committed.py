@@ -73,19 +73,23 @@ def _g1_words(name: str, point: G1Affine) -> list[tuple[str, int]]:
 
 
 def _input_term(index: int) -> str:
+    """Yul adding x_(index+1)·IC_(index+1) to the sum (the signals were range-checked before)."""
     i = index + 1
-    return (f"        // x_{i}·IC_{i}\n"
-            f"        (ok, term) = _ecMul([IC{i}_X, IC{i}_Y], input[{index}]);\n"
-            "        mulOk = mulOk && ok;\n"
-            "        (ok, vkX) = _ecAdd(vkX, term);\n"
-            "        addOk = addOk && ok;")
+    return (f"            // x_{i}·IC_{i}\n"
+            f"            mstore(term, IC{i}_X)\n"
+            f"            mstore(add(term, 0x20), IC{i}_Y)\n"
+            f"            mstore(add(term, 0x40), calldataload(add(input, {32 * index:#x})))\n"
+            "            mulOk := and(mulOk, staticcall(gas(), 0x07, term, 0x60, term, 0x40))\n"
+            "            addOk := and(addOk, staticcall(gas(), 0x06, sum, 0x80, sum, 0x40))")
 
 
 def _fill(array: str, start: int, words: list[str]) -> list[str]:
+    """Solidity lines writing `words` into array[start], array[start + 1], ..."""
     return [f"        {array}[{start + k}] = {w};" for k, w in enumerate(words)]
 
 
 def _groth16_pairs() -> str:
+    """The body of _groth16Pairs: Groth16's four pairs, beta, gamma, delta negated."""
     g2 = lambda name: [f"{name}_X_C1", f"{name}_X_C0", f"{name}_Y_C1", f"{name}_Y_C0"]  # noqa: E731
     return "\n".join(
         _fill("pairs", 0, ["a[0]", "a[1]", "b[0][0]", "b[0][1]", "b[1][0]", "b[1][1]"])
@@ -93,10 +97,6 @@ def _groth16_pairs() -> str:
         + _fill("pairs", 12, ["vkX[0]", "vkX[1]", *g2("NEG_GAMMA")])
         + _fill("pairs", 18, ["c[0]", "c[1]", *g2("NEG_DELTA")])
     )
-
-
-def _fill(array: str, start: int, words: list[str]) -> list[str]:
-    return [f"        {array}[{start + k}] = {w};" for k, w in enumerate(words)]
 
 
 _PAIRINGS_HEAD = """    /// @dev The pairing check(s): ${variant}.
