@@ -83,23 +83,33 @@ def _input_term(index: int) -> str:
             "            addOk := and(addOk, staticcall(gas(), 0x06, sum, 0x80, sum, 0x40))")
 
 
-def _fill(array: str, start: int, words: list[str]) -> list[str]:
-    """Solidity lines writing `words` into array[start], array[start + 1], ..."""
-    return [f"        {array}[{start + k}] = {w};" for k, w in enumerate(words)]
+def _g2_stores(offset: int, name: str) -> list[str]:
+    """Yul writing the G2 constant `name` (EIP-197 order) at p + offset."""
+    parts = ("X_C1", "X_C0", "Y_C1", "Y_C0")
+    return [f"            mstore(add(p, {offset + 32 * k:#05x}), {name}_{part})" for k, part in enumerate(parts)]
 
 
 def _groth16_pairs() -> str:
-    """The body of _groth16Pairs: Groth16's four pairs, beta, gamma, delta negated."""
-    g2 = lambda name: [f"{name}_X_C1", f"{name}_X_C0", f"{name}_Y_C1", f"{name}_Y_C0"]  # noqa: E731
-    return "\n".join(
-        _fill("pairs", 0, ["a[0]", "a[1]", "b[0][0]", "b[0][1]", "b[1][0]", "b[1][1]"])
-        + _fill("pairs", 6, ["ALPHA_X", "ALPHA_Y", *g2("NEG_BETA")])
-        + _fill("pairs", 12, ["vkX[0]", "vkX[1]", *g2("NEG_GAMMA")])
-        + _fill("pairs", 18, ["c[0]", "c[1]", *g2("NEG_DELTA")])
-    )
+    """Yul laying out Groth16's four pairs from p: (A, B) (alpha, -beta) (vk_x, -gamma) (C, -delta)."""
+    return "\n".join([
+        "            // pair 1: (A, B), copied from calldata as they are",
+        "            calldatacopy(p, a, 0x40)",
+        "            calldatacopy(add(p, 0x040), b, 0x80)",
+        "            // pair 2: (alpha, -beta)",
+        "            mstore(add(p, 0x0c0), ALPHA_X)",
+        "            mstore(add(p, 0x0e0), ALPHA_Y)",
+        *_g2_stores(0x100, "NEG_BETA"),
+        "            // pair 3: (vk_x, -gamma)",
+        "            mstore(add(p, 0x180), mload(vkX))",
+        "            mstore(add(p, 0x1a0), mload(add(vkX, 0x20)))",
+        *_g2_stores(0x1C0, "NEG_GAMMA"),
+        "            // pair 4: (C, -delta)",
+        "            calldatacopy(add(p, 0x240), c, 0x40)",
+        *_g2_stores(0x280, "NEG_DELTA"),
+    ])
 
 
-_PAIRINGS_HEAD = """    /// @dev The pairing check(s): ${variant}.
+_PAIRINGS = """    /// @dev The pairing check(s), ${variant}: ${summary}
     function _pairings(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
@@ -108,84 +118,102 @@ _PAIRINGS_HEAD = """    /// @dev The pairing check(s): ${variant}.
         uint256[2] calldata knowledgeProof,
         uint256[${n_public}] calldata input,
         uint256 rho
-    ) private view returns (uint256, uint256) {
-        (uint256 outcome, uint256 detail, uint256[2] memory vkX) = _vkX(commitment, input);
+    ) private view returns (uint256 outcome, uint256 detail) {
+        uint256[2] memory vkX;
+        (outcome, detail, vkX) = _vkX(commitment, input);
         if (outcome != VALID) return (outcome, detail);
-"""
-
-_FOLDED = _PAIRINGS_HEAD + """        uint256[] memory pairs = new uint256[](36);
-        _groth16Pairs(pairs, a, b, c, vkX);
-        if (!_pokPairs(pairs, commitment, knowledgeProof, rho)) return (PRECOMPILE_FAILED, 0x07);
-        (bool ok, bool product) = _pairing(pairs);
-        if (!ok) return (PRECOMPILE_FAILED, 0x08);
-        if (!product) return (PAIRING_FALSE, 0);
-        return (VALID, 0);
+        assembly ("memory-safe") {
+            // Scratch from the free memory pointer (never allocated): pairs of 192 bytes, a G1
+            // point then a G2 point; the pairing's 32-byte answer (1 iff the product is 1) lands at p.
+            let p := mload(0x40)
+${groth16_pairs}
+${pok_pairs}
+        }
     }
 
-    /// @dev pairs[24..36): (rho·D, -g) (rho·P, g/sigma), the proof of knowledge inverted and raised to rho.
-    function _pokPairs(uint256[] memory pairs, uint256[2] calldata commitment, uint256[2] calldata knowledgeProof,
-                       uint256 rho) private view returns (bool) {
-        (bool okD, uint256[2] memory rhoD) = _ecMul([commitment[0], commitment[1]], rho);
-        (bool okP, uint256[2] memory rhoP) = _ecMul([knowledgeProof[0], knowledgeProof[1]], rho);
-${pok_fill}
-        return okD && okP;
-    }
-
-    /// @dev rho = 1 + sha256(FOLD_TAG, A, B, C, D, P, x_1..x_n) mod (r - 1): the proof of knowledge's weight.
+    /// @dev ${fold_doc}
     function _foldScalar(
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[2] calldata commitment,
-        uint256[2] calldata knowledgeProof,
-        uint256[${n_public}] calldata input
-    ) private view returns (uint256) {
-        return 1 + uint256(sha256(abi.encode(FOLD_TAG, a, b, c, commitment, knowledgeProof, input))) % (R - 1);
+${fold_params}
+    ) private ${fold_mutability} returns (uint256) {
+${fold_body}
     }
 """
 
-_SEPARATE = _PAIRINGS_HEAD + """        uint256[] memory pairs = new uint256[](24);
-        _groth16Pairs(pairs, a, b, c, vkX);
-        (bool ok, bool product) = _pairing(pairs);
-        if (!ok) return (PRECOMPILE_FAILED, 0x08);
-        if (!product) return (PAIRING_FALSE, 0);
-        // (D, g) (P, -g/sigma): the proof of knowledge, a second call (rho unused)
-        pairs = new uint256[](12);
-${pok_fill}
-        (ok, product) = _pairing(pairs);
-        if (!ok) return (PRECOMPILE_FAILED, 0x08);
-        if (!product) return (PAIRING_FALSE, 0);
-        return (VALID, 0);
-    }
+def _pairing_call(size: str, then: list[str] | None = None) -> list[str]:
+    """Yul: the pairing of the `size` bytes at p; on success, `then` (nested: no early return in inline Yul)."""
+    lines = [
+        f"            switch staticcall(gas(), 0x08, p, {size}, p, 0x20)",
+        "            case 0 {",
+        "                outcome := PRECOMPILE_FAILED",
+        "                detail := 0x08",
+        "            }",
+        "            default {",
+        "                switch mload(p)",
+        "                case 0 { outcome := PAIRING_FALSE }",
+    ]
+    if then:
+        lines += ["                default {", *("        " + line for line in then), "                }"]
+    return lines + ["            }"]
 
-    /// @dev No fold in this variant: the proof of knowledge is checked on its own.
-    function _foldScalar(
-        uint256[2] calldata,
-        uint256[2][2] calldata,
-        uint256[2] calldata,
-        uint256[2] calldata,
-        uint256[2] calldata,
-        uint256[${n_public}] calldata
-    ) private pure returns (uint256) {
-        return 1;
-    }
-"""
 
-_POK_G2 = ["POK_G_X_C1", "POK_G_X_C0", "POK_G_Y_C1", "POK_G_Y_C0"]
-_POK_G2_SIGMA = ["POK_G_SIGMA_X_C1", "POK_G_SIGMA_X_C0", "POK_G_SIGMA_Y_C1", "POK_G_SIGMA_Y_C0"]
+_FOLDED_POK = "\n".join([
+    "            // pair 5: (rho·D, -g); ecMul's input (D, rho) in place, its output over D",
+    "            calldatacopy(add(p, 0x300), commitment, 0x40)",
+    "            mstore(add(p, 0x340), rho)",
+    "            let mulOk := staticcall(gas(), 0x07, add(p, 0x300), 0x60, add(p, 0x300), 0x40)",
+    *_g2_stores(0x340, "POK_G"),
+    "            // pair 6: (rho·P, g/sigma)",
+    "            calldatacopy(add(p, 0x3c0), knowledgeProof, 0x40)",
+    "            mstore(add(p, 0x400), rho)",
+    "            mulOk := and(mulOk, staticcall(gas(), 0x07, add(p, 0x3c0), 0x60, add(p, 0x3c0), 0x40))",
+    *_g2_stores(0x400, "POK_G_SIGMA"),
+    "            if iszero(mulOk) {",
+    "                outcome := PRECOMPILE_FAILED",
+    "                detail := 0x07",
+    "            }",
+    "            if mulOk {",
+    *("    " + line for line in _pairing_call("0x480")),
+    "            }",
+])
+
+_SEPARATE_POK = "\n".join(_pairing_call("0x300", [
+    "            // the proof of knowledge, a second call: (D, g) (P, -g/sigma)",
+    "            calldatacopy(p, commitment, 0x40)",
+    *_g2_stores(0x040, "POK_G"),
+    "            calldatacopy(add(p, 0x0c0), knowledgeProof, 0x40)",
+    *_g2_stores(0x100, "POK_G_SIGMA"),
+    *_pairing_call("0x180"),
+]))
 
 
 def _fold_functions(n_public: int, folded: bool) -> str:
+    names = ("a", "b", "c", "commitment", "knowledgeProof", "input")
+    types = ("uint256[2]", "uint256[2][2]", "uint256[2]", "uint256[2]", "uint256[2]", f"uint256[{n_public}]")
+    fields = dict(
+        n_public=n_public,
+        groth16_pairs=_groth16_pairs(),
+        variant="folded" if folded else "separate",
+        # the separate variant leaves its parameters unnamed: it reads none of them
+        fold_params=",\n".join(f"        {t} calldata{' ' + n if folded else ''}" for t, n in zip(types, names)),
+    )
     if folded:
-        fill = (_fill("pairs", 24, ["rhoD[0]", "rhoD[1]", *_POK_G2])
-                + _fill("pairs", 30, ["rhoP[0]", "rhoP[1]", *_POK_G2_SIGMA]))
-        text = _FOLDED
+        fields.update(
+            summary="one call of 6 pairs, the proof of knowledge inverted and raised to rho.",
+            pok_pairs=_FOLDED_POK,
+            fold_doc="rho = 1 + sha256(FOLD_TAG, A, B, C, D, P, x_1..x_n) mod (r - 1): the proof of knowledge's weight.",
+            fold_mutability="view",
+            fold_body="        return 1 + uint256(sha256(abi.encode(FOLD_TAG, a, b, c, commitment, knowledgeProof, input))) "
+                      "% (R - 1);",
+        )
     else:
-        fill = (_fill("pairs", 0, ["commitment[0]", "commitment[1]", *_POK_G2])
-                + _fill("pairs", 6, ["knowledgeProof[0]", "knowledgeProof[1]", *_POK_G2_SIGMA]))
-        text = _SEPARATE
-    return Template(text).substitute(n_public=n_public, variant="folded" if folded else "separate",
-                                     pok_fill="\n".join(fill))
+        fields.update(
+            summary="Groth16's 4 pairs, then the proof of knowledge's 2 in a second call.",
+            pok_pairs=_SEPARATE_POK,
+            fold_doc="No fold in this variant: rho is unused.",
+            fold_mutability="pure",
+            fold_body="        return 1;",
+        )
+    return Template(_PAIRINGS).substitute(fields)
 
 
 def render_committed_verifier(key: CommittedVerifyingKey, *, folded: bool = True) -> str:
@@ -232,7 +260,6 @@ def render_committed_verifier(key: CommittedVerifyingKey, *, folded: bool = True
         pok_signs="-g and g/sigma (folded)" if folded else "g and -g/sigma (separate)",
         key_constants="\n".join(f"    uint256 internal constant {name} = {value};" for name, value in constants),
         input_terms="\n".join(_input_term(i) for i in range(n)),
-        groth16_pairs=_groth16_pairs(),
         fold_functions=_fold_functions(n, folded),
     )
 
