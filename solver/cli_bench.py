@@ -53,7 +53,7 @@ def bench(
         fail(f"--reps must be at least 1, got {reps}")
     progress = ProgressLines(sys.stderr, log_file=log)  # the stderr of now (ProgressLines' default is import time's)
     progress.line(f"dlpe bench: N = {', '.join(map(str, sizes))}, {reps} timed proof(s) each, results to {out}")
-    rows = run_sweep(sizes, reps, progress, gas=gas)
+    rows = run_sweep(sizes, reps, progress, gas=gas, log_file=log)
     mode = "quick" if quick and not quotes else ("custom" if quotes else "full")
     paths = write_results(rows, out, mode, reps)
     progress.line(f"wrote {', '.join(str(p) for p in paths.values())}")

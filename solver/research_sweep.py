@@ -168,10 +168,12 @@ def peak_rss_mib() -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
-def run_quotes_in_fresh_process(n_quotes: int, reps: int, work: Path) -> dict:
-    """measure_quotes in a child process, its progress lines on this process's stderr; its JSON result."""
+def run_quotes_in_fresh_process(n_quotes: int, reps: int, work: Path, log_file: Path | None = None) -> dict:
+    """measure_quotes in a child process, its progress lines on this process's stderr (and log_file); its JSON result."""
     out = work / f"quotes-{n_quotes}.json"
     command = [sys.executable, "-m", "solver.research_sweep", str(n_quotes), str(reps), str(out)]
+    if log_file is not None:
+        command.append(str(Path(log_file).resolve()))
     root = Path(__file__).resolve().parents[1]
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, stdout=subprocess.DEVNULL, env=env)
@@ -184,7 +186,8 @@ def _child_main(argv: list[str]) -> None:
     from solver.progress import ProgressLines
 
     n_quotes, reps, out = int(argv[0]), int(argv[1]), Path(argv[2])
-    progress = ProgressLines(sys.stderr).sub(f"{n_quotes} quote(s)")
+    log_file = Path(argv[3]) if len(argv) > 3 else None
+    progress = ProgressLines(sys.stderr, log_file=log_file).sub(f"{n_quotes} quote(s)")
     out.write_text(json.dumps(measure_quotes(n_quotes, reps, progress)))
 
 
@@ -221,14 +224,19 @@ def verify_gas(results: list[dict], progress: Callable[[str, float | None], None
 
 
 def run_sweep(
-    sizes: tuple[int, ...], reps: int, progress: Callable[[str, float | None], None], *, gas: bool = True
+    sizes: tuple[int, ...],
+    reps: int,
+    progress: Callable[[str, float | None], None],
+    *,
+    gas: bool = True,
+    log_file: Path | None = None,
 ) -> list[SweepRow]:
-    """Measure every N in sizes (each in a fresh process), then the gas of each N's proof."""
+    """Measure every N in sizes (each in a fresh process, whose lines also go to log_file), then each proof's gas."""
     results = []
     with tempfile.TemporaryDirectory(prefix="dlpe-bench-") as work:
         for i, n in enumerate(sizes):
             progress(f"measuring {n} quote(s) ({i + 1} of {len(sizes)})", None)
-            results.append(run_quotes_in_fresh_process(n, reps, Path(work)))
+            results.append(run_quotes_in_fresh_process(n, reps, Path(work), log_file))
     gas_used = verify_gas(results, progress) if gas else [None] * len(results)
     return [SweepRow(**(result["row"] | {"verify_gas": g})) for result, g in zip(results, gas_used)]
 

@@ -45,7 +45,10 @@ def test_bad_sizes_are_refused(tmp_path, args, message):
 
 def test_bench_on_one_quote_writes_json_markdown_and_plot(tmp_path, capfd):
     out = tmp_path / "sweep"
-    result = CliRunner().invoke(app, ["bench", "--quotes", "1", "--reps", "1", "--out", str(out), "--json"], env=WIDE)
+    log = tmp_path / "bench.log"
+    result = CliRunner().invoke(
+        app, ["bench", "--quotes", "1", "--reps", "1", "--out", str(out), "--log", str(log), "--json"], env=WIDE
+    )
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["mode"] == "custom" and document["reps"] == 1
@@ -58,6 +61,7 @@ def test_bench_on_one_quote_writes_json_markdown_and_plot(tmp_path, capfd):
     child = capfd.readouterr().err  # the measuring process writes to the file descriptor itself
     assert "1 quote(s): setup:" in child and "1 quote(s): proving" in child
     assert "measuring 1 quote(s)" in result.stderr and "gas: starting" in result.stderr
+    assert "1 quote(s): proving" in log.read_text() and "gas: starting" in log.read_text()  # both processes' lines
     assert json.loads((out / "sweep.json").read_text())["rows"] == document["rows"]
     assert (out / "sweep.md").read_text().splitlines()[2].startswith("| 1 |")
     assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
