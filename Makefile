@@ -12,7 +12,7 @@ KERNEL_STAMP := $(VENV)/.kernels
 export DLPE_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dlpe
 export PYTHONPYCACHEPREFIX ?= $(DLPE_CACHE_DIR)/pycache
 
-.PHONY: install test test-fast forge-test contracts demo bench clean clean-cache
+.PHONY: install test test-fast forge-test contracts demo bench clean clean-cache lint
 
 # forge from npm (@foundry-rs/forge, pinned), compiling with the pinned solc-js through
 # verifier_contracts/bin/solc (foundry.toml): nothing is downloaded.
@@ -66,6 +66,24 @@ forge-test: install
 ## `forge build` and `forge test` work in verifier_contracts/ (VK=verification_key.json adds the verifier)
 contracts: install
 	$(call generate_contracts,verifier_contracts/generated)
+
+# slither in its own venv: it pins web3<8, which the project cannot (issue 16).
+LINT_VENV  := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
+LINT_DIR   := $(DLPE_CACHE_DIR)/slither
+
+$(LINT_STAMP):
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet 'slither-analyzer==0.11.6'
+	touch $@
+
+## make lint: slither on the contracts, offline: the pinned solc-js through verifier_contracts/bin/solc,
+## the sources as the Python clients compile them (tools/slither_input.py writes them to the DLPE cache
+## folder); fails on any finding not justified next to it (// slither-disable-next-line ... -- why)
+lint: install $(LINT_STAMP)
+	$(PY) tools/slither_input.py $(LINT_DIR)
+	cd $(LINT_DIR) && $(CURDIR)/$(LINT_VENV)/bin/slither input.json --compile-force-framework Solc-json \
+	    --solc $(CURDIR)/verifier_contracts/bin/solc --filter-paths '@openzeppelin' --fail-pedantic
 
 ## make test-fast: everything except cases marked slow
 test-fast: install

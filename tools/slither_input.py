@@ -1,0 +1,75 @@
+"""Write the Solidity standard-JSON input that `make lint` hands to slither (crytic-compile's Solc-json).
+
+slither reaches the pinned solc-js through verifier_contracts/bin/solc, which speaks only
+standard JSON; crytic-compile's Foundry route mis-parses forge 1.x build-info here (missing
+inheritance ids in OpenZeppelin's contracts), so the input is built as the Python clients
+compile: every hand-written contract, the generated BatchLayout.sol of a 1-quote batch, a
+generated Groth16Verifier (of a throwaway development key: the template is what is linted),
+and their OpenZeppelin imports, with verifier_contracts.build's settings.
+
+    python tools/slither_input.py DIR      (then: cd DIR && slither input.json --compile-force-framework Solc-json)
+
+crytic-compile looks every source name up on disk relative to the working folder, so DIR
+gets the generated sources as files and links to the hand-written ones and to OpenZeppelin.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from circuits.builder import ConstraintSystem  # noqa: E402
+from circuits.layout import batch_layout  # noqa: E402
+import prover  # noqa: E402
+from verifier_contracts.build import SOLC_SETTINGS, with_imports  # noqa: E402
+from verifier_contracts.generate import render_verifier  # noqa: E402
+from verifier_contracts.vault import vault_sources  # noqa: E402
+
+LINTED = ("BatchChecks.sol", "BookLedger.sol", "IVIndexOracle.sol", "PoseidonT3.sol")
+"""Hand-written contracts the vault does not import yet (vault_sources has the others)."""
+
+
+def _throwaway_verifier() -> str:
+    cs = ConstraintSystem()
+    x = cs.public_input("x", 3)
+    cs.public_output("square", cs.mul(x, x, "square"))
+    _, vk = prover.setup(cs.to_r1cs())
+    return render_verifier(vk)
+
+
+def main(folder: Path) -> None:
+    sources = vault_sources(batch_layout(1).to_json())
+    sources.update({name: (ROOT / "verifier_contracts" / name).read_text() for name in LINTED})
+    sources["generated/Groth16Verifier.sol"] = _throwaway_verifier()
+    sources = with_imports(sources)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in sources.items():
+        path = folder / name
+        if name.startswith("generated/"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        elif "/" not in name:  # a hand-written contract: linked, so findings point at the real file
+            path.unlink(missing_ok=True)
+            path.symlink_to(ROOT / "verifier_contracts" / name)
+    packages = folder / "@openzeppelin"
+    packages.unlink(missing_ok=True)
+    packages.symlink_to(ROOT / "node_modules" / "@openzeppelin")
+    document = {
+        "language": "Solidity",
+        "sources": {name: {"content": text} for name, text in sorted(sources.items())},
+        # crytic-compile reads bytecode and source maps; the optimizer is off, since slither reads the
+        # AST and its own IR, and solc-js takes minutes to optimise every contract.
+        "settings": {**SOLC_SETTINGS, "optimizer": {"enabled": False},
+                     "outputSelection": {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode"], "": ["ast"]}}},
+    }
+    (folder / "input.json").write_text(json.dumps(document))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tools/slither_input.py DIR")
+    main(Path(sys.argv[1]))
