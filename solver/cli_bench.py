@@ -51,7 +51,7 @@ def bench(
     reps = reps if reps is not None else (1 if quick else 3)
     if reps < 1:
         fail(f"--reps must be at least 1, got {reps}")
-    progress = ProgressLines(sys.stderr, log_file=log)  # the stderr of now (ProgressLines' default is import time's)
+    progress = ProgressLines(sys.stderr, log_file=log)
     progress.line(f"dlpe bench: N = {', '.join(map(str, sizes))}, {reps} timed proof(s) each, results to {out}")
     rows = run_sweep(sizes, reps, progress, gas=gas, log_file=log)
     mode = "quick" if quick and not quotes else ("custom" if quotes else "full")

@@ -6,13 +6,12 @@ since the reporter started:
 
     [   4.1 s] Groth16 setup (43,935 constraints): G1 fixed-base multiplications 40%
 
-Lines go to a stream (stderr by default) and, when given, to a log file as well, so a run
+Lines go to a stream (stderr, say) and, when given, to a log file as well, so a run
 whose output is redirected still says what it is doing.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Callable, TextIO
@@ -24,7 +23,8 @@ Progress = Callable[[str, float | None], None]
 class ProgressLines:
     """A Progress callback writing stamped plain lines (rate-limited per step)."""
 
-    def __init__(self, stream: TextIO | None = sys.stderr, log_file: Path | None = None, interval: float = 1.0):
+    def __init__(self, stream: TextIO | None, log_file: Path | None = None, interval: float = 1.0):
+        """stream: where lines go (e.g. sys.stderr; None for the log file only)."""
         self._streams = [s for s in (stream, open(log_file, "a", encoding="utf-8") if log_file else None) if s]
         self._interval = interval
         self._start = time.perf_counter()
