@@ -36,6 +36,9 @@ contract IVIndexOracle {
     function post(uint192 vol, uint64 timestamp) external {
         if (msg.sender != owner) revert NotOwner(msg.sender);
         if (vol == 0) revert VolZero();
+        // timestamp: a validator can shift block.timestamp by seconds; that only moves
+        // which observations count as not in the future, never the index itself
+        // slither-disable-next-line timestamp
         if (timestamp > block.timestamp) revert TimestampInFuture(timestamp, block.timestamp);
         if (timestamp <= _timestamp) revert TimestampNotAfterLatest(timestamp, _timestamp);
         _vol = vol;

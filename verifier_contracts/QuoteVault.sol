@@ -233,6 +233,9 @@ contract QuoteVault is ERC4626 {
         if (delay < MIN_GOVERNANCE_DELAY) revert GovernanceDelayTooShort(delay, MIN_GOVERNANCE_DELAY);
         oracle = oracle_;
         verifier = verifier_;
+        // missing-zero-check: a zero solver signs nothing: such a vault accepts
+        // no batch and puts nothing at risk (deploy_vault_stack always passes an account)
+        // slither-disable-next-line missing-zero-check
         solver = solver_;
         governance = governance_;
         premiumUnit = 10 ** tokenDecimals;
@@ -347,12 +350,14 @@ contract QuoteVault is ERC4626 {
 
     /// @dev The proof path's record of the book's mark (token units). Nothing calls it until a
     ///     proof publishes the mark (the real-book work); NAV counts it from then on.
+    // slither-disable-next-line dead-code -- the real book's proof path calls it (docs/real-book.md)
     function _recordProvenMark(uint256 mark) internal {
         provenMark = mark;
         emit ProvenMarkUpdated(mark);
     }
 
     /// @dev Expiry settlement's record of payoffs owed and not yet claimed (token units).
+    // slither-disable-next-line dead-code -- expiry settlement calls it (docs/real-book.md)
     function _recordUnclaimedPayoffs(uint256 unclaimed) internal {
         unclaimedPayoffs = unclaimed;
         emit UnclaimedPayoffsUpdated(unclaimed);
@@ -379,6 +384,9 @@ contract QuoteVault is ERC4626 {
         if (msg.sender != solver) revert NotSolver(msg.sender);
         OracleSettings memory settings = oracleSettings;
         (uint256 spot, uint64 oracleTime) = oracle.latest();
+        // timestamp: a validator can shift block.timestamp by seconds; maxOracleAge is
+        // minutes, so the drift cannot make a stale price fresh by more than that margin
+        // slither-disable-next-line timestamp
         if (block.timestamp > uint256(oracleTime) + settings.maxOracleAge) {
             revert StaleOraclePrice(oracleTime, block.timestamp, settings.maxOracleAge);
         }
@@ -498,6 +506,9 @@ contract QuoteVault is ERC4626 {
         returns (Batch storage batch, uint256 strike, bool isCall, int256 bid, int256 ask)
     {
         batch = _knownBatch(batchId, quoteIndex);
+        // timestamp: a validator can shift block.timestamp by seconds; quotes live for
+        // minutes (quoteLifetime), and the oracle age check bounds the price they were proven at
+        // slither-disable-next-line timestamp
         if (block.timestamp > batch.validUntil) revert QuoteExpired(batchId, batch.validUntil, block.timestamp);
         if (size == 0 || size > MAX_FILL_SIZE) revert SizeOutOfRange(size, MAX_FILL_SIZE);
         (strike, isCall, bid, ask) = _unpackQuote(batch.quotes[quoteIndex]);
