@@ -48,10 +48,22 @@ def _prover() -> None:
         raise RuntimeError("the warm-up proof does not verify: the compiled kernels are wrong")
 
 
+def _ceremony() -> None:
+    from bn254.constants import G1_GENERATOR, G2_GENERATOR, R
+    from prover.backends.fast_sparse import g1_sparse_combinations, g2_sparse_combinations
+
+    # Both groups, a negated coefficient and a full-width one: every path of the sparse kernel.
+    rows = [[(0, R - 1), (0, 3)], [(0, R // 3)]]
+    if g1_sparse_combinations([G1_GENERATOR], rows)[0] != g1_sparse_combinations([G1_GENERATOR], [[(0, 2)]])[0]:
+        raise RuntimeError("the warm-up combination is wrong: the compiled ceremony kernel is wrong")
+    g2_sparse_combinations([G2_GENERATOR], rows)
+
+
 def compile_kernels(progress: Progress = print) -> dict[str, float]:
     """Load or compile every kernel; seconds per group (about a second each once cached)."""
     seconds = {}
-    for name, run in (("fast path (price, Greeks, implied vol)", _fast_path), ("prover (MSM, NTT, fixed base)", _prover)):
+    for name, run in (("fast path (price, Greeks, implied vol)", _fast_path), ("prover (MSM, NTT, fixed base)", _prover),
+                      ("phase-2 ceremony (sparse combinations)", _ceremony)):
         progress(f"kernels: {name} ...")
         start = time.perf_counter()
         run()
