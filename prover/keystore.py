@@ -60,6 +60,9 @@ def save_keys(pk: ProvingKey, folder: Path, fingerprint: str) -> bool:
         write_zkey(pk, staging / ZKEY_FILE)
         write_verification_key(pk.vk, staging / VK_FILE)
         (staging / FINGERPRINT_FILE).write_text(fingerprint + "\n")
+        if folder.is_dir() and not (folder / FINGERPRINT_FILE).is_file():
+            # Not a saved key (no fingerprint: a crashed save, or files another tool left there): replace it.
+            shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)  # fails when another process saved first: its keys stand
         return True
     except OSError:

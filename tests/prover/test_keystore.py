@@ -140,3 +140,14 @@ def test_a_process_that_loses_the_save_race_uses_the_winners_keys(chain, tmp_pat
     pk, vk, reused = keys_for(r1cs, cache_folder=tmp_path)
     assert reused and vk.gamma_abc_g1 == winner_vk.gamma_abc_g1 and vk.delta_g2 == winner_vk.delta_g2
     assert verify(winner_vk, r1cs.public_values(witness), prove(pk, witness))
+
+
+def test_a_folder_without_a_fingerprint_is_not_a_saved_key_and_is_replaced(chain, tmp_path):
+    r1cs, witness, _, _ = chain
+    folder = keys_folder(circuit_fingerprint(r1cs), tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "keys.pickle").write_bytes(b"left by another tool")
+    pk, vk, reused = keys_for(r1cs, cache_folder=tmp_path)
+    assert not reused and (folder / FINGERPRINT_FILE).is_file()
+    assert verify(vk, r1cs.public_values(witness), prove(pk, witness))
+    assert keys_for(r1cs, cache_folder=tmp_path)[2]
