@@ -22,6 +22,8 @@ A typo in any constant fails the import, so it cannot survive to a proof.
 
 from __future__ import annotations
 
+import math
+
 from py_ecc import optimized_bn128 as bn
 
 BN254_U = 4965661367192848881
@@ -44,6 +46,12 @@ TWO_ADICITY = 28
 
 MULTIPLICATIVE_GENERATOR = 5
 """A generator of F_r^* (the one arkworks and snarkjs use); a quadratic non-residue."""
+
+R_MINUS_ONE_FACTORS = {
+    2: 28, 3: 2, 13: 1, 29: 1, 983: 1, 11003: 1, 237073: 1, 405928799: 1, 1670836401704629: 1,
+    13818364434197438864469338081: 1,
+}
+"""r - 1 = prod p^e: what shows that 5 generates F_r^* (libraries that check it otherwise factor r - 1)."""
 
 MAX_DOMAIN_POWER = TWO_ADICITY
 """Evaluation domains of F_r have size at most 2^28."""
@@ -122,9 +130,13 @@ def _check_constants() -> None:
         raise AssertionError("r or q is not a 254-bit prime")
     if (R - 1) % (1 << TWO_ADICITY) != 0 or ((R - 1) >> TWO_ADICITY) % 2 == 0:
         raise AssertionError("2-adicity of r - 1 is not 28")
-    # 5 generates F_r^* only if it is a non-residue, which root_of_unity and Tonelli-Shanks rely on.
-    if pow(MULTIPLICATIVE_GENERATOR, (R - 1) // 2, R) != R - 1:
-        raise AssertionError("the multiplicative generator is a quadratic residue")
+    # g generates F_r^* iff g^((r-1)/p) != 1 for every prime p | r - 1.
+    if math.prod(p**e for p, e in R_MINUS_ONE_FACTORS.items()) != R - 1 or not all(
+        _is_probable_prime(p) for p in R_MINUS_ONE_FACTORS
+    ):
+        raise AssertionError("R_MINUS_ONE_FACTORS is not the factorisation of r - 1")
+    if any(pow(MULTIPLICATIVE_GENERATOR, (R - 1) // p, R) == 1 for p in R_MINUS_ONE_FACTORS):
+        raise AssertionError("the multiplicative generator does not generate F_r^*")
     top = root_of_unity(MAX_DOMAIN_POWER)
     if pow(top, 1 << (MAX_DOMAIN_POWER - 1), R) != R - 1:
         raise AssertionError("omega_28 is not a primitive 2^28-th root of unity")

@@ -265,7 +265,8 @@ class BookPriceWires:
     slots: tuple[cb.BSMWires, ...]
 
 
-def _total(terms: list[Fixed]) -> Fixed:
+def sum_fixed(terms: list[Fixed]) -> Fixed:
+    """Σ terms (the constant 0 for none); free."""
     return sum(terms[1:], terms[0]) if terms else Fixed.constant(0)
 
 
@@ -296,7 +297,7 @@ def price_book(cs: ConstraintSystem, slots: Sequence[LiveSlot], markets: Sequenc
             gammas.append(gf.mul(cs, slot.quantity, bsm.gamma, name="q_gamma"))
             vegas.append(gf.mul(cs, slot.quantity, bsm.vega, name="q_vega"))
             priced.append(bsm)
-    return BookPriceWires(_total(marks), _total(deltas), _total(gammas), _total(vegas), tuple(priced))
+    return BookPriceWires(sum_fixed(marks), sum_fixed(deltas), sum_fixed(gammas), sum_fixed(vegas), tuple(priced))
 
 
 @dataclass(frozen=True)

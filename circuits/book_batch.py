@@ -240,7 +240,7 @@ def book_batch_circuit(cs: ConstraintSystem, req: BookBatchRequest) -> BookBatch
             exposure["delta"].append(gf.mul(cs, size, gf.absolute(cs, bsm.delta, "abs_delta"), name="size_delta"))
             exposure["gamma"].append(gf.mul(cs, size, gf.absolute(cs, bsm.gamma, "abs_gamma"), name="size_gamma"))
             exposure["vega"].append(gf.mul(cs, size, gf.absolute(cs, bsm.vega, "abs_vega"), name="size_vega"))
-    totals = tuple(cbk._total(exposure[g]) for g in ("delta", "gamma", "vega"))
+    totals = tuple(cbk.sum_fixed(exposure[g]) for g in ("delta", "gamma", "vega"))
     risk = cbk.risk_outcome(cs, book, totals, limits, margin, spot)
     with cs.scope("mark_window"):
         lo = -(1 << (cbk.MARK_BITS - 1))

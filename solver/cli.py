@@ -8,17 +8,21 @@ on stderr (see solver.cli_base).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from solver.cli_base import DlpeGroup, NumericArgsCommand, data_dir, fail, json_number, print_json
+from solver.progress import ProgressLines
+from solver.cli_base import DlpeGroup, NumericArgsCommand, fail, json_number, print_json
+from solver.paths import data_dir
 
 app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False,
                   cls=DlpeGroup)
@@ -230,7 +234,7 @@ def _write_csv(path: Path, records: list[dict]) -> None:
 DEMO_JSON_KEYS = (
     "JSON keys (--json): chain {spot, rows: a list of {expiry_days, strike, type, vol, float_price, fixed_price, "
     "abs_diff, delta, gamma, vega}, worst_error_over_spot, float_us_per_option, fixed_us_per_option}; batch: null "
-    "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, "
+    "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, key_reused, "
     "prove_seconds, verify_seconds, proof_bytes, gas {step: gas used}, fast_path_seconds, onchain_quotes: a list "
     "of {strike, type, bid, ask}, filled_premium}."
 )
@@ -242,6 +246,7 @@ def demo(
     quotes: int = typer.Option(4, min=1, help="quotes in the proven batch"),
     prove: bool = typer.Option(True, help="also prove a batch and settle it on a local devnet"),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + "; progress goes to stderr"),
+    log: Optional[Path] = typer.Option(None, help="also append the progress lines to this plain log file"),
 ) -> None:
     """The main job: price a chain, prove a batch of quotes and its risk check, settle it on a devnet.
 
@@ -255,9 +260,8 @@ def demo(
         _print_chain(report)
     batch = None
     if prove:
-        status_console = Console(stderr=True) if as_json else console
-        with status_console.status("proving") as status:
-            batch = run_proven_batch(quotes, progress=lambda step: status.update(step))
+        # Plain stamped lines on stderr (and the log): they read the same on a terminal and in a file.
+        batch = run_proven_batch(quotes, progress=ProgressLines(sys.stderr, log))
         if not as_json:
             _print_batch(batch)
     if as_json:
@@ -314,7 +318,9 @@ def _print_batch(batch) -> None:
         ("constraints", f"{batch.constraints:,}"),
         ("public inputs (packed)", f"{batch.public_inputs}"),
         ("witness generation", f"{batch.witness_seconds:.2f} s"),
-        (f"Groth16 setup ({batch.backend} backend, development key)", f"{batch.setup_seconds:.1f} s"),
+        (f"Groth16 keys ({batch.backend} backend, development key): "
+         + ("the saved key, loaded" if batch.key_reused else "setup, key saved for the next run"),
+         f"{batch.setup_seconds:.1f} s"),
         ("prove", f"{batch.prove_seconds:.2f} s"),
         ("verify (Python)", f"{batch.verify_seconds:.2f} s"),
         ("proof size", f"{batch.proof_bytes} bytes"),
@@ -447,6 +453,27 @@ def circuit_info(
         f"{per_quote:,} constraints per quote; built with witness in {seconds:.2f} s "
         f"({seconds / quotes * 1e3:.0f} ms per quote, shared parts included)"
     )
+
+
+@app.command()
+def serve(
+    config: Path | None = typer.Option(None, help="TOML settings file (also $DLPE_CONFIG); see docs/operator.md"),
+    host: str | None = typer.Option(None, help="address to listen on (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port to listen on (default 8000)"),
+    rpc_url: str | None = typer.Option(None, "--rpc-url", help="the operator's node; default: start a local anvil"),
+) -> None:
+    """Run the solver: feed -> pipeline -> quotes, batches proven and submitted in the background,
+    an HTTP/websocket API (OpenAPI at /docs). Settings: docs/operator.md."""
+    from pydantic import ValidationError
+
+    from solver.service.config import load_settings
+    from solver.service.server import serve as run_server
+
+    try:
+        settings = load_settings(config, host=host, port=port, rpc_url=rpc_url)
+    except (ValidationError, ValueError, FileNotFoundError) as error:
+        fail(f"settings: {error}")
+    run_server(settings)
 
 
 if __name__ == "__main__":

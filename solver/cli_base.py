@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -159,9 +158,3 @@ def print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, allow_nan=False))
 
 
-def data_dir() -> Path:
-    """DLPE's data folder: $XDG_DATA_HOME/dlpe, or ~/.local/share/dlpe (XDG Base Directory spec)."""
-    base = os.environ.get("XDG_DATA_HOME", "")
-    # The spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
-    return root / "dlpe"

@@ -10,6 +10,8 @@ import numpy as np
 
 from engine import fixed as fx
 from engine.bsm import bsm_greeks
+from solver.kernels import compile_kernels
+from solver.progress import Progress
 
 DAY = 1.0 / 365.0
 
@@ -89,6 +91,7 @@ class ProvenBatchReport:
     devnet: str
     witness_seconds: float
     setup_seconds: float
+    key_reused: bool  # True: the key saved for this circuit was loaded (setup_seconds is the loading)
     prove_seconds: float
     verify_seconds: float
     proof_bytes: int
@@ -122,24 +125,28 @@ def fast_path_quotes(request, repeats: int = 20) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def run_proven_batch(n_quotes: int = 4, progress=lambda step: None) -> ProvenBatchReport:
+def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fraction=None: None) -> ProvenBatchReport:
     """The main job: build an n-quote batch (quotes + risk check), set up, prove and verify it in
     Python, deploy verifier and vault to a local devnet (anvil, or the in-process EVM without it),
-    submit the proven batch against the oracle's price and fill one quote."""
+    submit the proven batch against the oracle's price and fill one quote.
+
+    The kernels are loaded (or compiled, reported on a line of its own) before anything is timed;
+    the proving key is the one saved for this circuit when there is one (prover.keys_for)."""
     import prover
     from prover.backends import backend_names
     from solver.feeds.simulated import simulated_batch_request
     from solver.settlement import ProvenBatch, Settlement, build_batch
     from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3, latest_timestamp
 
+    compile_kernels(lambda line: progress(line, None))
     request, expiry_seconds = simulated_batch_request(n_quotes)  # the pipeline's quotes on a simulated market
     progress("building the batch circuit")
     start = time.perf_counter()
     built = build_batch(request)
     witness_seconds = time.perf_counter() - start
-    progress(f"Groth16 setup ({built.r1cs.n_constraints:,} constraints)")
     start = time.perf_counter()
-    proving_key, verifying_key = prover.setup(built.r1cs)
+    proving_key, verifying_key, key_reused = prover.keys_for(
+        built.r1cs, progress=lambda stage, fraction: progress(f"Groth16 keys ({built.r1cs.n_constraints:,} constraints): {stage}", fraction))
     setup_seconds = time.perf_counter() - start
 
     anvil = Anvil().start() if find_anvil() else None
@@ -186,6 +193,7 @@ def run_proven_batch(n_quotes: int = 4, progress=lambda step: None) -> ProvenBat
         devnet="anvil" if anvil else "in-process EVM (py-evm)",
         witness_seconds=witness_seconds,
         setup_seconds=setup_seconds,
+        key_reused=key_reused,
         prove_seconds=prove_seconds,
         verify_seconds=verify_seconds,
         proof_bytes=256,  # A and C in G1 (2 x 32 bytes each), B in G2 (4 x 32 bytes), uncompressed

@@ -6,7 +6,7 @@
 The standard-JSON input (https://docs.soliditylang.org/en/v0.8.28/using-the-compiler.html,
 "Compiler Input and Output JSON Description") holds the sources and every setting, so it
 alone, with the compiler's version, decides the output. Artifacts are cached under
-build/solc/ (gitignored) in a file named by the sha256 of (solc version, input): an edit to
+<DLPE cache folder>/solc/ (bn254.cache, outside the checkout) in a file named by the sha256 of (solc version, input): an edit to
 a source or a setting compiles again, a repeated test run does not.
 
 Imports resolve as forge resolves them with verifier_contracts/foundry.toml: a relative import
@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bn254.cache import dlpe_cache_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 SOLC_PACKAGE_JSON = ROOT / "node_modules" / "solc" / "package.json"
 COMPILE_SCRIPT = Path(__file__).resolve().parent / "solc_standard_json.js"
 NODE_MODULES = ROOT / "node_modules"
-CACHE_DIR = ROOT / "build" / "solc"
+CACHE_DIR = dlpe_cache_folder() / "solc"
 
 SOLC_SETTINGS: dict[str, Any] = {
     # Verifiers run far more often than they deploy: optimise for calls, not for code size.

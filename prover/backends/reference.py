@@ -1,7 +1,9 @@
-"""The reference backend: py_ecc (optimized_bn128) for curve arithmetic, plain ints for F_r.
+"""The reference backend: py_ecc (optimized_bn128) for curve arithmetic, galois for F_r.
 
 Obviously correct rather than fast: every group operation is py_ecc's `add` or
-`double`, every field operation a Python int mod r. Two textbook speed-ups keep
+`double`; every scalar-field vector operation (products, differences, the NTT's
+butterflies, one stage at a time) is galois's GF(r) array arithmetic, the field
+built with its known primitive element 5 (scalar_field). Two textbook speed-ups keep
 test circuits within seconds, each tested against naive sums in tests/prover:
   - MSM by Pippenger's bucket method (Pippenger, "On the evaluation of powers
     and related problems", FOCS 1976; the form of ark-ec's VariableBaseMSM): per
@@ -9,16 +11,19 @@ test circuits within seconds, each tested against naive sums in tests/prover:
     sum_d d * bucket_d with a running sum;
   - fixed-base multiplication with a table of d * 2^(c*j) * G per window j
     (setup multiplies one generator by thousands of scalars).
-The NTT is the iterative radix-2 Cooley-Tukey transform in natural order.
+The NTT is the iterative radix-2 Cooley-Tukey transform in natural order; galois.ntt is
+not used (it is not shown to be faster, and this one is the textbook's).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Sequence
 
+import numpy as np
 from py_ecc import optimized_bn128 as bn
 
-from bn254.constants import R, R_BITS, G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
+from bn254.constants import MULTIPLICATIVE_GENERATOR, R, R_BITS, G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 from bn254.curve import g1_from_py_ecc, g1_to_py_ecc, g2_from_py_ecc, g2_to_py_ecc
 from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
 
@@ -94,10 +99,29 @@ def fixed_base_muls(base: Point, scalars: Sequence[int], zero: Point) -> list[Po
     return results
 
 
-def _bit_reverse_copy(values: Sequence[int]) -> list[int]:
-    n = len(values)
+@cache
+def scalar_field() -> type:
+    """F_r as a galois field-array class (imported on first use: galois takes seconds to import).
+
+    verify=False: galois would factor r - 1 to check that 5 is primitive (minutes);
+    bn254.constants checks it at import from the known factorisation.
+    """
+    import galois
+
+    return galois.GF(R, primitive_element=MULTIPLICATIVE_GENERATOR, verify=False)
+
+
+def _field_array(values: Sequence[int]):
+    return scalar_field()(np.array([v % R for v in values], dtype=object))
+
+
+def _ints(array) -> list[int]:
+    return [int(v) for v in array]
+
+
+def _bit_reverse_permutation(n: int) -> list[int]:
     bits = n.bit_length() - 1
-    return [values[int(format(i, f"0{bits}b")[::-1], 2) if bits else 0] for i in range(n)]
+    return [int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(n)]
 
 
 def _log2_size(n: int) -> int:
@@ -107,22 +131,21 @@ def _log2_size(n: int) -> int:
 
 
 def ntt_with_root(values: Sequence[int], omega: int) -> list[int]:
-    """[sum_j values[j] * omega^(i*j) for i < n], omega an n-th root of unity (radix-2, in place)."""
+    """[sum_j values[j] * omega^(i*j) for i < n], omega an n-th root of unity (radix-2, over galois arrays)."""
     n = len(values)
     _log2_size(n)
-    a = _bit_reverse_copy([v % R for v in values])
+    field = scalar_field()
+    a = _field_array(values)[_bit_reverse_permutation(n)]
     half = 1
     while half < n:
-        # Butterflies of span 2*half use the (2*half)-th root omega^(n / (2*half)).
-        step = pow(omega, n // (2 * half), R)
-        for start in range(0, n, 2 * half):
-            w = 1
-            for k in range(start, start + half):
-                t = a[k + half] * w % R
-                a[k], a[k + half] = (a[k] + t) % R, (a[k] - t) % R
-                w = w * step % R
+        # Butterflies of span 2*half use the (2*half)-th root omega^(n / (2*half)): (u + w t, u - w t).
+        step = field(pow(omega, n // (2 * half), R))
+        twiddles = step ** np.arange(half)
+        blocks = a.reshape(-1, 2 * half)
+        u, t = blocks[:, :half], blocks[:, half:] * twiddles
+        a = np.concatenate([u + t, u - t], axis=1).reshape(-1)
         half *= 2
-    return a
+    return _ints(a)
 
 
 class ReferenceBackend:
@@ -157,21 +180,25 @@ class ReferenceBackend:
     def intt(self, evaluations: Sequence[int]) -> list[int]:
         # The inverse DFT is the DFT at omega^-1, scaled by 1/n.
         n = len(evaluations)
-        omega_inv = pow(root_of_unity(_log2_size(n)), R - 2, R)
-        n_inv = pow(n, R - 2, R)
-        return [v * n_inv % R for v in ntt_with_root(evaluations, omega_inv)]
+        omega_inv = scalar_field()(root_of_unity(_log2_size(n))) ** -1
+        values = _field_array(ntt_with_root(evaluations, int(omega_inv)))
+        return _ints(values / scalar_field()(n))
 
     def coset_ntt(self, coefficients: Sequence[int], shift: int) -> list[int]:
         # p(shift * x) has coefficients p_j * shift^j.
-        scaled, power = [], 1
-        for coefficient in coefficients:
-            scaled.append(coefficient * power % R)
-            power = power * shift % R
-        return self.ntt(scaled)
+        powers = scalar_field()(shift % R) ** np.arange(len(coefficients))
+        return self.ntt(_ints(_field_array(coefficients) * powers))
 
     def vec_mul(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
-        return [x * y % R for x, y in zip(a, b, strict=True)]
+        _check_lengths(a, b)
+        return _ints(_field_array(a) * _field_array(b))
 
     def vec_sub(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
-        return [(x - y) % R for x, y in zip(a, b, strict=True)]
+        _check_lengths(a, b)
+        return _ints(_field_array(a) - _field_array(b))
+
+
+def _check_lengths(a: Sequence, b: Sequence) -> None:
+    if len(a) != len(b):
+        raise ValueError(f"length mismatch: {len(a)} and {len(b)}")
 

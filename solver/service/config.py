@@ -18,6 +18,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from bn254.cache import dlpe_cache_folder
+from solver.paths import data_dir
+
 
 class ServiceSettings(BaseSettings):
     """Every setting of `dlpe serve` (see docs/operator.md for each one's meaning)."""
@@ -26,8 +29,8 @@ class ServiceSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    db_path: Path = Path("dlpe-solver.sqlite")
-    key_dir: Path = Path(os.path.expanduser("~/.cache/dlpe/keys"))
+    db_path: Path = Field(default_factory=lambda: data_dir() / "solver.sqlite")
+    key_dir: Path = Field(default_factory=lambda: dlpe_cache_folder() / "keys")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -22,6 +22,8 @@ class ServiceMetrics:
         self.cut_failures = Counter("dlpe_cut_failures_total", "Batches that could not be planned", registry=r)
         self.worker_restarts = Counter("dlpe_prover_restarts_total", "Prover pools restarted after a death",
                                        registry=r)
+        self.scheduler_errors = Counter("dlpe_scheduler_errors_total", "Unexpected scheduler errors (retried)",
+                                        registry=r)
         self.node_errors = Counter("dlpe_node_errors_total", "Chain node errors (retried)", registry=r)
         self.prove_seconds = Histogram("dlpe_prove_seconds", "Groth16 prove time per batch", registry=r,
                                        buckets=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64))

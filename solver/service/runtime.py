@@ -66,9 +66,6 @@ class SolverRuntime:
         spec = BatchSpec(n_quotes=settings.batch_quotes, n_positions=settings.batch_positions,
                          spread_tick=settings.spread_tick, limits=BatchLimits())
         config = PipelineConfig()
-        validator = TickValidator(max_age_s=settings.max_tick_age_s)
-        feed = make_feed(settings, validator)
-        pipeline = QuotingPipeline(config, feed.instruments, feed.warmup_returns, feed.warmup_liquidation)
         store = JobStore(settings.db_path)
         log.info("loading or setting up the batch circuit's keys", extra={"quotes": spec.n_quotes})
         keys = circuit_keys(spec.n_quotes, spec.n_positions, settings.key_dir)
@@ -84,6 +81,10 @@ class SolverRuntime:
         if chain.anvil is not None:
             store.reject_unfinished("the service's own devnet was restarted: its batches are gone with it")
         pool = ProverPool(settings.prover_workers, settings.prover_nice, keys.path)
+        # the feed starts last: a live feed's first tick is due now, not when the keys were made
+        validator = TickValidator(max_age_s=settings.max_tick_age_s)
+        feed = make_feed(settings, validator)
+        pipeline = QuotingPipeline(config, feed.instruments, feed.warmup_returns, feed.warmup_liquidation)
         book = Portfolio()
         runtime = cls(settings, feed, validator, pipeline, store, keys, chain, pool, None, metrics, book)  # type: ignore[arg-type]
         runtime.scheduler = BatchScheduler(

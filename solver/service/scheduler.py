@@ -37,6 +37,7 @@ from engine.errors import DLPEError
 from engine.risk import Portfolio
 from solver.pipeline import BatchSpec, NothingToBatch, PipelineConfig, QuoteSet, plan_batch, to_batch_request
 from solver.service.chain import Chain, OperatorSender, TransactionRejected
+from verifier_contracts.client import ContractReverted
 from solver.service.failpoints import failpoint
 from solver.service.metrics import ServiceMetrics
 from solver.service.proving import ProverPool
@@ -74,8 +75,15 @@ class BatchScheduler:
                 log.info("proof interrupted by a restart: queued again", extra={"batch": batch.id})
 
     def run(self, stop: Callable[[], bool], period_s: float = 0.1) -> None:
+        """Step until ``stop()``; an unexpected error is logged with its trace and retried after a
+        backoff, so the loop outlives it (the batch's stored state is unchanged)."""
         while not stop():
-            delay = self.step()
+            try:
+                delay = self.step()
+            except Exception:
+                self.metrics.scheduler_errors.inc()
+                log.exception("scheduler step failed: retrying")
+                delay = self.backoff_max_s
             time.sleep(delay if delay else period_s)
 
     def step(self) -> float:
@@ -86,6 +94,9 @@ class BatchScheduler:
                 self._drive(unfinished[0])
             else:
                 self._maybe_cut()
+        except ContractReverted as reverted:  # e.g. the oracle refused a post: nothing changed on chain
+            log.warning("contract call reverted: retrying", extra={"error": str(reverted)})
+            return self.backoff_s
         except NODE_ERRORS as error:
             self._failures += 1
             self.node_ok = False
@@ -118,9 +129,11 @@ class BatchScheduler:
         oracle = self.chain.oracle
         if self.chain.posts_oracle:
             _, posted = oracle.latest()
-            if int(quotes.timestamp) <= posted:
-                return  # one post per second at most: the oracle wants strictly newer timestamps
-            oracle.post(fx.to_fixed(spot), int(quotes.timestamp))
+            # the oracle takes no timestamp after the chain's clock, which may lag the feed's
+            observed = min(int(quotes.timestamp), self.chain.w3.eth.get_block("latest")["timestamp"])
+            if observed <= posted:
+                return  # the oracle wants strictly newer timestamps
+            oracle.post(fx.to_fixed(spot), observed)
         oracle_spot, oracle_time = oracle.latest()
         if oracle_time == 0:
             return  # nothing posted yet

@@ -72,3 +72,13 @@ def test_root_of_unity_powers_are_snarkjs_roots():
     assert constants.root_of_unity(28) == 0x2A3C09F0A58A7E8500E0A7EB8EF62ABC402D111E41112ED49BD61B6E725B19F0
     for k in range(1, 29):
         assert pow(constants.root_of_unity(k), 2, R) == constants.root_of_unity(k - 1)
+
+
+def test_r_minus_one_factorisation_shows_5_generates_the_multiplicative_group():
+    import math
+
+    factors = constants.R_MINUS_ONE_FACTORS
+    assert math.prod(p**e for p, e in factors.items()) == R - 1
+    assert all(constants._is_probable_prime(p) for p in factors)
+    assert all(pow(5, (R - 1) // p, R) != 1 for p in factors)
+    assert pow(4, (R - 1) // 2, R) == 1  # a square generates nothing bigger than the squares

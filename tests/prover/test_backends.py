@@ -108,3 +108,11 @@ def test_registry_default_and_unknown_name():
     assert get_backend("reference") is get_backend("reference")
     with pytest.raises(KeyError):
         get_backend("no-such-backend")
+
+
+def test_reference_scalar_field_is_galois_gf_r_with_generator_5():
+    from prover.backends.reference import scalar_field
+
+    field = scalar_field()
+    assert field.order == R and int(field.primitive_element) == 5
+    assert int(field(3) * field(R - 1)) == R - 3

@@ -319,7 +319,7 @@ def test_demo_json_carries_the_proven_batch(monkeypatch):
         progress("proving the batch at the oracle's price")
         return solver.demo.ProvenBatchReport(
             quotes=n_quotes, constraints=20_000, public_inputs=3, backend="fast", devnet="py-evm",
-            witness_seconds=0.5, setup_seconds=10.0, prove_seconds=3.0, verify_seconds=0.2, proof_bytes=256,
+            witness_seconds=0.5, setup_seconds=10.0, key_reused=False, prove_seconds=3.0, verify_seconds=0.2, proof_bytes=256,
             gas={"submit": 400_000, "fill": 90_000}, fast_path_seconds=2e-5,
             onchain_quotes=[(100_000.0, True, 5_000.0, 5_100.0)], filled_premium=5_100.0)
 

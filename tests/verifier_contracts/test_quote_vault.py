@@ -388,10 +388,17 @@ def test_wrong_commitment_is_refused(market, material, commitment):
 
 def test_changed_risk_limits_are_refused(market, material):
     limits = vault_limits(material.first.request.limits)
-    market.vault.set_risk_limits(type(limits)(limits.max_abs_delta, limits.max_abs_gamma, limits.max_abs_vega,
-                                              limits.max_loss - 1))
+    changed = dataclasses.replace(limits, max_loss=limits.max_loss - 1)
+    governance = market.stack.governance
+    governance.schedule(market.vault, "setRiskLimits", changed.as_tuple())
+    # after the governance delay, the oracle posts again and the batch is proven for the same t
+    oracle_time = latest_timestamp(market.w3) + governance.min_delay()
+    mine_block_at(market.w3, oracle_time)
+    governance.execute(market.vault, "setRiskLimits", changed.as_tuple())
+    market.stack.oracle.post(material.first.request.spot, oracle_time)
     refuse_submit(market, material.first.proof, material.first.packed, "RiskLimitMismatch",
-                  {"limit": 3, "expected": limits.max_loss - 1, "packed": limits.max_loss})
+                  {"limit": 3, "expected": limits.max_loss - 1, "packed": limits.max_loss},
+                  expiry=oracle_time + EXPIRY_SECONDS)
 
 
 def test_only_the_solver_submits(market, material):

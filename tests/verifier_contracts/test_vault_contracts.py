@@ -21,8 +21,9 @@ from circuits.layout import Layout, batch_layout
 from engine import fixed as fx
 from verifier_contracts.batch_layout import layout_sha256
 from verifier_contracts.client import ContractReverted, Groth16VerifierClient
-from verifier_contracts.devnet import latest_timestamp
+from verifier_contracts.devnet import latest_timestamp, mine_block_at
 from verifier_contracts.vault import (
+    MIN_GOVERNANCE_DELAY,
     YEAR_SECONDS,
     QuoteVaultClient,
     RiskLimits,
@@ -156,20 +157,48 @@ def test_vault_refuses_a_token_with_more_than_18_decimals(devnet, one_quote):
     assert_reverts("TokenDecimalsUnsupported", {"decimals": 19}, _stack, devnet, one_quote, token_decimals=19)
 
 
-def test_risk_limits_are_governances_and_must_fit_the_circuit(devnet, one_quote):
+def test_risk_limits_change_only_through_the_timelock_after_its_delay(devnet, one_quote):
     stack = _stack(devnet, one_quote)
-    vault, solver = stack.vault, devnet.eth.accounts[1]
+    vault, governance, solver = stack.vault, stack.governance, devnet.eth.accounts[1]
     assert vault.state().risk_limits == LIMITS
+    assert governance.min_delay() == MIN_GOVERNANCE_DELAY
     wider = dataclasses.replace(LIMITS, max_loss=MAX_LIMIT)
-    receipt = vault.set_risk_limits(wider)
+    governance.schedule(vault, "setRiskLimits", wider.as_tuple())
+    before = vault.state()
+    with pytest.raises(ContractReverted) as early:
+        governance.execute(vault, "setRiskLimits", wider.as_tuple())
+    assert early.value.error == "TimelockUnexpectedOperationState"
+    # governance's own address calling directly is not the timelock either
+    assert_reverts("NotGovernance", {"caller": devnet.eth.default_account}, vault.transact, "setRiskLimits",
+                   wider.as_tuple())
+    assert_reverts("NotGovernance", {"caller": solver}, vault.transact, "setRiskLimits", wider.as_tuple(),
+                   sender=solver)
+    assert vault.state() == before
+    mine_block_at(devnet, latest_timestamp(devnet) + MIN_GOVERNANCE_DELAY)
+    receipt = governance.execute(vault, "setRiskLimits", wider.as_tuple())
     assert vault.state().risk_limits == wider
     assert vault.events("RiskLimitsUpdated", receipt) == [
         {"maxAbsDelta": LIMITS.max_abs_delta, "maxAbsGamma": LIMITS.max_abs_gamma,
          "maxAbsVega": LIMITS.max_abs_vega, "maxLoss": MAX_LIMIT}]
+    # a limit the circuit cannot carry is refused even after the delay (the timelock passes the error on)
+    too_wide = dataclasses.replace(LIMITS, max_loss=MAX_LIMIT + 1)
+    governance.schedule(vault, "setRiskLimits", too_wide.as_tuple())
+    mine_block_at(devnet, latest_timestamp(devnet) + MIN_GOVERNANCE_DELAY)
     assert_reverts("RiskLimitOutOfRange", {"limit": 3, "value": MAX_LIMIT + 1, "max": MAX_LIMIT},
-                   vault.set_risk_limits, dataclasses.replace(LIMITS, max_loss=MAX_LIMIT + 1))
-    assert_reverts("NotGovernance", {"caller": solver}, vault.set_risk_limits, LIMITS, sender=solver)
+                   governance.execute, vault, "setRiskLimits", too_wide.as_tuple())
     assert vault.state().risk_limits == wider
+
+
+def test_vault_refuses_governance_that_is_not_a_timelock(devnet, one_quote):
+    stack = _stack(devnet, one_quote)
+    eoa = devnet.eth.accounts[5]
+    with pytest.raises(ContractReverted) as raised:
+        QuoteVaultClient.deploy(devnet, one_quote.contracts, token=stack.token.address, oracle=stack.oracle.address,
+                                verifier=stack.verifier.address, solver=eoa, governance=eoa, first_nonce=1,
+                                limits=LIMITS, max_oracle_age=300, quote_lifetime=600)
+    assert (raised.value.error, raised.value.values) == ("GovernanceNotTimelock", {"governance": eoa})
+    assert_reverts("GovernanceDelayTooShort", {"delay": 3_600, "minDelay": MIN_GOVERNANCE_DELAY},
+                   _stack, devnet, one_quote, governance_delay=3_600)
 
 
 def test_commitments_are_the_solvers(devnet, one_quote):
@@ -181,18 +210,25 @@ def test_commitments_are_the_solvers(devnet, one_quote):
     assert_reverts("NotSolver", {"caller": other}, vault.set_commitments, 1, 2, sender=other)
 
 
-def test_deposit_moves_collateral_into_the_vault(devnet, one_quote):
+def test_lp_deposits_and_redeems_shares_at_nav(devnet, one_quote):
     stack = _stack(devnet, one_quote)
     vault, token, lp = stack.vault, stack.token, devnet.eth.accounts[2]
     token.mint(lp, 5_000_000)
     token.approve(vault.address, 3_000_000, sender=lp)
     receipt = vault.deposit(3_000_000, sender=lp)
-    assert vault.events("Deposited", receipt) == [{"depositor": lp, "amount": 3_000_000}]
+    shares = 3_000_000 * 10**6  # the first deposit: 10^DECIMALS_OFFSET shares per token unit
+    assert vault.events("Deposit", receipt) == [{"sender": lp, "owner": lp, "assets": 3_000_000, "shares": shares}]
     assert (token.balance_of(lp), token.balance_of(vault.address)) == (2_000_000, 3_000_000)
-    assert (vault.call("collateral"), vault.call("deposits", lp)) == (3_000_000, 3_000_000)
-    assert_reverts("ZeroAmount", {}, vault.deposit, 0, sender=lp)
+    assert (vault.call("collateral"), vault.total_assets(), vault.shares(lp)) == (3_000_000, 3_000_000, shares)
+    assert vault.call("decimals") == 6 + 6
     assert_reverts("InsufficientAllowance", {"owner": lp, "spender": vault.address, "allowance": 0, "needed": 1},
                    vault.deposit, 1, sender=lp)
+    assert_reverts("ERC4626ExceededMaxRedeem", {"owner": lp, "shares": shares + 1, "max": shares},
+                   vault.redeem, shares + 1, sender=lp)
+    receipt = vault.redeem(shares // 3, sender=lp)
+    assert vault.events("Withdraw", receipt) == [
+        {"sender": lp, "receiver": lp, "owner": lp, "assets": 1_000_000, "shares": shares // 3}]
+    assert (token.balance_of(lp), vault.call("collateral"), vault.shares(lp)) == (3_000_000, 2_000_000, shares * 2 // 3)
 
 
 def test_fills_need_a_known_batch(devnet, one_quote):
