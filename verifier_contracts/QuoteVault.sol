@@ -12,7 +12,7 @@ import {
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
     BATCH_QUOTE_COUNT,
-    BATCH_SLOT_COUNT
+    BATCH_WHOLE_COUNT
 } from "generated/BatchLayout.sol";
 import {BatchChecks} from "./BatchChecks.sol";
 import {BookLedger} from "./BookLedger.sol";
@@ -549,43 +549,71 @@ contract QuoteVault is ERC4626 {
         uint256[BATCH_ELEMENT_COUNT] calldata packed
     ) external returns (uint256 batchId) {
         _requireSolver();
-        (uint256 spot, uint64 oracleTime) = _freshSpot();
-        uint64 nonce = nextNonce;
-        _requireMarketMatches(packed, spot, oracleTime, nonce);
-        _requireRiskInputsMatch(packed);
-        _requireSmilesInBand(packed, oracleTime);
-        uint256 fillsTo = uint256(BatchLayout.fillsTo(packed)); // lo 0: never negative
-        uint256[BATCH_PUBLIC_INPUT_COUNT] memory input = _publicInputs(packed, bookAfter, fillsTo);
-        int256 provenMark_ = BatchLayout.mark(packed);
-        uint256 liability = _liability(provenMark_);
-        bool live = _hasQuotes(packed);
-        uint256 worstLoss = uint256(BatchLayout.worstLoss(packed)); // lo 0
-        if (live) {
-            // A batch with quotes must cover exactly the live book, hold the limits in its worst
-            // case, and be able to pay that worst case. A pure book update is accepted whatever
-            // risk_ok says: a breached limit never freezes the book or the mark.
-            uint256 fillCount = _book.counters.fillCount;
-            if (fillsTo != fillCount) revert FillsPending(fillsTo, fillCount);
-            if (BatchLayout.riskOk(packed) != 1) revert RiskLimitsBreached();
-            // With fillsTo == fillCount no premium is unproven once this batch is accepted.
-            uint256 owed = liability + unclaimedPayoffs;
-            BatchChecks.requireSolvent(
-                worstLoss, premiumUnit, margins.solvencyMargin, owed >= collateral ? 0 : collateral - owed
-            );
-        }
+        Statement memory statement = _readStatement(packed);
+        uint256[BATCH_PUBLIC_INPUT_COUNT] memory input = _publicInputs(packed, bookAfter, statement.fillsTo);
+        if (statement.live) _requireTradable(statement, packed);
         // Reverts with the verifier's error (ProofInvalid, PublicInputNotInField, PrecompileFailed)
         // unless the proof is valid. A view call: the verifier cannot change any state.
         verifier.requireValidProof(a, b, c, input);
 
         // Effects only after every check has passed, so that a rejected batch leaves no trace.
         // There is no interaction after them: the oracles and the verifier were only read.
-        batchId = nonce;
-        nextNonce = nonce + 1;
-        _book.acceptProvenBook(fillsTo, bookAfter);
-        _recordProvenMark(provenMark_, liability, oracleTime);
+        batchId = statement.nonce;
+        nextNonce = statement.nonce + 1;
+        _book.acceptProvenBook(statement.fillsTo, bookAfter);
+        _recordProvenMark(statement.mark, statement.liability, statement.oracleTime);
         uint64 validUntil = 0;
-        if (live) validUntil = _recordLiveBatch(batchId, packed, spot, oracleTime);
-        emit BatchAccepted(batchId, live, spot, oracleTime, validUntil, fillsTo, worstLoss);
+        if (statement.live) validUntil = _recordLiveBatch(batchId, packed, statement.spot, statement.oracleTime);
+        emit BatchAccepted(
+            batchId, statement.live, statement.spot, statement.oracleTime, validUntil, statement.fillsTo,
+            statement.worstLoss
+        );
+    }
+
+    /// @dev What submitBatch reads of a batch, after checking the fields the vault did not choose.
+    struct Statement {
+        uint256 spot;
+        uint64 oracleTime;
+        uint64 nonce;
+        bool live;
+        uint256 fillsTo;
+        int256 mark;
+        uint256 liability;
+        uint256 worstLoss;
+    }
+
+    /// @dev The batch's statement, its market, risk inputs and smiles checked (see the notes).
+    function _readStatement(uint256[BATCH_ELEMENT_COUNT] calldata packed)
+        private
+        view
+        returns (Statement memory statement)
+    {
+        (statement.spot, statement.oracleTime) = _freshSpot();
+        statement.nonce = nextNonce;
+        _requireMarketMatches(packed, statement.spot, statement.oracleTime, statement.nonce);
+        _requireRiskInputsMatch(packed);
+        _requireSmilesInBand(packed, statement.oracleTime);
+        statement.live = _hasQuotes(packed);
+        statement.fillsTo = uint256(BatchLayout.fillsTo(packed)); // lo 0: never negative
+        statement.mark = BatchLayout.mark(packed);
+        statement.liability = _liability(statement.mark);
+        statement.worstLoss = uint256(BatchLayout.worstLoss(packed)); // lo 0
+    }
+
+    /// @dev A batch with quotes must cover exactly the live book, hold the limits in its worst
+    ///     case, and be able to pay that worst case. (A pure book update is accepted whatever
+    ///     risk_ok says: a breached limit never freezes the book or the mark.)
+    function _requireTradable(Statement memory statement, uint256[BATCH_ELEMENT_COUNT] calldata packed)
+        private
+        view
+    {
+        uint256 fillCount = _book.counters.fillCount;
+        if (statement.fillsTo != fillCount) revert FillsPending(statement.fillsTo, fillCount);
+        if (BatchLayout.riskOk(packed) != 1) revert RiskLimitsBreached();
+        // With fills_to == fillCount no premium stays unproven once this batch is accepted.
+        uint256 owed = statement.liability + unclaimedPayoffs;
+        uint256 free = owed >= collateral ? 0 : collateral - owed;
+        BatchChecks.requireSolvent(statement.worstLoss, premiumUnit, margins.solvencyMargin, free);
     }
 
     /// @dev The oracle's latest (spot, time), refused when older than maxOracleAge.
@@ -837,15 +865,10 @@ contract QuoteVault is ERC4626 {
     }
 
     /// @notice Quote `quoteIndex` of batch `batchId`: its series, bid = mid - half spread, ask =
-    ///     mid + half spread, its proven size and how much of it fills have used.
-    function quote(uint256 batchId, uint256 quoteIndex)
-        external
-        view
-        returns (uint64 expiry, uint256 strike, bool isCall, int256 bid, int256 ask, uint256 size, uint256 used)
-    {
+    ///     mid + half spread, its proven size, and how much of that size fills have used.
+    function quote(uint256 batchId, uint256 quoteIndex) external view returns (QuoteTerms memory terms, uint256 used) {
         Batch storage batch = _knownBatch(batchId, quoteIndex);
-        QuoteTerms memory terms = _quoteTerms(batch, quoteIndex);
-        return (terms.expiry, terms.strike, terms.isCall, terms.bid, terms.ask, terms.size, batch.used[quoteIndex]);
+        return (_quoteTerms(batch, quoteIndex), batch.used[quoteIndex]);
     }
 
     /// @notice The book as the vault recorded it: its commitment as of provenFills, fills recorded and proven.
@@ -867,14 +890,5 @@ contract QuoteVault is ERC4626 {
     function bookSlot(uint256 index) external view returns (uint64 expiry, uint256 strike, bool isCall, int256 quantity) {
         BookLedger.Slot memory s = _book.slots[index];
         return (s.expiry, s.strike, s.isCall, s.quantity);
-    }
-
-    /// @notice Every field of packed batch elements, in layout order, read with the layout's shifts and masks.
-    function decodePacked(uint256[BATCH_ELEMENT_COUNT] calldata packed)
-        external
-        pure
-        returns (int256[BATCH_SLOT_COUNT] memory)
-    {
-        return BatchLayout.decode(packed);
     }
 }

@@ -48,7 +48,8 @@ from web3.types import TxReceipt
 from prover import Proof, VerifyingKey, solidity_calldata
 from verifier_contracts.batch_layout import (
     FRAC_BITS,
-    LIMITS_GROUP,
+    MARGIN_FIELD,
+    RISK_GROUP,
     BatchInputs,
     LayoutNotSupported,
     read_layout,
@@ -58,7 +59,8 @@ from verifier_contracts.build import CompiledContract, compile_sources
 from verifier_contracts.client import ContractClient, ContractReverted, Groth16VerifierClient
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-HAND_WRITTEN_SOURCES = ("TestToken.sol", "SpotOracle.sol", "QuoteVault.sol")
+HAND_WRITTEN_SOURCES = ("TestToken.sol", "SpotOracle.sol", "IVIndexOracle.sol", "PoseidonT3.sol", "BookLedger.sol",
+                        "BatchChecks.sol", "QuoteVault.sol", "BatchLayoutReader.sol")
 GENERATED_LAYOUT = "generated/BatchLayout.sol"
 """The generated layout's source name, as QuoteVault imports it (foundry.toml maps `generated/`)."""
 MIN_GOVERNANCE_DELAY = 86_400
@@ -106,7 +108,7 @@ def vault_sources(layout: Mapping[str, Any]) -> dict[str, str]:
 
 def _check_limits(inputs: BatchInputs) -> None:
     """The layout's limits are QuoteVault's RiskLimits struct, field by field (RiskLimits mirrors it)."""
-    packed = [s.field for s in inputs.group(LIMITS_GROUP)]
+    packed = [s.field for s in inputs.group(RISK_GROUP) if s.field != MARGIN_FIELD]
     struct = [f.name for f in fields(RiskLimits)]
     if packed != struct:
         raise LayoutNotSupported(f"the layout packs limits {packed}; QuoteVault's RiskLimits holds {struct}")
