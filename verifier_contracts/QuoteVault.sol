@@ -428,10 +428,10 @@ contract QuoteVault is ERC4626 {
     }
 
     function _setMarketSettings(MarketSettings memory market) private {
-        bool rateFits = market.rate >= BatchLayout.RATE_LO
-            && int256(market.rate) <= BatchLayout.RATE_LO + int256((1 << BatchLayout.RATE_BITS) - 1);
-        bool carryFits = market.carry >= BatchLayout.CARRY_LO
-            && int256(market.carry) <= BatchLayout.CARRY_LO + int256((1 << BatchLayout.CARRY_BITS) - 1);
+        // rate and carry are declared in [-RATE_ABS_MAX, RATE_ABS_MAX] (circuits.book_batch): a
+        // symmetric domain whose lo is -RATE_ABS_MAX, so |x| <= -lo is exactly what the circuit admits.
+        bool rateFits = market.rate >= BatchLayout.RATE_LO && market.rate <= -BatchLayout.RATE_LO;
+        bool carryFits = market.carry >= BatchLayout.CARRY_LO && market.carry <= -BatchLayout.CARRY_LO;
         if (!rateFits || !carryFits || market.spotTolerance >= BatchChecks.ONE || market.ivBand > BatchChecks.VOL_CAP) {
             revert MarketSettingsInvalid(market.rate, market.carry, market.spotTolerance, market.ivBand);
         }
