@@ -323,6 +323,10 @@ class ConstraintSystem:
         """Creation-order indices of every hint wire (the values a malicious prover chooses freely)."""
         return [i for i, kind in enumerate(self._wire_kind) if kind == _HINT]
 
+    def is_private_wire(self, wire: int) -> bool:
+        """True for a wire only the prover knows: a private input, a hint or a product (not 1, not public)."""
+        return self._wire_kind[wire] in (_PRIVATE_INPUT, _HINT, _PRODUCT)
+
     def internal_wires(self) -> list[int]:
         """Creation-order indices of every wire that is not the constant or an input: hints, products, outputs."""
         return [i for i, kind in enumerate(self._wire_kind) if kind in (_HINT, _PRODUCT, _PUBLIC_OUTPUT)]

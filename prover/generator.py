@@ -11,6 +11,7 @@ prover.zkey.read_zkey.
 from __future__ import annotations
 
 import secrets
+from typing import Sequence
 
 from bn254.constants import R
 from bn254.r1cs import R1CS
@@ -35,6 +36,21 @@ def setup(
     this frame, which is one more reason these keys are development keys.
     `progress` (prover.progress) hears of each stage.
     """
+    pk, vk, _ = setup_with_committed(r1cs, (), backend, progress=progress)
+    return pk, vk
+
+
+def setup_with_committed(
+    r1cs: R1CS, committed: Sequence[int], backend: Backend | None = None, *, progress: Progress | None = None
+) -> tuple[ProvingKey, VerifyingKey, list[int]]:
+    """setup(), with the private wires `committed` moved from the delta basis to the gamma basis.
+
+    The hook of prover.committed (a commitment to those wires, gnark's BSB22): their
+    l_query points are the identity, and the third result holds, in the order of
+    `committed`, the scalars (beta*A_j + alpha*B_j + C_j)(tau) / gamma of their
+    commitment basis. Those scalars are toxic waste: the caller turns them into
+    points and drops them.
+    """
     if r1cs.prime != R:
         raise KeyMismatch("the constraint system is not over the BN254 scalar field")
     backend = backend or get_backend()
@@ -51,7 +67,9 @@ def setup(
     # beta*A_j + alpha*B_j + C_j: divided by gamma for public wires (IC), by delta for private ones.
     combined = [(beta * a[j] + alpha * b[j] + c[j]) % R for j in range(n_wires)]
     ic = [v * gamma_inv % R for v in combined[: l + 1]]
-    private = [v * delta_inv % R for v in combined[l + 1 :]]
+    moved = frozenset(committed)
+    private = [0 if j in moved else combined[j] * delta_inv % R for j in range(l + 1, n_wires)]
+    commitment_scalars = [combined[j] * gamma_inv % R for j in committed]
     h = [v * delta_inv % R for v in lagrange_basis_at(tau, 2 * n, range(1, 2 * n, 2))]
 
     report(progress, "setup: G1 fixed-base multiplications", 0.2)
@@ -85,4 +103,4 @@ def setup(
         r1cs=r1cs,
     )
     report(progress, "setup: done", 1.0)
-    return pk, vk
+    return pk, vk, commitment_scalars

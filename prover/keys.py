@@ -113,6 +113,8 @@ class PreparedProvingKey:
     b_g1_bases: [beta]_1, b_g1_query, [delta]_1
     b_g2_bases: [beta]_2, b_g2_query, [delta]_2
     c_bases: l_query, then h_query
+    constraints: pk.r1cs in the form the backend's r1cs_evaluations takes (the fast
+        backend: compressed sparse rows), built once like the bases
     """
 
     pk: ProvingKey
@@ -121,6 +123,7 @@ class PreparedProvingKey:
     b_g1_bases: Any
     b_g2_bases: Any
     c_bases: Any
+    constraints: Any = None
 
 
 def prepare_with(
@@ -128,8 +131,13 @@ def prepare_with(
     backend_name: str,
     g1_bases: Callable[[Sequence[G1Affine]], Any],
     g2_bases: Callable[[Sequence[G2Affine]], Any],
+    *,
+    constraints: Any = None,
 ) -> PreparedProvingKey:
-    """The PreparedProvingKey whose point runs are converted by a backend's g1_bases / g2_bases."""
+    """The PreparedProvingKey whose point runs are converted by a backend's g1_bases / g2_bases.
+
+    constraints: pk.r1cs in the backend's form (default: pk.r1cs as it is).
+    """
     vk = pk.vk
     return PreparedProvingKey(
         pk=pk,
@@ -138,4 +146,5 @@ def prepare_with(
         b_g1_bases=g1_bases([pk.beta_g1, *pk.b_g1_query, pk.delta_g1]),
         b_g2_bases=g2_bases([vk.beta_g2, *pk.b_g2_query, vk.delta_g2]),
         c_bases=g1_bases([*pk.l_query, *pk.h_query]),
+        constraints=pk.r1cs if constraints is None else constraints,
     )

@@ -19,7 +19,7 @@ from prover.backends import Backend, get_backend
 from prover.errors import InvalidWitness, UnsatisfiedConstraint
 from prover.generator import random_nonzero_scalar
 from prover.keys import PreparedProvingKey, Proof, ProvingKey
-from prover.qap import quotient_evaluations
+from prover.qap import coset_quotient
 from prover.trust import require_usable
 
 CHECK_ENV = "DLPE_PROVER_CHECK_WITNESS"
@@ -74,13 +74,15 @@ def prove(
             pk.r1cs.validate_witness(witness)
         except R1CSInvalidWitness as error:
             raise InvalidWitness(str(error)) from error
-    h = quotient_evaluations(pk.r1cs, witness, pk.domain_size, backend)
+    # The witness enters the backend's layout once; from there to the MSMs no int is made.
+    w = backend.fr_vector(witness)
+    h = coset_quotient(*backend.r1cs_evaluations(prepared, w), backend)
     r, s = random_nonzero_scalar(), random_nonzero_scalar()
 
-    a = backend.g1_msm_prepared(prepared.a_bases, [1, *witness, r])
-    b = backend.g2_msm_prepared(prepared.b_g2_bases, [1, *witness, s])
-    b_g1 = backend.g1_msm_prepared(prepared.b_g1_bases, [1, *witness, s])
-    private = witness[pk.vk.n_public + 1 :]
-    c_queries = backend.g1_msm_prepared(prepared.c_bases, [*private, *h])
+    a = backend.g1_msm_prepared(prepared.a_bases, backend.fr_vector([1], w, [r]))
+    w_s = backend.fr_vector([1], w, [s])
+    b = backend.g2_msm_prepared(prepared.b_g2_bases, w_s)
+    b_g1 = backend.g1_msm_prepared(prepared.b_g1_bases, w_s)
+    c_queries = backend.g1_msm_prepared(prepared.c_bases, backend.fr_vector(w[pk.vk.n_public + 1 :], h))
     c = backend.g1_msm([c_queries, a, b_g1, pk.delta_g1], [1, s, r, -r * s % R])
     return Proof(a=a, b=b, c=c)

@@ -19,6 +19,8 @@ publishes [L'_(2i+1)(tau) / delta]_1 and the prover evaluates p on the coset g*D
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from bn254.constants import MAX_DOMAIN_POWER, R, root_of_unity
 from bn254.field import batch_inverse
 from bn254.r1cs import R1CS, Row
@@ -89,9 +91,17 @@ def witness_evaluations(r1cs: R1CS, witness: list[int], n: int) -> tuple[list[in
     return a, b, c
 
 
-def quotient_evaluations(r1cs: R1CS, witness: list[int], n: int, backend: Backend) -> list[int]:
+def quotient_evaluations(r1cs: R1CS, witness: list[int], n: int, backend: Backend) -> Sequence[int]:
     """p = a*b - c at g * omega^i (g = omega_2n): the scalars of the H-query MSM."""
-    shift = root_of_unity(n.bit_length())
-    a, b, c = witness_evaluations(r1cs, witness, n)
+    return coset_quotient(*witness_evaluations(r1cs, witness, n), backend)
+
+
+def coset_quotient(a: Sequence[int], b: Sequence[int], c: Sequence[int], backend: Backend) -> Sequence[int]:
+    """p = a*b - c at g * omega^i (g = omega_2n), from a, b, c on the domain (length n each).
+
+    The values stay in the backend's own layout from transform to transform (the
+    fast backend's FrVector): no int is built on the way.
+    """
+    shift = root_of_unity(len(a).bit_length())
     a_coset, b_coset, c_coset = (backend.coset_ntt(backend.intt(v), shift) for v in (a, b, c))
     return backend.vec_sub(backend.vec_mul(a_coset, b_coset), c_coset)

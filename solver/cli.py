@@ -461,6 +461,9 @@ def serve(
     host: str | None = typer.Option(None, help="address to listen on (default 127.0.0.1)"),
     port: int | None = typer.Option(None, help="port to listen on (default 8000)"),
     rpc_url: str | None = typer.Option(None, "--rpc-url", help="the operator's node; default: start a local anvil"),
+    feed: str | None = typer.Option(None, help="market data: simulator (default), replay or deribit"),
+    deribit_url: str | None = typer.Option(None, "--deribit-url", help="Deribit's websocket API (for --feed deribit)"),
+    workers: str | None = typer.Option(None, help="a Dask scheduler (tcp://HOST:PORT) to prove on; default: local processes"),
 ) -> None:
     """Run the solver: feed -> pipeline -> quotes, batches proven and submitted in the background,
     an HTTP/websocket API (OpenAPI at /docs). Settings: docs/operator.md."""
@@ -470,7 +473,8 @@ def serve(
     from solver.service.server import serve as run_server
 
     try:
-        settings = load_settings(config, host=host, port=port, rpc_url=rpc_url)
+        settings = load_settings(config, host=host, port=port, rpc_url=rpc_url, feed=feed, deribit_url=deribit_url,
+                                 workers=workers)
     except (ValidationError, ValueError, FileNotFoundError) as error:
         fail(f"settings: {error}")
     run_server(settings)

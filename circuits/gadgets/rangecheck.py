@@ -11,8 +11,8 @@ chosen when the ConstraintSystem is created, and the checker is `cs.range_checke
 - `lookup` (LookupRangeChecker): each check is recorded as a `PendingCheck`
   (value, width, label) and settled at the end of the build (`cs.finish()`),
   all together, by a log-derivative lookup over a challenge derived from a
-  commitment to the witness (issue 14). The prover with that committed
-  challenge does not exist yet, so settling raises `LookupUnavailable`.
+  commitment to the witness (circuits.gadgets.logup; proven by
+  prover.committed). After settling no further check can be collected.
 
 Three kinds of request:
 
@@ -32,12 +32,13 @@ from dataclasses import dataclass
 
 from circuits.builder import CircuitError, ConstraintSystem, ConstraintViolated, RangeCheckMode
 from circuits.gadgets.bits import MAX_UNIQUE_BITS, new_boolean
+from circuits.gadgets.logup import LookupSettlement, settle_lookup
 from circuits.lc import LC, Boolean, Operand, RangeChecked, as_lc, linear_combination
 
 __all__ = [
     "BitsRangeChecker",
     "LookupRangeChecker",
-    "LookupUnavailable",
+    "LookupSettled",
     "PendingCheck",
     "RangeCheckMode",
     "RangeChecker",
@@ -45,8 +46,8 @@ __all__ = [
 ]
 
 
-class LookupUnavailable(CircuitError):
-    """A lookup-mode system was settled, but the committed-challenge prover it needs does not exist yet."""
+class LookupSettled(CircuitError):
+    """A range check was asked for after the lookup-mode system settled its checks (cs.finish())."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _check_width(n_bits: int) -> None:
         )
 
 
-def _emit_bits(cs: ConstraintSystem, x: LC, n_bits: int) -> list[Boolean]:
+def emit_bits(cs: ConstraintSystem, x: LC, n_bits: int) -> list[Boolean]:
     """Little-endian hint bits of x, each pinned boolean, and sum_i 2^i b_i = x; n + 1 constraints."""
     with cs.scope("bits"):
         v = x.value
@@ -145,7 +146,7 @@ class RangeChecker(ABC):
         x = as_lc(x)
         if x.is_constant:
             return _constant_bits(x, n_bits)
-        return _emit_bits(self.cs, x, n_bits)
+        return emit_bits(self.cs, x, n_bits)
 
 
 class BitsRangeChecker(RangeChecker):
@@ -154,7 +155,7 @@ class BitsRangeChecker(RangeChecker):
     mode = RangeCheckMode.BITS
 
     def _prove(self, x: LC, n_bits: int) -> None:
-        _emit_bits(self.cs, x, n_bits)
+        emit_bits(self.cs, x, n_bits)
 
     def settle(self) -> None:
         """Nothing is ever pending in bits mode."""
@@ -172,25 +173,33 @@ class LookupRangeChecker(RangeChecker):
     def __init__(self, cs: ConstraintSystem) -> None:
         super().__init__(cs)
         self._pending: list[PendingCheck] = []
+        self._settled = False
+        self._settlement: LookupSettlement | None = None
 
     @property
     def pending(self) -> tuple[PendingCheck, ...]:
         """The checks collected so far, in the order they were asked for."""
         return tuple(self._pending)
 
+    @property
+    def settlement(self) -> LookupSettlement | None:
+        """What settling built (None before, or when no check went by lookup)."""
+        return self._settlement
+
     def _prove(self, x: LC, n_bits: int) -> None:
         label = self.cs.current_scope
+        if self._settled:
+            raise LookupSettled(f"{label}: range check asked for after the lookup was settled")
         if self.cs.strict and x.value >> n_bits:
             raise ConstraintViolated(f"{label}: {x.value} is not below 2^{n_bits}")
         self._pending.append(PendingCheck(x, n_bits, label))
 
     def settle(self) -> None:
-        """Refuse: the log-derivative argument needs a challenge the prover cannot choose."""
-        if self._pending:
-            raise LookupUnavailable(
-                f"lookup mode needs the committed-challenge prover: not available yet "
-                f"({len(self._pending)} range checks pending, first at {self._pending[0].label!r})"
-            )
+        """Prove every collected check by one log-derivative lookup (circuits.gadgets.logup); once only."""
+        if self._settled:
+            return
+        self._settled = True
+        self._settlement = settle_lookup(self.cs, self._pending)
 
 
 def new_range_checker(cs: ConstraintSystem) -> RangeChecker:

@@ -46,6 +46,23 @@ class Backend(Protocol):
         """sum_i scalars[i] * bases[i] for the G2 run of a PreparedProvingKey made by this backend."""
         ...
 
+    def fr_vector(self, *parts: Sequence[int]) -> Sequence[int]:
+        """The concatenation of parts as one F_r vector in this backend's own layout.
+
+        Every method taking F_r values takes such a vector as it is: a prover converts
+        its witness once. Vectors this backend returned are not converted again.
+        """
+        ...
+
+    def r1cs_evaluations(
+        self, prepared: PreparedProvingKey, witness: Sequence[int]
+    ) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
+        """(a, b, c) on the QAP domain: <A_i, w>, <B_i, w>, <C_i, w> per row (prover.qap), padded.
+
+        prepared: a key this backend prepared (its constraints field is in this backend's form).
+        """
+        ...
+
     def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
         """[s * G1_GENERATOR for s in scalars]: the fixed-base work of a setup."""
         ...

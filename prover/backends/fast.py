@@ -9,9 +9,12 @@ pays for conversions once:
   - the proving key: prepare(pk) converts its point runs to Montgomery limb
     arrays once (prover.keys.PreparedProvingKey), and the *_msm_prepared
     kernels take those arrays as they are;
-  - F_r results: ntt, intt, coset_ntt, vec_mul and vec_sub return an FrList, a
-    list of ints that also carries its Montgomery limbs; handed back to the
-    backend (as prover.qap does between transforms), it is not converted again.
+  - F_r values: ntt, intt, coset_ntt, vec_mul and vec_sub return an FrVector,
+    a read-only sequence of ints held as Montgomery limbs (ints are made only when
+    someone reads them); handed back to the backend (as prover.qap does between
+    transforms, and prover.proving to the MSMs), it is not converted again;
+  - the constraint system: prepare(pk) also builds A, B and C in compressed
+    sparse rows (fast_r1cs), so that A.w, B.w, C.w are one compiled kernel per proof.
 
 Kernels compile on first use and are cached on disk by numba (cache=True), so a
 new process loads them in about a second instead of compiling them for minutes.
@@ -23,12 +26,12 @@ calling into it are rebuilt too.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from bn254.constants import R
-from prover.backends import fast_msm, fast_ntt
+from prover.backends import fast_msm, fast_ntt, fast_r1cs
 from prover.backends.fast_field import (
     FQ2_ZERO,
     ZERO,
@@ -43,42 +46,86 @@ from prover.backends.fast_fixed_base import fixed_base_muls
 from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
 from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 
-_FR_LIST_MUTATORS = (
-    "__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
-    "insert", "pop", "remove", "reverse", "sort", "clear",
-)
+class FrVector(Sequence[int]):
+    """F_r values held as Montgomery limbs (n, 4), read-only; the ints are made on first use only.
+
+    What this backend's F_r methods return, and what every method taking F_r values
+    (the MSMs' scalars included) takes as it is: a prover hands vectors from kernel
+    to kernel without building a Python int. Slices are vectors too.
+    """
+
+    __slots__ = ("limbs", "_standard", "_ints")
+
+    def __init__(self, limbs: np.ndarray, standard: np.ndarray | None = None):
+        self.limbs = limbs
+        self._standard = standard
+        self._ints: list[int] | None = None
+
+    def standard(self) -> np.ndarray:
+        """The values as standard-form limbs (the MSM kernels' scalars), converted once."""
+        if self._standard is None:
+            self._standard = fr_from_montgomery(self.limbs)
+        return self._standard
+
+    def _values(self) -> list[int]:
+        if self._ints is None:
+            self._ints = limbs_to_ints(self.standard())
+        return self._ints
+
+    def __len__(self) -> int:
+        return self.limbs.shape[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            standard = None if self._standard is None else np.ascontiguousarray(self._standard[index])
+            return FrVector(np.ascontiguousarray(self.limbs[index]), standard)
+        return self._values()[index]
+
+    def __iter__(self):
+        return iter(self._values())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrVector):
+            return bool(np.array_equal(self.limbs, other.limbs))
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return self._values() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FrVector({self._values()!r})"
 
 
-class FrList(list):
-    """A list of F_r ints carrying their Montgomery limbs (n, 4); any in-place change drops the limbs."""
-
-    __slots__ = ("limbs",)
-
-    def __init__(self, limbs: np.ndarray):
-        super().__init__(limbs_to_ints(fr_from_montgomery(limbs)))
-        self.limbs: np.ndarray | None = limbs
-
-
-def _dropping_limbs(name: str) -> Callable:
-    method = getattr(list, name)
-
-    def mutator(self: FrList, *args, **kwargs):
-        self.limbs = None
-        return method(self, *args, **kwargs)
-
-    mutator.__name__ = name
-    return mutator
-
-
-for _name in _FR_LIST_MUTATORS:
-    setattr(FrList, _name, _dropping_limbs(_name))
+def fr_vector(*parts: Sequence[int]) -> FrVector:
+    """The concatenation of parts as one FrVector; FrVector parts are not converted again."""
+    if len(parts) == 1 and isinstance(parts[0], FrVector):
+        return parts[0]
+    limbs, standard = [], []
+    for part in parts:
+        if isinstance(part, FrVector):
+            limbs.append(part.limbs)
+            standard.append(part._standard)
+        else:
+            plain = ints_to_limbs(part, R)
+            limbs.append(fr_to_montgomery(plain))
+            standard.append(plain)
+    joined_standard = None if any(s is None for s in standard) else np.concatenate(standard)
+    return FrVector(np.concatenate(limbs), joined_standard)
 
 
 def _fr_limbs(values: Sequence[int]) -> np.ndarray:
-    """Montgomery limbs of F_r values: those an FrList carries, or converted from the ints."""
-    if isinstance(values, FrList) and values.limbs is not None:
+    """Montgomery limbs of F_r values: those an FrVector holds, or converted from the ints."""
+    if isinstance(values, FrVector):
         return values.limbs
     return fr_to_montgomery(ints_to_limbs(values, R))
+
+
+def _scalar_limbs(values: Sequence[int]) -> np.ndarray:
+    """Standard-form limbs of MSM scalars (reduced mod r)."""
+    if isinstance(values, FrVector):
+        return values.standard()
+    return ints_to_limbs(values, R)
 
 
 def g1_limbs(points: Sequence[G1Affine]) -> np.ndarray:
@@ -124,7 +171,7 @@ class FastBackend:
     # -- curves --------------------------------------------------------------------------------
 
     def _msm(self, rows: np.ndarray, scalars: Sequence[int], like: tuple) -> np.ndarray:
-        scalar_limbs = ints_to_limbs(scalars, R)
+        scalar_limbs = _scalar_limbs(scalars)
         # Zeros and ones cost the same at any window width: the width follows the others.
         zero_or_one = (scalar_limbs[:, 1:] == 0).all(axis=1) & (scalar_limbs[:, 0] <= 1)
         c = fast_msm.select_window_bits(int((~zero_or_one).sum()))
@@ -143,7 +190,19 @@ class FastBackend:
         return self.g2_msm_prepared(g2_limbs(points), scalars)
 
     def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
-        return prepare_with(pk, self.name, g1_limbs, g2_limbs)
+        return prepare_with(
+            pk, self.name, g1_limbs, g2_limbs, constraints=fast_r1cs.constraint_matrices(pk.r1cs, pk.domain_size)
+        )
+
+    def fr_vector(self, *parts: Sequence[int]) -> FrVector:
+        return fr_vector(*parts)
+
+    def r1cs_evaluations(self, prepared: PreparedProvingKey, witness: Sequence[int]) -> tuple[FrVector, ...]:
+        matrices = prepared.constraints
+        if prepared.backend_name != self.name or not isinstance(matrices, fast_r1cs.ConstraintMatrices):
+            raise ValueError(f"the key was prepared for the {prepared.backend_name!r} backend, not {self.name!r}")
+        a, b, c = fast_r1cs.evaluations(matrices, _scalar_limbs(witness))
+        return FrVector(a), FrVector(b), FrVector(c)
 
     def g1_msm_prepared(self, bases: np.ndarray, scalars: Sequence[int]) -> G1Affine:
         _check_lengths(bases, scalars)
@@ -184,29 +243,29 @@ class FastBackend:
 
     def ntt(self, coefficients: Sequence[int]) -> list[int]:
         omega = root_of_unity(_log2_size(len(coefficients)))
-        return FrList(self._ntt_limbs(_fr_limbs(coefficients), omega))
+        return FrVector(self._ntt_limbs(_fr_limbs(coefficients), omega))
 
     def intt(self, evaluations: Sequence[int]) -> list[int]:
         # The inverse DFT is the DFT at omega^-1, scaled by 1/n.
         n = len(evaluations)
         omega_inv = pow(root_of_unity(_log2_size(n)), R - 2, R)
         n_inv = fr_to_montgomery(ints_to_limbs([pow(n, R - 2, R)], R))[0]
-        return FrList(fast_ntt.vec_scale(self._ntt_limbs(_fr_limbs(evaluations), omega_inv), tuple(n_inv)))
+        return FrVector(fast_ntt.vec_scale(self._ntt_limbs(_fr_limbs(evaluations), omega_inv), tuple(n_inv)))
 
     def coset_ntt(self, coefficients: Sequence[int], shift: int) -> list[int]:
         # p(shift * x) has coefficients p_j * shift^j.
         n = len(coefficients)
         omega = root_of_unity(_log2_size(n))
         scaled = fast_ntt.vec_mul(_fr_limbs(coefficients), self._powers(shift % R, n))
-        return FrList(self._ntt_limbs(scaled, omega))
+        return FrVector(self._ntt_limbs(scaled, omega))
 
     def vec_mul(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
         _check_lengths(a, b)
-        return FrList(fast_ntt.vec_mul(_fr_limbs(a), _fr_limbs(b)))
+        return FrVector(fast_ntt.vec_mul(_fr_limbs(a), _fr_limbs(b)))
 
     def vec_sub(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
         _check_lengths(a, b)
-        return FrList(fast_ntt.vec_sub(_fr_limbs(a), _fr_limbs(b)))
+        return FrVector(fast_ntt.vec_sub(_fr_limbs(a), _fr_limbs(b)))
 
 
 def _check_lengths(a: Sequence, b: Sequence) -> None:

@@ -168,6 +168,16 @@ class ReferenceBackend:
     def g2_msm_prepared(self, bases: list[Point], scalars: Sequence[int]) -> G2Affine:
         return g2_from_py_ecc(pippenger(bases, scalars, bn.Z2))
 
+    def fr_vector(self, *parts: Sequence[int]) -> list[int]:
+        return [value for part in parts for value in part]
+
+    def r1cs_evaluations(self, prepared: PreparedProvingKey, witness: Sequence[int]) -> tuple[list[int], ...]:
+        from prover.qap import witness_evaluations  # prover.qap imports the backends package
+
+        if prepared.backend_name != self.name:
+            raise ValueError(f"the key was prepared for the {prepared.backend_name!r} backend, not {self.name!r}")
+        return witness_evaluations(prepared.constraints, list(witness), prepared.pk.domain_size)
+
     def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
         return [g1_from_py_ecc(p) for p in fixed_base_muls(g1_to_py_ecc(G1_GENERATOR), scalars, bn.Z1)]
 

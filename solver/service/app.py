@@ -9,12 +9,15 @@ the engine's message (it names the field too); an unknown instrument or batch is
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from contextlib import asynccontextmanager
 from typing import Callable
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from engine import fixed as fx
@@ -53,6 +56,10 @@ def proven_quotes(batch: BatchRecord) -> dict[str, tuple[float, float]]:
     return out
 
 
+def _json_float(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
 def create_app(start_runtime: Callable[[], SolverRuntime]) -> FastAPI:
     state: dict = {"proven": (None, {})}
     streams: set[asyncio.Queue] = set()
@@ -67,6 +74,13 @@ def create_app(start_runtime: Callable[[], SolverRuntime]) -> FastAPI:
 
     app = FastAPI(title="DLPE solver", version="0.1.0", lifespan=lifespan,
                   description="Quotes from the DLPE pipeline, proven in batches and submitted to the QuoteVault.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the offending input, and a NaN or infinite one (JSON's NaN,
+        # Infinity, which json.loads accepts) cannot be written back as JSON: it would be a 500
+        detail = jsonable_encoder(error.errors(), custom_encoder={float: _json_float})
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(DLPEError)
     async def engine_error(request: Request, error: DLPEError) -> JSONResponse:

@@ -34,13 +34,17 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
-    feed: Literal["simulator", "replay"] = "simulator"
+    feed: Literal["simulator", "replay", "deribit"] = "simulator"
     replay_path: Path | None = None
     replay_speed: float = Field(1.0, gt=0, allow_inf_nan=False)
     sim_seed: int = Field(1, ge=0)
     sim_step_seconds: float = Field(1.0, gt=0, le=3600, allow_inf_nan=False)
     sim_steps: int = Field(86_400, ge=10)
     max_tick_age_s: float = Field(5.0, gt=0, allow_inf_nan=False)
+    deribit_url: str = "wss://www.deribit.com/ws/api/v2"
+    deribit_expiries: int = Field(2, ge=1, le=12)
+    deribit_strikes: int = Field(7, ge=5, le=40)
+    deribit_tick_s: float = Field(1.0, ge=0.1, le=60, allow_inf_nan=False)
 
     rpc_url: str | None = None
     vault_address: str | None = None
@@ -53,6 +57,7 @@ class ServiceSettings(BaseSettings):
     cut_interval_s: float = Field(30.0, gt=0, allow_inf_nan=False)
     cut_on_move: float = Field(0.002, gt=0, allow_inf_nan=False)
     prover_workers: int = Field(1, ge=1, le=64)
+    workers: str | None = Field(None, pattern=r"^(tcp|tls)://[^\s/]+:\d+$")  # a Dask scheduler; None: local processes
     prover_nice: int = Field(10, ge=0, le=19)
     prove_attempts: int = Field(3, ge=1)
     submit_attempts: int = Field(6, ge=1)

@@ -23,7 +23,8 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extra = " ".join(f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD)
-        return f"{record.levelname:7} {record.name}: {record.getMessage()} {extra}".rstrip()
+        line = f"{record.levelname:7} {record.name}: {record.getMessage()} {extra}".rstrip()
+        return f"{line}\n{self.formatException(record.exc_info)}" if record.exc_info else line
 
 
 def configure(level: str, fmt: str) -> None:

@@ -86,11 +86,16 @@ def _prove_in_worker(request_json: str, key_path: str) -> ProofResult:
     if _worker_key is None or _worker_key[0] != Path(key_path):
         with open(key_path, "rb") as f:
             _worker_key = (Path(key_path), pickle.load(f)[0])
+    return prove_request(_worker_key[1], request_json)
+
+
+def prove_request(proving_key: prover.ProvingKey, request_json: str) -> ProofResult:
+    """Witness and Groth16 proof of one batch request (in whichever worker holds the key)."""
     start = time.perf_counter()
     built = build_batch(request_from_json(request_json))
     witness_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    proof = prover.prove(_worker_key[1], built.witness)
+    proof = prover.prove(proving_key, built.witness)
     return ProofResult(prover.proof_to_json(proof), [str(v) for v in built.public_inputs], witness_seconds,
                        time.perf_counter() - start, os.getpid())
 

@@ -37,10 +37,26 @@ def make_feed(settings: ServiceSettings, validator: TickValidator) -> MarketFeed
     if settings.feed == "replay":
         assert settings.replay_path is not None
         return ReplayFeed(settings.replay_path, validator, retime=True, speed=settings.replay_speed)
+    if settings.feed == "deribit":
+        from solver.feeds.deribit import DeribitConfig, DeribitFeed
+
+        return DeribitFeed(DeribitConfig(url=settings.deribit_url, max_expiries=settings.deribit_expiries,
+                                         strikes_per_expiry=settings.deribit_strikes, tick_s=settings.deribit_tick_s,
+                                         backoff_s=settings.backoff_s, backoff_max_s=settings.backoff_max_s),
+                           validator)
     from engine.simulator import MarketParams
 
     params = MarketParams(n_steps=settings.sim_steps, step_seconds=settings.sim_step_seconds)
     return SimulatedFeed.live(params, seed=settings.sim_seed)
+
+
+def make_pool(settings: ServiceSettings, keys: CircuitKeys) -> ProverPool:
+    """Local prover processes (the default), or the Dask cluster at ``settings.workers``."""
+    if settings.workers is None:
+        return ProverPool(settings.prover_workers, settings.prover_nice, keys.path)
+    from solver.service.dask_pool import DaskProverPool
+
+    return DaskProverPool(settings.workers, keys.path, keys.fingerprint, settings.prover_nice)  # type: ignore[return-value]
 
 
 @dataclass
@@ -80,7 +96,7 @@ class SolverRuntime:
             store.record_deployment(chain.chain_id, deployed, keys.fingerprint)
         if chain.anvil is not None:
             store.reject_unfinished("the service's own devnet was restarted: its batches are gone with it")
-        pool = ProverPool(settings.prover_workers, settings.prover_nice, keys.path)
+        pool = make_pool(settings, keys)
         # the feed starts last: a live feed's first tick is due now, not when the keys were made
         validator = TickValidator(max_age_s=settings.max_tick_age_s)
         feed = make_feed(settings, validator)

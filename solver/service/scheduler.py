@@ -197,6 +197,11 @@ class BatchScheduler:
         except DLPEError as error:  # e.g. the request does not satisfy the circuit
             self._move(batch, BatchState.REJECTED, error=f"proof failed: {error}")
             return
+        except Exception as error:  # the worker raised something else: its future is spent, so
+            # leaving the batch in PROVING would re-queue it without end, past prove_attempts
+            log.exception("prover worker raised", extra={"batch": batch.id})
+            self._move(batch, BatchState.REJECTED, error=f"proof failed: {type(error).__name__}: {error}")
+            return
         self.metrics.prove_seconds.observe(result.prove_seconds)
         self._move(batch, BatchState.PROVED, proof=result.proof, public_inputs=result.public_inputs,
                    timings={**batch.timings, "witness_s": result.witness_seconds, "prove_s": result.prove_seconds})

@@ -15,7 +15,7 @@ from circuits.gadgets.bits import range_check, to_bits
 from circuits.gadgets.rangecheck import (
     BitsRangeChecker,
     LookupRangeChecker,
-    LookupUnavailable,
+    LookupSettled,
     PendingCheck,
     RangeCheckMode,
 )
@@ -168,14 +168,17 @@ def test_lookup_decomposition_emits_the_bits_the_caller_reads():
     assert cs.is_satisfied()
 
 
-def test_lookup_settle_refuses_until_the_committed_challenge_prover_exists():
+def test_lookup_settles_once_and_refuses_later_checks():
     cs = ConstraintSystem(range_mode="lookup")
     with cs.scope("risk"):
         range_check(cs, cs.private_input("x", 3), 16)
     for settle in (cs.finish, cs.to_r1cs, cs.is_satisfied, cs.witness):
-        with pytest.raises(LookupUnavailable, match="committed-challenge prover.*1 range checks pending.*'risk/range'"):
-            settle()
-    assert issubclass(LookupUnavailable, CircuitError)
+        settle()
+    assert cs.range_checker.settlement is not None and cs.is_satisfied()
+    with pytest.raises(LookupSettled, match="risk/range: range check asked for after"):
+        with cs.scope("risk"):
+            range_check(cs, cs.private_input("y", 3), 16)
+    assert issubclass(LookupSettled, CircuitError)
 
 
 def test_strict_lookup_refuses_an_out_of_range_value_as_it_is_collected():

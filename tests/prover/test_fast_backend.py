@@ -24,7 +24,7 @@ from circuits.builder import ConstraintSystem
 from prover import prove, setup, verify, write_proof, write_public, write_verification_key
 from prover.backends import get_backend
 from prover.backends import fast_field as ff
-from prover.backends.fast import FrList, g1_limbs, g2_limbs
+from prover.backends.fast import FrVector, g1_limbs, g2_limbs
 from prover.backends.fast_msm import msm, select_window_bits
 from tests.circuits.test_batch import request
 from tests.prover.test_snarkjs_interop import SNARKJS, _snarkjs_verifies
@@ -258,18 +258,46 @@ def test_ntt_round_trips_at_size_2_to_the_14():
 # -- the caches -----------------------------------------------------------------------------------
 
 
-def test_fr_list_results_are_lists_and_edits_drop_the_carried_limbs():
+def test_fr_vector_results_read_as_ints_and_pass_back_without_conversion():
     values = [RNG.randrange(R) for _ in range(16)]
     evaluations = FAST.ntt(values)
-    assert isinstance(evaluations, list) and evaluations == REFERENCE.ntt(values)
-    assert isinstance(evaluations, FrList) and evaluations.limbs is not None
-    evaluations[3] = 12345  # the limbs no longer describe the list
-    assert evaluations.limbs is None
-    assert FAST.intt(evaluations) == REFERENCE.intt(list(evaluations))
+    assert isinstance(evaluations, FrVector) and evaluations == REFERENCE.ntt(values)
+    assert list(evaluations) == REFERENCE.ntt(values) and evaluations[3] == REFERENCE.ntt(values)[3]
+    assert evaluations[2:9] == REFERENCE.ntt(values)[2:9] and isinstance(evaluations[2:9], FrVector)
+    assert evaluations != REFERENCE.ntt(values)[::-1]
+    with pytest.raises(TypeError):
+        evaluations[3] = 12345  # read-only: its limbs are what the kernels take
+    assert FAST.intt(evaluations) == values
     products = FAST.vec_mul(evaluations, values)
-    products.append(0)
-    products.pop()
-    assert FAST.vec_sub(products, values) == [(x * y - y) % R for x, y in zip(evaluations, values)]
+    assert FAST.vec_sub(products, values) == [(x * y - y) % R for x, y in zip(REFERENCE.ntt(values), values)]
+
+
+def test_fr_vector_concatenates_vectors_and_int_lists():
+    values = [RNG.randrange(R) for _ in range(8)]
+    vector = FAST.fr_vector(values)
+    assert FAST.fr_vector(vector) is vector
+    joined = FAST.fr_vector([1], vector[2:5], [R - 1, 7], FAST.ntt(values))
+    assert joined == [1, *values[2:5], R - 1, 7, *REFERENCE.ntt(values)]
+    assert FAST.fr_vector([1], vector, [5]) == REFERENCE.fr_vector([1], values, [5])
+    assert FAST.g1_msm(FAST.g1_generator_muls(list(range(1, 11))), joined[:10]) == REFERENCE.g1_msm(
+        REFERENCE.g1_generator_muls(list(range(1, 11))), list(joined[:10])
+    )
+
+
+def test_sparse_rows_evaluate_as_the_python_rows():
+    from prover.backends import fast_r1cs
+    from prover.qap import domain_power, witness_evaluations
+
+    r1cs, witness = _random_circuit(11)
+    n = 1 << domain_power(r1cs)
+    matrices = fast_r1cs.constraint_matrices(r1cs, n)
+    got = fast_r1cs.evaluations(matrices, FAST.fr_vector(witness).standard())
+    assert [FrVector(limbs) for limbs in got] == list(witness_evaluations(r1cs, witness, n))
+    assert matrices.a.n_rows == r1cs.n_constraints + r1cs.n_public + 1  # the padding rows w_j * 0 = 0
+    with pytest.raises(ValueError, match="wires"):
+        fast_r1cs.evaluations(matrices, FAST.fr_vector(witness[:-1]).standard())
+    with pytest.raises(ValueError, match="cannot hold"):
+        fast_r1cs.constraint_matrices(r1cs, n // 4)
 
 
 def test_prepared_msm_matches_the_plain_one():

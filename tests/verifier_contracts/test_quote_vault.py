@@ -7,7 +7,7 @@ without running out of gas, and compares the vault's state, the token balances a
 position before and after.
 
 Proof material (keys and two proven batches) comes from vault_material.py: proven once per
-machine, then read from build/vault_tests/. Each test deploys its own token, oracle and vault (the
+machine, then read from the DLPE cache folder. Each test deploys its own token, oracle and vault (the
 verifier is shared per devnet, it holds no state) and posts the oracle price at the chain's
 current time; the batches were proven for an expiry EXPIRY_SECONDS after the oracle's time, which
 is all that t depends on.

@@ -1,8 +1,8 @@
 """Proof material for the QuoteVault tests: the 1-quote batch circuit's keys and two proven batches.
 
 Proving is the slow part (a Groth16 setup and a proof of a ~23k-constraint circuit), so it is
-done once per machine: keys and proofs are cached under build/vault_tests/<sha256 of the .r1cs>/
-(gitignored). A change to the circuit changes the hash, hence a fresh setup; a proof is cached
+done once per machine: keys and proofs are cached under <DLPE cache folder>/vault_tests/<sha256 of
+the .r1cs>/ (bn254.cache, outside the checkout). A change to the circuit changes the hash, hence a fresh setup; a proof is cached
 under the sha256 of its witness and is only ever read back with the key it was made with.
 
 Batches (all for an expiry EXPIRY_SECONDS after the oracle's observation, whenever that is:
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import prover
+from bn254.cache import dlpe_cache_folder
 from bn254.iden3 import r1cs_bytes
 from circuits.batch import BatchRequest, QuoteLine
 from engine import fixed as fx
@@ -33,8 +34,7 @@ from solver.samples import sample_batch_request
 from solver.settlement import BuiltBatch, ProvenBatch, build_batch, prove_batch
 from verifier_contracts.vault import years_to_expiry
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE_DIR = ROOT / "build" / "vault_tests"
+CACHE_DIR = dlpe_cache_folder() / "vault_tests"
 EXPIRY_SECONDS = 30 * 86_400
 FIRST_NONCE = 7
 

@@ -1,0 +1,42 @@
+"""Batches proved on a Dask cluster: a LocalCluster of one worker process with one thread gets the
+proving key once, through the plugin, and proves two 1-quote batches whose proofs verify."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from distributed import LocalCluster
+
+import prover
+from bn254.cache import dlpe_cache_folder
+from solver.service.dask_pool import DaskProverPool
+from solver.service.proving import circuit_keys, shape_request
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return circuit_keys(1, 4, dlpe_cache_folder() / "keys")  # the service's own 1-quote circuit, cached
+
+
+def test_two_batches_proved_on_a_local_cluster(keys):
+    first = shape_request(1, 4)
+    second = dataclasses.replace(first, nonce=first.nonce + 1)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        pool = DaskProverPool(cluster.scheduler_address, keys.path, keys.fingerprint, nice=10)
+        try:
+            assert pool.key_bytes > 1_000_000
+            # the key travelled once, in the plugin; each task carries a request of a few kB
+            plugins = pool.client.run(lambda dask_worker: sorted(dask_worker.plugins))
+            assert all(any(keys.fingerprint[:16] in name for name in names) for names in plugins.values())
+            proofs = [pool.submit(first), pool.submit(second)]
+            results = [p.result() for p in proofs]
+            worker_pids = pool.worker_pids()
+        finally:
+            pool.close()
+    for request, result in zip((first, second), results):
+        assert result.worker_pid in worker_pids
+        public = [int(v) for v in result.public_inputs]
+        assert prover.verify(keys.verifying_key, public, prover.proof_from_json(result.proof))
+    assert results[0].public_inputs != results[1].public_inputs  # the nonce is public: two distinct batches
