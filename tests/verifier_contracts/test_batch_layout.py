@@ -102,7 +102,7 @@ def test_the_generator_refuses_what_the_vault_cannot_read():
     refused(lambda d: d.update(circuit="batch"), "circuit")
     refused(lambda d: d.update(schema="dlpe.public-inputs/2"), "schema")
     # expiry 1 placing a field elsewhere than expiry 0 does
-    refused(lambda d: _slot(d, "expiry1_svi_b").update(offset=92), "expiry 1")
+    refused(lambda d: _slot(d, "expiry1_svi_b").update(bits=50), "expiry 1")
     refused(lambda d: _slot(d, "quote0_mid").update(offset=0), "overlap")
 
 
