@@ -236,7 +236,8 @@ DEMO_JSON_KEYS = (
     "abs_diff, delta, gamma, vega}, worst_error_over_spot, float_us_per_option, fixed_us_per_option}; batch: null "
     "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, key_reused, "
     "prove_seconds, verify_seconds, proof_bytes, gas {step: gas used}, fast_path_seconds, onchain_quotes: a list "
-    "of {strike, type, bid, ask}, filled_premium}."
+    "of {strike, type, bid, ask}, filled_premium, fills_proven, book_commitment, mark, worst_loss}: the second batch "
+    "is proven over the vault's book including the first batch's fill."
 )
 
 
@@ -311,7 +312,7 @@ def _print_batch(batch) -> None:
     for strike, is_call, bid, ask in batch.onchain_quotes:
         quotes_table.add_row(f"{strike:,.0f}", "call" if is_call else "put", f"{bid:,.4f}", f"{ask:,.4f}")
     console.print(quotes_table)
-    costs = Table(title=f"Cost of one proven batch: {batch.quotes} quote(s) + the risk check")
+    costs = Table(title=f"Cost of one proven batch: {batch.quotes} quote(s) + the vault's book and its worst case")
     costs.add_column("measure")
     costs.add_column("value", justify="right")
     for name, value in (
@@ -326,6 +327,9 @@ def _print_batch(batch) -> None:
         ("proof size", f"{batch.proof_bytes} bytes"),
         *((f"gas: {name}", f"{used:,}") for name, used in batch.gas.items()),
         ("premium paid for 1 contract", f"{batch.filled_premium:,.2f} tUSD"),
+        ("second batch: fills of the first proven into the vault's book", f"{batch.fills_proven}"),
+        ("second batch: proven mark of the vault's book", f"{batch.mark:,.2f}"),
+        ("second batch: proven worst-case loss, quotes filled", f"{batch.worst_loss:,.2f}"),
         ("float64 path, same quotes (no proof)", f"{batch.fast_path_seconds * 1e6:.0f} us"),
     ):
         costs.add_row(name, value)
