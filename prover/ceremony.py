@@ -59,6 +59,7 @@ from bn254.r1cs import R1CS
 from prover.backends import get_backend
 from prover.backends.fast_sparse import g1_sparse_combinations, g2_sparse_combinations
 from prover.errors import KeyFormatError, KeyMismatch, ProverError
+from prover.keys import DEVELOPMENT_ZKEY_SETUP, VerifyingKey
 from prover.ptau import PowersOfTau
 from prover.qap import domain_power
 from prover.snarkjs_rng import ChaCha, check_beacon, fr_from_rng, g1_from_rng, hash_to_g2, rng_from_beacon, rng_from_entropy
@@ -293,6 +294,18 @@ class Phase2Key:
         except OSError as error:
             raise KeyFormatError(f"cannot read the zkey {path}: {error.strerror}") from error
         return cls.from_bytes(data)
+
+    def verifying_key(self) -> VerifyingKey:
+        """The key's verifying key; one without contributions is flagged as a development key (prover.trust)."""
+        n = len(self.contributions)
+        setup = DEVELOPMENT_ZKEY_SETUP if n == 0 else (
+            f"snarkjs zkey with {n} phase-2 contribution(s): as trustworthy as its ceremony"
+        )
+        ic = self.g1_query(3)
+        if len(ic) != self.n_public + 1:
+            raise KeyFormatError(f"zkey IC holds {len(ic)} points for {self.n_public} public signals")
+        return VerifyingKey(alpha_g1=self.alpha_g1, beta_g2=self.beta_g2, gamma_g2=self.gamma_g2,
+                            delta_g2=self.delta_g2, gamma_abc_g1=tuple(ic), setup=setup)
 
     def g1_query(self, section: int) -> list[G1Affine]:
         data = self.queries[section]

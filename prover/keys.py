@@ -129,12 +129,16 @@ class PreparedProvingKey:
 def prepare_with(
     pk: ProvingKey,
     backend_name: str,
-    g1_bases: Callable[[Sequence[G1Affine]], Any],
-    g2_bases: Callable[[Sequence[G2Affine]], Any],
+    g1_bases: Callable[[Sequence[Sequence[G1Affine]]], Any],
+    g2_bases: Callable[[Sequence[Sequence[G2Affine]]], Any],
     *,
     constraints: Any = None,
 ) -> PreparedProvingKey:
     """The PreparedProvingKey whose point runs are converted by a backend's g1_bases / g2_bases.
+
+    g1_bases / g2_bases take the parts of one run (lists of points and query vectors,
+    which may be prover.point_runs.PointRuns) and return the concatenation in the
+    backend's layout: a run read from a .zkey is never unpacked into ints here.
 
     constraints: pk.r1cs in the backend's form (default: pk.r1cs as it is).
     """
@@ -142,9 +146,9 @@ def prepare_with(
     return PreparedProvingKey(
         pk=pk,
         backend_name=backend_name,
-        a_bases=g1_bases([vk.alpha_g1, *pk.a_query, pk.delta_g1]),
-        b_g1_bases=g1_bases([pk.beta_g1, *pk.b_g1_query, pk.delta_g1]),
-        b_g2_bases=g2_bases([vk.beta_g2, *pk.b_g2_query, vk.delta_g2]),
-        c_bases=g1_bases([*pk.l_query, *pk.h_query]),
+        a_bases=g1_bases([[vk.alpha_g1], pk.a_query, [pk.delta_g1]]),
+        b_g1_bases=g1_bases([[pk.beta_g1], pk.b_g1_query, [pk.delta_g1]]),
+        b_g2_bases=g2_bases([[vk.beta_g2], pk.b_g2_query, [vk.delta_g2]]),
+        c_bases=g1_bases([pk.l_query, pk.h_query]),
         constraints=pk.r1cs if constraints is None else constraints,
     )

@@ -31,6 +31,7 @@ from py_ecc import optimized_bn128 as bn
 
 from bn254.constants import CURVE_B, FIELD_BYTES, Q, R, TWIST_B, G1Affine, G2Affine
 from bn254.curve import g2_from_py_ecc, g2_to_py_ecc
+from prover.errors import ProverError
 
 _MASK32 = 0xFFFFFFFF
 _MONTGOMERY_INV_Q = pow(pow(2, 256, Q), Q - 2, Q)
@@ -40,7 +41,7 @@ G2_COFACTOR = 0x30644E72E131A029B85045B68181585E06CEECDA572A2489345F2299C0F9FA8D
 _BEACON_MIN_EXP, _BEACON_MAX_EXP = 10, 63
 
 
-class BeaconParameterError(ValueError):
+class BeaconParameterError(ProverError, ValueError):
     """A beacon hash or iteration exponent that snarkjs would refuse."""
 
 

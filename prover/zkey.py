@@ -31,7 +31,9 @@ import struct
 from pathlib import Path
 from typing import Callable
 
-from bn254.constants import CURVE_B, FIELD_BYTES, Q, R, TWIST_B, G1Affine, G2Affine
+import numpy as np
+
+from bn254.constants import CURVE_B, FIELD_BYTES, Q, R, G1Affine
 from bn254.curve import InvalidPoint, validate_g1, validate_g2
 from bn254.iden3 import (
     G1_BYTES,
@@ -50,7 +52,9 @@ from bn254.iden3 import (
 )
 from bn254.r1cs import R1CS
 from prover.errors import KeyFormatError, KeyMismatch, UntrustedKey
+from prover.backends.fast_points import first_invalid_g1, first_invalid_g2
 from prover.keys import DEVELOPMENT_ZKEY_SETUP, ProvingKey, VerifyingKey
+from prover.point_runs import PointRun, encoded_points
 from prover.progress import Progress, report
 from prover.qap import domain_power
 from prover.trust import require_usable, untrusted_reasons
@@ -77,52 +81,95 @@ def _on_g1(p: G1Affine) -> bool:
     return (x == 0 and y == 0) or (y * y - x * x * x - CURVE_B) % Q == 0
 
 
-def _on_twist(p: G2Affine) -> bool:
-    # y^2 = x^3 + b' over F_q2 = F_q[u]/(u^2 + 1), in plain ints: cheap enough for a whole key.
-    (x0, x1), (y0, y1) = p
-    if not (x0 or x1 or y0 or y1):
-        return True
-    sq0, sq1 = x0 * x0 - x1 * x1, 2 * x0 * x1
-    cube0, cube1 = sq0 * x0 - sq1 * x1, sq0 * x1 + sq1 * x0
-    return (y0 * y0 - y1 * y1 - cube0 - TWIST_B[0]) % Q == 0 and (2 * y0 * y1 - cube1 - TWIST_B[1]) % Q == 0
-
-
-def _points(
-    section: bytes, count: int, size: int, read: Callable[[bytes, int], tuple], on_curve: Callable, name: str
-) -> tuple:
+def _points(section: bytes, count: int, size: int, read: Callable[[bytes, int], tuple], name: str) -> tuple:
+    """A short run of G1 points decoded to ints (the IC of the verifying key)."""
     if len(section) != count * size:
         raise KeyFormatError(f"zkey section {name} holds {len(section)} bytes, expected {count} points")
     points = tuple(read(section, i * size) for i in range(count))
     for i, point in enumerate(points):
-        if not on_curve(point):  # cheap, and catches a misread encoding at once
+        if not _on_g1(point):  # cheap, and catches a misread encoding at once
             raise KeyFormatError(f"zkey point {name}[{i}] is not on its curve")
     return points
 
 
-def _expected_coefficients(r1cs: R1CS) -> dict[tuple[int, int, int], int]:
-    expected: dict[tuple[int, int, int], int] = {}
+def _point_run(section: bytes, count: int, group: int, name: str) -> PointRun:
+    """A query vector kept in its encoding (prover.point_runs), every point checked on its curve in one pass."""
+    size = _G1_BYTES if group == 1 else _G2_BYTES
+    if len(section) != count * size:
+        raise KeyFormatError(f"zkey section {name} holds {len(section)} bytes, expected {count} points")
+    run = PointRun(section, group)
+    bad = (first_invalid_g1 if group == 1 else first_invalid_g2)(run.limbs)
+    if bad >= 0:
+        raise KeyFormatError(f"zkey point {name}[{bad}] is not on its curve (or has a coordinate >= q)")
+    return run
+
+
+_ENTRY = np.dtype([("matrix", "<u4"), ("constraint", "<u4"), ("wire", "<u4"), ("value", "<u8", (4,))])
+"""One entry of section 4: matrix (0 = A, 1 = B), constraint, wire, coefficient * 2^512 mod r."""
+
+
+def _expected_entries(r1cs: R1CS) -> np.ndarray:
+    """The entries a zkey made for r1cs holds in section 4 (zero coefficients omitted), as _ENTRY records.
+
+    A circuit has few distinct coefficients: each is scaled by 2^512 once, not once per term.
+    """
+    keys: list[tuple[int, int, int]] = []
+    table: dict[int, int] = {}
+    ids: list[int] = []
     for i, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
         for matrix, row in ((0, row_a), (1, row_b)):
             for wire, coefficient in row.items():
                 if coefficient % R:
-                    expected[(matrix, i, wire)] = coefficient % R
+                    keys.append((matrix, i, wire))
+                    ids.append(table.setdefault(coefficient % R, len(table)))
     for wire in range(r1cs.n_public + 1):
-        expected[(0, r1cs.n_constraints + wire, wire)] = 1  # snarkjs's padding rows w_j * 0 = 0
-    return expected
+        keys.append((0, r1cs.n_constraints + wire, wire))  # snarkjs's padding rows w_j * 0 = 0
+        ids.append(table.setdefault(1, len(table)))
+    scaled = b"".join(field_bytes(k * _COEFFICIENT_FACTOR % R) for k in table)
+    values = np.frombuffer(scaled, "<u8").reshape(-1, 4)
+    entries = np.empty(len(keys), _ENTRY)
+    flat = np.array(keys, dtype=np.uint32).reshape(-1, 3)
+    entries["matrix"], entries["constraint"], entries["wire"] = flat[:, 0], flat[:, 1], flat[:, 2]
+    entries["value"] = values[np.array(ids, dtype=np.int64)] if ids else values[:0]
+    return entries
 
 
-def _zkey_coefficients(section: bytes) -> dict[tuple[int, int, int], int]:
+def _zkey_entries(section: bytes) -> np.ndarray:
     if len(section) < 4:
         raise KeyFormatError("zkey coefficient section is empty")
     (count,) = struct.unpack_from("<I", section, 0)
-    entry = 12 + _N8
-    if len(section) != 4 + count * entry:
+    if len(section) != 4 + count * _ENTRY.itemsize:
         raise KeyFormatError(f"zkey coefficient section holds {len(section)} bytes for {count} entries")
+    return np.frombuffer(section, _ENTRY, count=count, offset=4)
+
+
+def _canonical(entries: np.ndarray) -> np.ndarray | None:
+    """The entries without zero values, sorted by (matrix, constraint, wire); None when a key repeats."""
+    entries = entries[entries["value"].any(axis=1)]
+    order = np.lexsort((entries["wire"], entries["constraint"], entries["matrix"]))
+    entries = entries[order]
+    keys = np.stack([entries["matrix"], entries["constraint"], entries["wire"]], axis=1)
+    if len(keys) > 1 and not (keys[1:] != keys[:-1]).any(axis=1).all():
+        return None
+    return entries
+
+
+def _coefficients_match(section: bytes, r1cs: R1CS) -> bool:
+    """True when section 4 holds exactly r1cs's A and B coefficients (and the padding rows)."""
+    zkey_entries, expected_entries = _zkey_entries(section), _expected_entries(r1cs)
+    if zkey_entries.tobytes() == expected_entries.tobytes():
+        return True  # in our writer's order (every key we saved): no sorting needed
+    found, expected = _canonical(zkey_entries), _canonical(expected_entries)
+    if found is None:  # an entry listed twice: its values add up (a linear combination); compare the sums
+        return _summed(zkey_entries) == _summed(expected_entries)
+    return found.tobytes() == expected.tobytes()
+
+
+def _summed(entries: np.ndarray) -> dict[tuple[int, int, int], int]:
     found: dict[tuple[int, int, int], int] = {}
-    for k in range(count):
-        pos = 4 + k * entry
-        key = struct.unpack_from("<III", section, pos)
-        value = int.from_bytes(section[pos + 12 : pos + entry], "little") * _COEFFICIENT_INV_R % R
+    for entry in entries:
+        key = (int(entry["matrix"]), int(entry["constraint"]), int(entry["wire"]))
+        value = int.from_bytes(entry["value"].tobytes(), "little") * _COEFFICIENT_INV_R % R
         found[key] = (found.get(key, 0) + value) % R
     return {key: value for key, value in found.items() if value}
 
@@ -144,7 +191,7 @@ def read_zkey(
     `progress` (prover.progress) hears of each stage.
     """
     report(progress, "zkey: reading the file", 0.0)
-    sections = _sections(Path(path).read_bytes())
+    sections = _sections(memoryview(Path(path).read_bytes()))  # sections are views: the query runs keep them
     protocol = int.from_bytes(sections[1][:4], "little")
     if protocol != _GROTH16:
         raise KeyFormatError(f"zkey protocol {protocol} is not groth16 ({_GROTH16})")
@@ -175,7 +222,7 @@ def read_zkey(
     if domain_size != 1 << domain_power(r1cs):
         raise KeyMismatch(f"zkey domain size {domain_size}, the R1CS needs {1 << domain_power(r1cs)}")
     report(progress, "zkey: checking the A and B coefficients", 0.1)
-    if _zkey_coefficients(sections[4]) != _expected_coefficients(r1cs):
+    if not _coefficients_match(sections[4], r1cs):
         raise KeyMismatch("the zkey's A and B coefficients are not those of this R1CS")
 
     try:
@@ -199,7 +246,7 @@ def read_zkey(
         beta_g2=beta_g2,
         gamma_g2=gamma_g2,
         delta_g2=delta_g2,
-        gamma_abc_g1=_points(sections[3], n_public + 1, _G1_BYTES, _g1, _on_g1, "IC"),
+        gamma_abc_g1=_points(sections[3], n_public + 1, _G1_BYTES, _g1, "IC"),
         setup=setup,
     )
     if not development and n_contributions == 0:
@@ -210,10 +257,10 @@ def read_zkey(
         )
     require_usable(vk, f"read the zkey {path}")
     report(progress, "zkey: reading the G1 queries", 0.2)
-    a_query = _points(sections[5], n_vars, _G1_BYTES, _g1, _on_g1, "A")
-    b_g1_query = _points(sections[6], n_vars, _G1_BYTES, _g1, _on_g1, "B1")
+    a_query = _point_run(sections[5], n_vars, 1, "A")
+    b_g1_query = _point_run(sections[6], n_vars, 1, "B1")
     report(progress, "zkey: reading the G2 query", 0.5)
-    b_g2_query = _points(sections[7], n_vars, _G2_BYTES, _g2, _on_twist, "B2")
+    b_g2_query = _point_run(sections[7], n_vars, 2, "B2")
     report(progress, "zkey: reading the C and H queries", 0.7)
     pk = ProvingKey(
         vk=vk,
@@ -222,8 +269,8 @@ def read_zkey(
         a_query=a_query,
         b_g1_query=b_g1_query,
         b_g2_query=b_g2_query,
-        l_query=_points(sections[8], n_vars - n_public - 1, _G1_BYTES, _g1, _on_g1, "C"),
-        h_query=_points(sections[9], domain_size, _G1_BYTES, _g1, _on_g1, "H"),
+        l_query=_point_run(sections[8], n_vars - n_public - 1, 1, "C"),
+        h_query=_point_run(sections[9], domain_size, 1, "H"),
         r1cs=r1cs,
     )
     report(progress, "zkey: done", 1.0)
@@ -232,16 +279,8 @@ def read_zkey(
 
 def _coefficient_entries(r1cs: R1CS) -> bytes:
     """Section 4: the A and B entries of every constraint, then the padding rows w_j * 0 = 0."""
-    entries = []
-    for i, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
-        for matrix, row in ((0, row_a), (1, row_b)):
-            for wire, coefficient in row.items():
-                if coefficient % R:
-                    entries.append(struct.pack("<III", matrix, i, wire) + field_bytes(coefficient * _COEFFICIENT_FACTOR % R))
-    one = field_bytes(_COEFFICIENT_FACTOR)
-    for wire in range(r1cs.n_public + 1):
-        entries.append(struct.pack("<III", 0, r1cs.n_constraints + wire, wire) + one)
-    return struct.pack("<I", len(entries)) + b"".join(entries)
+    entries = _expected_entries(r1cs)
+    return struct.pack("<I", len(entries)) + entries.tobytes()
 
 
 def zkey_bytes(pk: ProvingKey) -> bytes:
@@ -270,11 +309,11 @@ def zkey_bytes(pk: ProvingKey) -> bytes:
         (2, header),
         (3, g1_montgomery_bytes(vk.gamma_abc_g1)),
         (4, _coefficient_entries(r1cs)),
-        (5, g1_montgomery_bytes(pk.a_query)),
-        (6, g1_montgomery_bytes(pk.b_g1_query)),
-        (7, g2_montgomery_bytes(pk.b_g2_query)),
-        (8, g1_montgomery_bytes(pk.l_query)),
-        (9, g1_montgomery_bytes(pk.h_query)),
+        (5, encoded_points(pk.a_query, 1)),
+        (6, encoded_points(pk.b_g1_query, 1)),
+        (7, encoded_points(pk.b_g2_query, 2)),
+        (8, encoded_points(pk.l_query, 1)),
+        (9, encoded_points(pk.h_query, 1)),
         (10, bytes(_CIRCUIT_HASH_BYTES) + struct.pack("<I", 0)),
     ]
     return container_bytes(ZKEY_MAGIC, ZKEY_VERSION, sections)

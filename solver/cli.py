@@ -22,6 +22,7 @@ from rich.table import Table
 
 from solver.progress import ProgressLines
 from solver.cli_base import DlpeGroup, NumericArgsCommand, fail, json_number, print_json
+from solver.cli_toolchain import register as register_toolchain
 from solver.paths import data_dir
 
 app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False,
@@ -482,6 +483,9 @@ def serve(
     except (ValidationError, ValueError, FileNotFoundError) as error:
         fail(f"settings: {error}")
     run_server(settings)
+
+
+register_toolchain(app)  # ceremony, setup, prove, verify, export, deploy, submit, devnet (solver.cli_toolchain)
 
 
 if __name__ == "__main__":

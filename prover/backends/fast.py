@@ -44,6 +44,7 @@ from prover.backends.fast_field import (
 )
 from prover.backends.fast_fixed_base import fixed_base_muls
 from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
+from prover.point_runs import PointRun
 from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 
 class FrVector(Sequence[int]):
@@ -130,6 +131,8 @@ def _scalar_limbs(values: Sequence[int]) -> np.ndarray:
 
 def g1_limbs(points: Sequence[G1Affine]) -> np.ndarray:
     """(n, 8) Montgomery limbs (x, then y) of affine G1 points; infinity (0, 0) stays all zeros."""
+    if isinstance(points, PointRun) and points.group == 1:
+        return points.limbs.copy()  # already in this layout (a .zkey's encoding); writable for the kernels
     to_bytes = int.to_bytes
     data = b"".join([to_bytes(x, 32, "little") + to_bytes(y, 32, "little") for x, y in points])
     flat = np.frombuffer(data, dtype="<u8").reshape(-1, 4)
@@ -138,6 +141,8 @@ def g1_limbs(points: Sequence[G1Affine]) -> np.ndarray:
 
 def g2_limbs(points: Sequence[G2Affine]) -> np.ndarray:
     """(n, 16) Montgomery limbs (x.c0, x.c1, y.c0, y.c1) of affine G2 points."""
+    if isinstance(points, PointRun) and points.group == 2:
+        return points.limbs.copy()
     to_bytes = int.to_bytes
     data = b"".join(
         [
@@ -147,6 +152,14 @@ def g2_limbs(points: Sequence[G2Affine]) -> np.ndarray:
     )
     flat = np.frombuffer(data, dtype="<u8").reshape(-1, 4)
     return fq_to_montgomery(flat).reshape(len(points), 16)
+
+
+def _joined(convert, parts: Sequence[Sequence]) -> np.ndarray:
+    """One writable limb array of the parts' points, in order (prover.keys.prepare_with's runs).
+
+    A PointRun's limbs are joined as they are: no copy of them before the one join.
+    """
+    return np.concatenate([part.limbs if isinstance(part, PointRun) else convert(part) for part in parts])
 
 
 def _g1_points(rows: np.ndarray) -> list[G1Affine]:
@@ -191,7 +204,11 @@ class FastBackend:
 
     def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
         return prepare_with(
-            pk, self.name, g1_limbs, g2_limbs, constraints=fast_r1cs.constraint_matrices(pk.r1cs, pk.domain_size)
+            pk,
+            self.name,
+            lambda parts: _joined(g1_limbs, parts),
+            lambda parts: _joined(g2_limbs, parts),
+            constraints=fast_r1cs.constraint_matrices(pk.r1cs, pk.domain_size)
         )
 
     def fr_vector(self, *parts: Sequence[int]) -> FrVector:

@@ -160,7 +160,12 @@ class ReferenceBackend:
         return g2_from_py_ecc(pippenger([g2_to_py_ecc(p) for p in points], scalars, bn.Z2))
 
     def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
-        return prepare_with(pk, self.name, lambda ps: [g1_to_py_ecc(p) for p in ps], lambda ps: [g2_to_py_ecc(p) for p in ps])
+        return prepare_with(
+            pk,
+            self.name,
+            lambda parts: [g1_to_py_ecc(p) for part in parts for p in part],
+            lambda parts: [g2_to_py_ecc(p) for part in parts for p in part],
+        )
 
     def g1_msm_prepared(self, bases: list[Point], scalars: Sequence[int]) -> G1Affine:
         return g1_from_py_ecc(pippenger(bases, scalars, bn.Z1))

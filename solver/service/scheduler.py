@@ -164,7 +164,14 @@ class BatchScheduler:
             if stale:
                 self._move(batch, BatchState.REJECTED, error=stale)
                 return
-            self._futures[batch.id] = self.pool.submit(batch.request)
+            try:
+                future = self.pool.submit(batch.request)
+            except BrokenProcessPool:  # a worker died while idle: the pool takes no work until restarted
+                self.pool.restart()
+                self.metrics.worker_restarts.inc()
+                log.warning("prover pool broken while idle: restarted", extra={"batch": batch.id})
+                future = self.pool.submit(batch.request)
+            self._futures[batch.id] = future
             self._move(batch, BatchState.PROVING, attempts=batch.attempts + 1,
                        timings={**batch.timings, "queued_s": time.time() - batch.created})
             failpoint("mid_proof")

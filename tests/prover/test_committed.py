@@ -8,27 +8,17 @@ from dataclasses import replace
 import pytest
 
 from bn254.constants import G1_INFINITY, R
-from circuits.builder import ConstraintSystem
-from circuits.gadgets.bits import range_check
-from circuits.gadgets.logup import committed_statement
 from prover.committed import prove_committed, setup_committed, verification_pairs, verify_committed
 from prover.committed_keys import COMMITMENT_SETUP, CommitmentError, CommittedProof, commitment_challenge
 from prover.backends import get_backend
 from prover.errors import InvalidWitness, PublicInputCountMismatch
-from prover.proving import prove
 from prover.verifier import pairing_product_is_one
-
-
-def lookup_statement(x: int = 300, z: int = (1 << 40) - 1):
-    """public x * x (below 2^20), x below 2^10, a private z below 2^40: three checks by lookup (< 2^7 rows)."""
-    cs = ConstraintSystem(range_mode="lookup")
-    xw = cs.private_input("x", x)
-    square = cs.mul(xw, xw, "square")
-    cs.public_output("square", square)
-    range_check(cs, xw, 10)
-    range_check(cs, square, 20)
-    range_check(cs, cs.private_input("z", z), 40)
-    return committed_statement(cs)
+from tests.prover.committed_forgeries import (
+    forge_challenge,
+    forge_commitment,
+    forge_knowledge_proof,
+    lookup_statement,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,29 +77,11 @@ def test_a_wrong_statement_is_refused(default_keys, default_honest, default_back
         verify_committed(vk, public[:-1], proof, default_backend)
 
 
-BLINDING = 424242  # the forger's own blinding value: a forger knows every value it commits to
-
-
-def _commit(statement, pk, backend, blinding=BLINDING):
-    """(D, P) of the honest witness's committed values, with a known blinding."""
-    values = [blinding if j == pk.blinding_wire else statement.witness[j] for j in pk.committed_wires]
-    return backend.g1_msm(pk.basis, values), backend.g1_msm(pk.basis_sigma, values)
-
-
-def _groth16_for(statement, pk, backend, challenge, blinding=BLINDING):
-    """A Groth16 proof of the honest witness completed for `challenge` (any value the forger likes)."""
-    full = statement.witness_for_challenge(challenge)
-    full[pk.blinding_wire] = blinding
-    return prove(pk.pk, full, backend), full[1 : statement.r1cs.n_public + 1]
-
-
 def test_a_challenge_not_derived_from_the_commitment_is_refused(statement, default_keys, default_backend):
-    # the prover picks its own challenge; the Groth16 part alone verifies, the challenge does not
+    # the prover picks its own challenge; the Groth16 part and the proof of knowledge verify, the challenge does not
     pk, vk = default_keys
-    d, p = _commit(statement, pk, default_backend)
-    groth16, public = _groth16_for(statement, pk, default_backend, 987654321)
-    forged = CommittedProof(groth16, d, p)
-    assert public[-1] != commitment_challenge(d, public[:-1])
+    forged, public = forge_challenge(statement, pk, default_backend)
+    assert public[-1] != commitment_challenge(forged.commitment, public[:-1])
     groth16_pairs, pok_pairs = verification_pairs(vk, public, forged, default_backend, fold=False)
     assert pairing_product_is_one(groth16_pairs) and pairing_product_is_one(pok_pairs)
     assert not verify_committed(vk, public, forged, default_backend)
@@ -117,15 +89,8 @@ def test_a_challenge_not_derived_from_the_commitment_is_refused(statement, defau
 
 
 def test_a_commitment_not_matching_the_committed_wires_is_refused(statement, default_keys, default_backend):
-    # D and P commit to another value of one committed wire (P consistent: the prover knows the sigma basis),
-    # the challenge is D's, but A, B, C are for the witness's own values
     pk, vk = default_keys
-    d, p = _commit(statement, pk, default_backend)
-    d = default_backend.g1_msm([d, pk.basis[0]], [1, 1])
-    p = default_backend.g1_msm([p, pk.basis_sigma[0]], [1, 1])
-    challenge = commitment_challenge(d, [statement.witness[1]])
-    groth16, public = _groth16_for(statement, pk, default_backend, challenge)
-    forged = CommittedProof(groth16, d, p)
+    forged, public = forge_commitment(statement, pk, default_backend)
     groth16_pairs, pok_pairs = verification_pairs(vk, public, forged, default_backend, fold=False)
     assert pairing_product_is_one(pok_pairs) and not pairing_product_is_one(groth16_pairs)
     assert not verify_committed(vk, public, forged, default_backend)
@@ -133,21 +98,13 @@ def test_a_commitment_not_matching_the_committed_wires_is_refused(statement, def
 
 
 def test_a_forged_proof_of_knowledge_is_refused(statement, default_keys, default_backend):
-    # D' = D - IC_1 claims the public output plus one while vk_x + D' stays what the default_honest witness needs:
-    # the Groth16 part verifies; but nobody without sigma can make P' = sigma * D', and the default_honest P is sent
     pk, vk = default_keys
-    d, p = _commit(statement, pk, default_backend)
-    d_forged = default_backend.g1_msm([d, vk.vk.gamma_abc_g1[1]], [1, R - 1])
-    claimed = [statement.witness[1] + 1]
-    challenge = commitment_challenge(d_forged, claimed)
-    groth16, public = _groth16_for(statement, pk, default_backend, challenge)
-    assert public == [statement.witness[1], challenge]
-    forged = CommittedProof(groth16, d_forged, p)
-    statement_claimed = [*claimed, challenge]
-    groth16_pairs, pok_pairs = verification_pairs(vk, statement_claimed, forged, default_backend, fold=False)
+    forged, claimed = forge_knowledge_proof(statement, pk, default_backend)
+    assert claimed[0] == statement.witness[1] + 1
+    groth16_pairs, pok_pairs = verification_pairs(vk, claimed, forged, default_backend, fold=False)
     assert pairing_product_is_one(groth16_pairs) and not pairing_product_is_one(pok_pairs)
-    assert not verify_committed(vk, statement_claimed, forged, default_backend)
-    assert not verify_committed(vk, statement_claimed, forged, default_backend, fold=False)
+    assert not verify_committed(vk, claimed, forged, default_backend)
+    assert not verify_committed(vk, claimed, forged, default_backend, fold=False)
 
 
 def test_the_fold_catches_a_failing_proof_of_knowledge_alone(default_keys, default_honest, default_backend):

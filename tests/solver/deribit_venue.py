@@ -83,9 +83,10 @@ def trades(stamp_ms: int, seqs: list[int], *, liquidation: bool = False, amount:
 
 
 def smile_iv(strike: float, spot: float = SPOT) -> float:
-    """A smile in percent: 60 at the money, rising with log-moneyness squared."""
+    """Mark IV in percent from an SVI smile (60 at the money, skewed to puts), the same at every expiry:
+    w(k) / t = 0.32 + 0.4 (-0.3 k + sqrt(k^2 + 0.01))."""
     k = math.log(strike / spot)
-    return 60.0 + 80.0 * k * k - 5.0 * k
+    return 100.0 * math.sqrt(0.32 + 0.4 * (-0.3 * k + math.sqrt(k * k + 0.01)))
 
 
 class DeribitVenue:
@@ -95,7 +96,7 @@ class DeribitVenue:
         self.spot = spot
         self.stream_every_s = stream_every_s
         today = datetime.now(timezone.utc).date()
-        self.options = [OptionInstrument("BTC", today + timedelta(days=d), round(spot * (1 + o / 40)), kind)
+        self.options = [OptionInstrument("BTC", today + timedelta(days=d), round(spot * (1 + o / 20)), kind)
                         for d in expiry_days for o in range(-6, 7) for kind in (OptionKind.PUT, OptionKind.CALL)]
         self.perpetuals = ("BTC-PERPETUAL", "BTC_USDC-PERPETUAL")
         self.received: list[tuple[str, Any]] = []

@@ -10,11 +10,12 @@ import time
 
 import pytest
 
+from engine import fixed as fx
 from engine.oracle import FeedKind, aggregate_market
 from engine.risk import Portfolio
 from solver.feeds import TickRejected, TickRejection, TickValidator
 from solver.feeds.deribit import DeribitConfig, DeribitError, DeribitFeed
-from solver.pipeline import PipelineConfig, QuotingPipeline
+from solver.pipeline import BatchSpec, PipelineConfig, QuotingPipeline, plan_batch, to_batch_request
 from tests.solver.deribit_venue import DeribitVenue, dvol, index, option_ticker, trades
 
 TICK_S = 0.3  # long enough for a round of notifications to arrive on loopback before the tick is cut
@@ -80,6 +81,10 @@ def test_tick_feeds_the_oracle_and_the_pipeline_quotes(venue, feed):
     assert quotes.withheld is None
     assert {q.instrument.name for q in quotes.quotes} == {i.name for i in feed.instruments}
     assert all(q.bid < q.ask for q in quotes.quotes if q.is_live)
+    # and the service's next step: a batch request within the circuit's bounds
+    plan = plan_batch(quotes, Portfolio(), oracle_spot=fx.to_fixed(quotes.spot), oracle_time=int(tick.timestamp),
+                      nonce=1, spec=BatchSpec(n_quotes=1), config=PipelineConfig(), state_salt=1, portfolio_salt=2)
+    assert to_batch_request(plan).spot == fx.to_fixed(quotes.spot)
 
 
 def price_index_data(data: dict) -> dict:

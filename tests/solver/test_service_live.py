@@ -1,16 +1,20 @@
 """`dlpe serve` with real parts (issue 12 item 7): one service process for the module, on a free
 loopback port, with its own anvil, the simulator feed and the 1-quote batch circuit (keys cached by
 fingerprint). A quote goes from market data to a batch the vault accepted; every endpoint answers
-as docs/operator.md says; bad input is a 4xx naming the field; the served OpenAPI schema is fuzzed
-with schemathesis (bounded examples): no 500s.
+as docs/operator.md says; bad input is a 4xx naming the field; a prover worker killed mid-proof is
+replaced and the batch proven again; the served OpenAPI schema is fuzzed with schemathesis
+(bounded examples): no 500s.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -172,6 +176,45 @@ def test_the_quote_stream_sends_the_latest_quotes(service: ServiceProcess) -> No
     assert set(message) == {"timestamp", "spot", "regime", "withheld", "quotes"}
     assert message["timestamp"] > 0 and message["quotes"]
     assert {"instrument", "bid", "ask", "proven", "batch_id"} <= set(message["quotes"][0])
+
+
+def prover_workers(service_pid: int) -> list[int]:
+    """Pids of the service's spawned prover processes (children running multiprocessing's spawn_main)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if parent == service_pid and b"spawn_main" in command:
+            workers.append(int(entry.name))
+    return workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the prover worker through /proc")
+def test_a_prover_worker_killed_mid_proof_is_replaced(service: ServiceProcess, accepted_batch: dict) -> None:
+    def proving_with_worker() -> tuple[int, list[int]] | None:
+        latest = service.get("/batches", params={"limit": 1}).json()
+        workers = prover_workers(service.process.pid)
+        return (latest[0]["id"], workers) if latest and latest[0]["state"] == "proving" and workers else None
+
+    batch_id, workers = service.wait_for("a batch being proven", proving_with_worker, 30, period_s=0.05)
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+
+    def accepted_after_the_kill() -> dict | None:
+        batches = service.get("/batches").json()
+        return next((b for b in batches if b["id"] >= batch_id and b["state"] == "accepted"), None)
+
+    accepted = service.wait_for("a batch accepted after the worker was killed", accepted_after_the_kill, 60)
+    assert accepted["id"] >= batch_id
+    restarts = [s.value for f in text_string_to_metric_families(service.get("/metrics").text) for s in f.samples
+                if s.name == "dlpe_prover_restarts_total"]
+    assert restarts and restarts[0] >= 1
+    assert set(prover_workers(service.process.pid)).isdisjoint(workers)  # a fresh worker took over
 
 
 # -- the served OpenAPI schema, fuzzed
