@@ -23,9 +23,8 @@ import pytest
 from web3 import Web3
 
 from solver.service.failpoints import EXIT_STATUS, POINTS
-from solver.service.proving import shape_request
+from solver.book_plan import BookSpec
 from solver.service.store import BatchState, JobStore
-from solver.settlement import build_batch
 from tests.solver.service_process import ServiceProcess
 from verifier_contracts.devnet import Anvil, find_anvil
 from verifier_contracts.vault import QuoteVaultClient, compile_vault
@@ -46,7 +45,7 @@ def chain() -> Iterator[Anvil]:
 
 @pytest.fixture(scope="module")
 def vault_contracts():
-    return compile_vault(build_batch(shape_request(1, 4)).layout.to_json())
+    return compile_vault(BookSpec().capacity.layout().to_json())  # the service's default circuit
 
 
 def read_store(db_path: Path) -> tuple[list, dict[str, str]]:
