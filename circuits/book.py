@@ -2,13 +2,14 @@
 
 engine/fixed_book.py, step by step (docs/real-book.md, "What the circuit proves"):
 
-1. `book_transition`: the private old book opens `book_before`; up to F private fill records,
-   the first n = fills_to - fills_from of them active, chain from `chain_from` to `chain_to`;
-   each active fill picks its slot one-hot and lands there (the slot is empty, or holds the
-   fill's very series); the book after opens `book_after` and is canonical (an empty slot,
-   expiry 0, holds nothing). A slot travels as (code, q), its series code
-   code = is_call + 2·(strike - SPOT_MIN) + 2^81·expiry being bits 8..128 of its record, so a
-   fill costs 4 constraints per slot (one-hot, gather, two scatters), not one per field.
+1. `open_book`, `apply_fills`, `close_book`: the private old book opens `book_before`; up to F
+   private chain records, the first n = fills_to - fills_from of them active, chain from
+   `chain_from` to `chain_to`; each active fill picks its slot one-hot and lands there (the
+   slot is empty, or holds the fill's very series), each active expiry settlement empties every
+   slot of its expiry and no other; the book after opens `book_after` and is canonical (an
+   empty slot, expiry 0, holds nothing). A slot travels as (code, expiry, q), its code
+   is_call + 2·(strike - SPOT_MIN) being bits 8..88 of its record and its expiry a wire of its
+   own, so a record costs 8 constraints per slot (apply_fills), not one per field.
 2. `expiry_markets`: per public expiry, t from the oracle's time (fx.div of seconds by a year),
    the expiry terms and the SVI smile, expiries strictly increasing.
 3. `price_book`: each slot picks its expiry one-hot (a live slot must pick its own expiry, so it
@@ -24,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from bn254.constants import R
+from bn254.field import inverse
 from circuits import bsm as cb
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.gadgets import fixed as gf
@@ -37,9 +40,9 @@ from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_risk as fr
 
-CODE_BITS = fb.FLAG_BITS + fb.STRIKE_BITS + fb.EXPIRY_BITS  # 121
-CODE_OFFSET = fb.IS_CALL_OFFSET  # the code is the record's bits 8..128
-EXPIRY_IN_CODE = fb.EXPIRY_OFFSET - fb.IS_CALL_OFFSET  # 81
+CODE_BITS = fb.FLAG_BITS + fb.STRIKE_BITS  # 81: is_call + 2·(strike - SPOT_MIN)
+CODE_OFFSET = fb.IS_CALL_OFFSET  # the code is the record's bits 8..88, the expiry bits 89..128
+SERIES_EXPIRY_SHIFT = fb.EXPIRY_OFFSET - fb.IS_CALL_OFFSET  # 81: series = code + 2^81·expiry
 MARK_BITS = fx.FRAC_BITS + 24 + 37 + 8 + 1
 """|mark| <= 256 slots · 2^24 contracts · 2^37 per mid: a signed window of 2^118 at 2^-48."""
 WORST_LOSS_BITS = 250
@@ -49,19 +52,29 @@ ATM_VARIANCE_BITS = fx.FRAC_BITS + 5
 
 
 def series_code(slot: fb.BookSlot) -> int:
-    """The slot's record bits 8..128 (0 for an empty slot)."""
+    """The slot's record bits 8..88: is_call + 2·(strike - SPOT_MIN) (0 for an empty slot)."""
     return fb.slot_record(0, slot) >> CODE_OFFSET & ((1 << CODE_BITS) - 1)
 
 
-def _record(index: LC | int, code: LC, quantity: LC) -> LC:
-    """slot | code | q + 2^72 packed as in fb.pack_fill (linear; the parts are range-checked by the caller)."""
-    return code.scale(1 << CODE_OFFSET) + (quantity + fb.QUANTITY_BIAS).scale(1 << fb.QUANTITY_OFFSET) + index
+def _record(index: LC | int, code: LC, expiry: LC, quantity_field: LC) -> LC:
+    """slot | code | expiry | quantity field packed as in fb.pack_fill (linear; the parts are
+    range-checked by the caller)."""
+    return (code.scale(1 << CODE_OFFSET) + expiry.scale(1 << fb.EXPIRY_OFFSET)
+            + quantity_field.scale(1 << fb.QUANTITY_OFFSET) + index)
 
 
 @dataclass(frozen=True)
 class SlotState:
+    """A slot between records: its series code, its expiry (a wire of its own, so that an expiry
+    settlement compares it at 2 constraints a slot) and its position q."""
+
     code: LC
+    expiry: LC
     quantity: LC
+
+    @property
+    def series(self) -> LC:
+        return self.code + self.expiry.scale(1 << SERIES_EXPIRY_SHIFT)
 
 
 @dataclass(frozen=True)
@@ -79,83 +92,135 @@ def _commit(cs: ConstraintSystem, states: Sequence[SlotState]) -> LC:
     h: LC = LC.constant(0)
     for j, s in enumerate(states):
         with cs.scope(f"slot[{j}]"):
-            h = poseidon(cs, [h, _record(j, s.code, s.quantity)])
+            h = poseidon(cs, [h, _record(j, s.code, s.expiry, s.quantity + fb.QUANTITY_BIAS)])
     return h
 
 
 def open_book(cs: ConstraintSystem, book: Sequence[fb.BookSlot], book_before: LC) -> list[SlotState]:
-    """Private slots (code in 121 bits, q + 2^72 in 73 bits: the packing is then injective) whose
-    commitment is book_before."""
+    """Private slots (code in 81 bits, expiry in 40, q + 2^72 in 73: the packing is then
+    injective) whose commitment is book_before."""
     states = []
     with cs.scope("book_before"):
         for j, slot in enumerate(book):
             with cs.scope(f"slot[{j}]"):
                 code = cs.private_input("code", series_code(slot))
                 range_check(cs, code, CODE_BITS)
+                expiry = cs.private_input("expiry", slot.expiry)
+                range_check(cs, expiry, fb.EXPIRY_BITS)
                 q = cs.private_input("quantity", slot.quantity)
                 range_check(cs, q + fb.QUANTITY_BIAS, fb.QUANTITY_FIELD_BITS)
-                states.append(SlotState(code, q))
+                states.append(SlotState(code, expiry, q))
         assert_equal(cs, _commit(cs, states), book_before, "opens_book_before")
     return states
 
 
+@dataclass(frozen=True)
+class RecordFields:
+    """One chain record unpacked on wires (each field range-checked to its width)."""
+
+    slot: LC
+    code: LC
+    strike_field: LC
+    expiry: LC
+    quantity_field: LC
+    settlement: Boolean
+
+
+def unpack_record(cs: ConstraintSystem, record: LC, value: int) -> RecordFields:
+    """The record's fields, and whether it is an expiry settlement (fb.pack_expiry_settled): its
+    expiry field is 0, and then its slot, type and quantity fields must be 0 too."""
+    slot = from_bits(to_bits(cs, cs.hint(value & 0xFF, "slot"), fb.SLOT_BITS))
+    is_call = new_boolean(cs, value >> fb.IS_CALL_OFFSET & 1, "is_call")
+    strike_field = cs.hint(value >> fb.STRIKE_OFFSET & ((1 << fb.STRIKE_BITS) - 1), "strike_field")
+    range_check(cs, strike_field, fb.STRIKE_BITS)
+    expiry = cs.hint(value >> fb.EXPIRY_OFFSET & fb.EXPIRY_MAX, "expiry")
+    range_check(cs, expiry, fb.EXPIRY_BITS)
+    quantity_field = cs.hint(value >> fb.QUANTITY_OFFSET, "quantity_field")
+    range_check(cs, quantity_field, fb.QUANTITY_FIELD_BITS)
+    code = is_call + strike_field.scale(2)
+    assert_equal(cs, _record(slot, code, expiry, quantity_field), record, "unpack")
+    settlement = is_zero(cs, expiry)
+    # a sum of small non-negative fields is 0 only when each is
+    cs.enforce(settlement, slot + is_call + quantity_field, 0, "settlement_holds_only_its_expiry")
+    return RecordFields(slot, code, strike_field, expiry, quantity_field, settlement)
+
+
 def apply_fills(cs: ConstraintSystem, states: list[SlotState], records: Sequence[int], capacity: int,
                 chain_from: LC, chain_to: LC, fill_count: LC) -> list[SlotState]:
-    """The first `fill_count` of `capacity` private records chain chain_from -> chain_to and land in
-    their slots (see the module doc); the rest change nothing."""
+    """The first `fill_count` of `capacity` private chain records chain chain_from -> chain_to and
+    change the book; the rest change nothing. Per slot and record, 8 constraints:
+
+    - a fill picks its slot one-hot (b_j boolean, 1), gathers the slot's series (1) and requires
+      it empty or the fill's own; the slot takes the fill's series and q += dq;
+    - a settlement of expiry E marks r_j = [expiry_j == E] (r_j·d_j = 0 and d_j·inv_j = s - r_j
+      with d_j = expiry_j - E and s = [the record is an active settlement]: 2, and r_j is then
+      in {0, s}, so nothing is removed by a fill or padding) and empties the marked slots;
+    - both update a slot through m_j = b_j + r_j (never both 1): code += m_j·(target - code),
+      expiry += m_j·(target - expiry) (the targets are 0 for a settlement: 2), and
+      q += b_j·dq - r_j·q (2).
+    """
     if len(records) > capacity:
-        raise CircuitError(f"{len(records)} fill records for a circuit that takes {capacity}")
+        raise CircuitError(f"{len(records)} chain records for a circuit that takes {capacity}")
     padded = list(records) + [0] * (capacity - len(records))
     head, actives = chain_from, []
     for i, value in enumerate(padded):
         with cs.scope(f"fill[{i}]"):
             active = new_boolean(cs, int(i < len(records)), "active")
-            if actives:  # active fills come first: active_i <= active_{i-1}
+            if actives:  # active records come first: active_i <= active_{i-1}
                 cs.enforce(active, 1 - actives[-1], 0, "prefix")
             actives.append(active)
             record = cs.private_input("record", value)
-            slot_bits = to_bits(cs, cs.hint(value & 0xFF, "slot"), fb.SLOT_BITS)
-            slot = from_bits(slot_bits)
-            code = cs.hint(value >> CODE_OFFSET & ((1 << CODE_BITS) - 1), "code")
-            range_check(cs, code, CODE_BITS)
-            dq_field = cs.hint(value >> fb.QUANTITY_OFFSET, "dq_field")
-            range_check(cs, dq_field, fb.QUANTITY_FIELD_BITS)
-            dq = dq_field - fb.QUANTITY_BIAS
-            assert_equal(cs, _record(slot, code, dq), record, "unpack")
+            fields = unpack_record(cs, record, value)
             head = select(cs, active, poseidon(cs, [head, record]), head)
+            settles = cs.mul(active, fields.settlement, "settles")
+            fills = active - settles
+            dq = fields.quantity_field - fb.QUANTITY_BIAS
+            code_target = fields.code - cs.mul(fields.settlement, fields.code, "code_target")
+            settled = fields.strike_field  # a settlement's expiry E
 
-            index = value & 0xFF if i < len(records) else -1
+            index = fields.slot.value if fills.value == 1 else -1
             onehot = [new_boolean(cs, int(j == index), f"to_slot[{j}]") for j in range(len(states))]
-            cs.enforce_equal(linear_combination((1, b) for b in onehot), active, "one_slot_if_active")
-            cs.enforce_equal(linear_combination((j, b) for j, b in enumerate(onehot)), cs.mul(active, slot, "slot_if"),
-                             "slot_index")
-            current = linear_combination((1, cs.mul(b, s.code, f"gather[{j}]")) for j, (b, s) in
+            cs.enforce_equal(linear_combination((1, b) for b in onehot), fills, "one_slot_if_fill")
+            cs.enforce_equal(linear_combination((j, b) for j, b in enumerate(onehot)),
+                             cs.mul(fills, fields.slot, "slot_if"), "slot_index")
+            current = linear_combination((1, cs.mul(b, s.series, f"gather[{j}]")) for j, (b, s) in
                                          enumerate(zip(onehot, states)))
-            # the slot is empty (code 0) or holds the fill's series
-            cs.enforce(current, current - code, 0, "empty_or_same_series")
-            states = [SlotState(s.code + cs.mul(b, code - s.code, f"code[{j}]"), s.quantity + cs.mul(b, dq, f"q[{j}]"))
-                      for j, (b, s) in enumerate(zip(onehot, states))]
+            # the slot is empty (series 0) or holds the fill's series
+            cs.enforce(current, current - (fields.code + fields.expiry.scale(1 << SERIES_EXPIRY_SHIFT)), 0,
+                       "empty_or_same_series")
+            updated = []
+            for j, (b, s) in enumerate(zip(onehot, states)):
+                with cs.scope(f"slot[{j}]"):
+                    d = s.expiry - settled
+                    r = cs.hint(int(settles.value == 1 and d.value == 0), "settles")
+                    inv = cs.hint(inverse(d.value) * (settles.value - r.value) % R if d.value else 0, "inverse")
+                    cs.enforce(r, d, 0, "settles_only_its_expiry")
+                    cs.enforce(d, inv, settles - r, "settles_all_its_expiry")
+                    m = b + r
+                    updated.append(SlotState(s.code + cs.mul(m, code_target - s.code, "code"),
+                                             s.expiry + cs.mul(m, fields.expiry - s.expiry, "expiry"),
+                                             s.quantity + cs.mul(b, dq, "q_fill") - cs.mul(r, s.quantity, "q_settle")))
+            states = updated
     assert_equal(cs, head, chain_to, "chain_to")
     assert_equal(cs, linear_combination((1, a) for a in actives), fill_count, "fill_count")
     return states
 
 
 def close_book(cs: ConstraintSystem, states: Sequence[SlotState], book_after: LC) -> list[LiveSlot]:
-    """Decompose each slot after the fills (code into type | strike | expiry; q in its window),
-    require empty slots to hold nothing, and open book_after."""
+    """Decompose each slot after the records (code into type | strike; q in its window), require
+    empty slots to hold nothing, and open book_after. The expiry needs no check of its own: it is
+    an opened slot's, a fill record's (both range-checked to 40 bits) or 0."""
     slots = []
     with cs.scope("book_after"):
         for j, s in enumerate(states):
             with cs.scope(f"slot[{j}]"):
                 bits = to_bits(cs, s.code, CODE_BITS)
-                expiry = from_bits(bits[EXPIRY_IN_CODE:])
                 q = gf.bounded(cs, s.quantity, fb.QUANTITY_MIN, fb.QUANTITY_MAX, "quantity")
-                live = is_zero(cs, expiry).negate()
+                live = is_zero(cs, s.expiry).negate()
                 cs.enforce(1 - live, s.code, 0, "empty_has_no_series")
                 cs.enforce(1 - live, s.quantity, 0, "empty_has_no_position")
-                strike = Fixed(from_bits(bits[1:EXPIRY_IN_CODE]) + fx.SPOT_MIN, fx.SPOT_MIN,
-                               fx.SPOT_MIN + (1 << fb.STRIKE_BITS) - 1)
-                slots.append(LiveSlot(live, bits[0], strike, expiry, q))
+                strike = Fixed(from_bits(bits[1:]) + fx.SPOT_MIN, fx.SPOT_MIN, fx.SPOT_MIN + (1 << fb.STRIKE_BITS) - 1)
+                slots.append(LiveSlot(live, bits[0], strike, s.expiry, q))
         assert_equal(cs, _commit(cs, states), book_after, "opens_book_after")
     return slots
 

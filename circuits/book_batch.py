@@ -105,7 +105,8 @@ def policy_commitment(policy: fq.PolicyFixed, salt: int) -> int:
 class BookBatchRequest:
     """Everything a book batch proof needs. Public claims (the vault's values): book_before,
     fills_from/chain_from (its proven index and head), fills_to/chain_to (the head the proof
-    stops at). Private: the old book, the fill records, the policy and salt."""
+    stops at). Private: the old book, the chain records (`fills`: fills and expiry settlements),
+    the policy and salt."""
 
     market: fb.BookMarket
     high_vol: bool
@@ -114,7 +115,7 @@ class BookBatchRequest:
     state_salt: int
     quotes: tuple[fb.QuoteOrder, ...]
     old_book: fb.Book
-    fills: tuple[fb.Fill, ...]
+    fills: tuple[fb.ChainRecord, ...]
     fill_capacity: int
     book_before: int
     fills_from: int
@@ -125,12 +126,12 @@ class BookBatchRequest:
     margin: int
 
 
-def book_batch_request(market: fb.BookMarket, old_book: fb.Book, fills: tuple[fb.Fill, ...], fill_capacity: int,
+def book_batch_request(market: fb.BookMarket, old_book: fb.Book, fills: tuple[fb.ChainRecord, ...], fill_capacity: int,
                        fills_from: int, chain_from: int, *, quotes: tuple[fb.QuoteOrder, ...] = (),
                        high_vol: bool = False, nonce: int = 0, policy: fq.PolicyFixed, state_salt: int,
                        limits: fr.RiskLimitsFixed, margin: int) -> BookBatchRequest:
     """The honest request: book_before, fills_to and chain_to computed from the book and the fills."""
-    heads = fb.fill_chain([fb.pack_fill(f) for f in fills], chain_from)
+    heads = fb.fill_chain([fb.pack_record(f) for f in fills], chain_from)
     return BookBatchRequest(market, high_vol, nonce, policy, state_salt, quotes, old_book, fills, fill_capacity,
                             fb.book_commitment(old_book), fills_from, chain_from, fills_from + len(fills),
                             heads[-1] if heads else chain_from, limits, margin)
@@ -214,7 +215,7 @@ def book_batch_circuit(cs: ConstraintSystem, req: BookBatchRequest) -> BookBatch
 
     with cs.scope("book"):
         states = cbk.open_book(cs, req.old_book, book_before)
-        states = cbk.apply_fills(cs, states, [fb.pack_fill(f) for f in req.fills], req.fill_capacity, chain_from,
+        states = cbk.apply_fills(cs, states, [fb.pack_record(f) for f in req.fills], req.fill_capacity, chain_from,
                                  chain_to, fills_to.lc - fills_from.lc)
         slots = cbk.close_book(cs, states, book_after)
         book = cbk.price_book(cs, slots, markets, spot)

@@ -9,12 +9,16 @@ Python vault client and the tests:
 
 - `pack_fill` / `unpack_fill`: the fill record, low bits first
   slot (8) | is_call (1) | strike - SPOT_MIN (80) | expiry (40) | dq + 2^72 (73): 202 bits;
+- `pack_expiry_settled`: the chain's second kind of record, "expiry E settled" = E << 9: the
+  expiry field 0 (no fill has expiry 0) marks it, E sits in the strike field, every other field
+  is 0; applying it empties every slot of expiry E (its positions are paid by claims, not by
+  the book). `pack_record` / `unpack_record` read and write either kind;
 - `chain_head`, `fill_chain`: head_{k+1} = Poseidon(head_k, record_k), head_0 = 0;
 - `slot_record`, `book_commitment`: h_{j+1} = Poseidon(h_j, slot_record_j), h_0 = 0, where a
   slot's record is the fill-record packing of slot j with dq := q_j; an empty slot is
   (expiry 0, strike field 0, put, q = 0), packed the same way;
-- `apply_fills`: the book after a run of fills (a fill opens an empty slot or must match the
-  series already there);
+- `apply_fills`: the book after a run of chain records (a fill opens an empty slot or must
+  match the series already there; a settlement empties its expiry's slots);
 - the book's pricing and risk (per-slot Greeks and mid on the expiry's SVI smile, mark, net
   Greeks, the worst-case risk report with quote sizes, Durrleman's g(k)) follow below.
 
@@ -118,6 +122,51 @@ def unpack_fill(record: int) -> Fill:
     return fill
 
 
+@dataclass(frozen=True)
+class ExpirySettled:
+    """The chain's second kind of record: the vault settled every series of `expiry` (unix s).
+    Applying it empties each slot of that expiry: its positions are paid by claims from then on,
+    so the next proof's book holds live expiries only."""
+
+    expiry: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.expiry <= EXPIRY_MAX:
+            raise InvalidInput("settlement.expiry", "must be a unix time in [1, 2^40)", self.expiry)
+
+
+ChainRecord = Fill | ExpirySettled
+"""What the vault appends to the fill chain: a fill, or an expiry's settlement."""
+
+
+def pack_expiry_settled(expiry: int) -> int:
+    """The settlement record of `expiry`: E << STRIKE_OFFSET (= E·2^9). Its expiry field is 0,
+    which no fill has (a fill's expiry is >= 1), and every field but the strike field, which
+    carries E, is 0 (slot, type and the quantity field itself, not dq + 2^72)."""
+    return ExpirySettled(expiry).expiry << STRIKE_OFFSET
+
+
+def pack_record(record: ChainRecord) -> int:
+    """The chain record of a fill (pack_fill) or of a settlement (pack_expiry_settled)."""
+    if isinstance(record, ExpirySettled):
+        return pack_expiry_settled(record.expiry)
+    return pack_fill(record)
+
+
+def unpack_record(record: int) -> ChainRecord:
+    """The fill or settlement a chain record packs (the inverse of pack_record); InvalidInput
+    for a record neither kind packs to."""
+    if not 0 <= record < 1 << RECORD_BITS:
+        raise InvalidInput("chain_record", f"must be an integer in [0, 2^{RECORD_BITS})", record)
+    if _field(record, EXPIRY_OFFSET, EXPIRY_BITS):
+        return unpack_fill(record)
+    settled = _field(record, STRIKE_OFFSET, STRIKE_BITS)
+    if record != settled << STRIKE_OFFSET or settled > EXPIRY_MAX:
+        raise InvalidInput("chain_record", "expiry field 0 marks a settlement: only the strike field, "
+                                           "holding an expiry below 2^40, may be non-zero", record)
+    return ExpirySettled(settled)
+
+
 # ---------------------------------------------------------------- the book and its commitment
 
 
@@ -208,13 +257,28 @@ def apply_fill(book: Book, fill: Fill) -> Book:
     return book[:fill.slot] + (updated,) + book[fill.slot + 1:]
 
 
-def apply_fills(book: Book, fills: Iterable[Fill], capacity: int | None = None) -> Book:
-    """The book after the fills in order; at most `capacity` fills (the circuit's F) when given."""
+def settle_expiry(book: Book, settled: ExpirySettled) -> Book:
+    """The book after expiry E settled: every slot of expiry E emptied (series and position), the
+    others unchanged; a no-op when no slot holds E."""
+    return tuple(EMPTY_SLOT if slot.expiry == settled.expiry else slot for slot in book)
+
+
+def apply_record(book: Book, record: ChainRecord) -> Book:
+    """The book after one chain record of either kind."""
+    if isinstance(record, ExpirySettled):
+        return settle_expiry(book, record)
+    return apply_fill(book, record)
+
+
+def apply_fills(book: Book, fills: Iterable[ChainRecord], capacity: int | None = None) -> Book:
+    """The book after the chain records (fills and settlements) in order; at most `capacity` of
+    them (the circuit's F, which counts records of both kinds) when given."""
     fills = list(fills)
     if capacity is not None and len(fills) > capacity:
-        raise BookCapacityExceeded(f"{len(fills)} fills between two proofs; the circuit takes at most {capacity}")
-    for fill in fills:
-        book = apply_fill(book, fill)
+        raise BookCapacityExceeded(f"{len(fills)} chain records between two proofs; the circuit takes at most "
+                                   f"{capacity}")
+    for record in fills:
+        book = apply_record(book, record)
     return book
 
 

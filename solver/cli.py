@@ -22,6 +22,8 @@ from rich.table import Table
 
 from solver.progress import ProgressLines
 from solver.cli_base import DlpeGroup, NumericArgsCommand, fail, json_number, print_json
+from solver.cli_bench import register as register_bench
+from solver.cli_circuit_info import register as register_circuit_info
 from solver.cli_toolchain import register as register_toolchain
 from solver.paths import data_dir
 
@@ -395,71 +397,6 @@ def simulate(
     console.print(f"wrote {len(result.files)} files to {escape(str(out.resolve()))}", soft_wrap=True)
 
 
-CIRCUIT_INFO_JSON_KEYS = (
-    "JSON keys (--json): gadgets {gadget: constraints each}; batch {quotes, constraints, wires, public_inputs, "
-    "constraints_per_quote, build_seconds}; profile: a list of {scope, constraints, share} down to --depth "
-    "levels, quote\\[0] standing for every quote (they have the same shape)."
-)
-
-
-@app.command("circuit-info", epilog=CIRCUIT_INFO_JSON_KEYS)
-def circuit_info(
-    quotes: int = typer.Option(4, min=1, help="quotes in the batch circuit"),
-    depth: int = typer.Option(2, min=1, help="scope levels shown in the profile"),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Constraint profile of the batch circuit (quotes + risk check) and the cost of each gadget."""
-    from circuits.batch import batch_circuit
-    from circuits.builder import ConstraintSystem
-    from circuits.costs import gadget_costs
-    from solver.samples import sample_batch_request
-
-    gadgets = gadget_costs()
-    start = time.perf_counter()
-    cs = ConstraintSystem()
-    batch_circuit(cs, sample_batch_request(quotes))
-    seconds = time.perf_counter() - start
-    r1cs = cs.to_r1cs()
-    root = cs.profile(f"batch of {quotes}")
-    scopes = []
-    for path, node in root.walk():
-        top = path.split("/")[0]
-        if path.count("/") >= depth or (top.startswith("quote[") and top != "quote[0]"):
-            continue  # every quote has the same shape: show the first one
-        scopes.append((path, node.total))
-    per_quote = root.find("quote[0]").total
-    summary = {
-        "quotes": quotes, "constraints": cs.n_constraints, "wires": r1cs.n_wires,
-        "public_inputs": r1cs.n_public_inputs + r1cs.n_public_outputs, "constraints_per_quote": per_quote,
-        "build_seconds": seconds,
-    }
-    if as_json:
-        print_json({
-            "gadgets": gadgets, "batch": summary,
-            "profile": [{"scope": path, "constraints": n, "share": n / root.total} for path, n in scopes],
-        })
-        return
-    costs = Table(title="Gadgets (constraints each)")
-    costs.add_column("gadget")
-    costs.add_column("constraints", justify="right")
-    for name, n in gadgets.items():
-        costs.add_row(name, f"{n:,}")
-    console.print(costs)
-    table = Table(title=f"Batch circuit, {quotes} quote(s): constraints by scope")
-    for col in ("scope", "constraints", "share"):
-        table.add_column(col, justify="right" if col != "scope" else "left")
-    for path, n in scopes:
-        level = path.count("/")
-        name = f"quote\\[i] (each of {quotes})" if path == "quote[0]" else "  " * level + escape(path.split("/")[-1])
-        table.add_row(name, f"{n:,}", f"{n / root.total:.1%}")
-    console.print(table)
-    console.print(
-        f"total {cs.n_constraints:,} constraints, {r1cs.n_wires:,} wires, {summary['public_inputs']} public inputs; "
-        f"{per_quote:,} constraints per quote; built with witness in {seconds:.2f} s "
-        f"({seconds / quotes * 1e3:.0f} ms per quote, shared parts included)"
-    )
-
-
 @app.command()
 def serve(
     config: Path | None = typer.Option(None, help="TOML settings file (also $DLPE_CONFIG); see docs/operator.md"),
@@ -486,6 +423,8 @@ def serve(
 
 
 register_toolchain(app)  # ceremony, setup, prove, verify, export, deploy, submit, devnet (solver.cli_toolchain)
+register_bench(app)  # bench: the research sweep (solver.cli_bench)
+register_circuit_info(app)  # circuit-info, bits or lookup mode (solver.cli_circuit_info)
 
 
 if __name__ == "__main__":

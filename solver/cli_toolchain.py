@@ -147,15 +147,21 @@ def export_calldata(
     from prover import read_proof, read_public, solidity_calldata
 
     calldata = solidity_calldata(read_proof(proof), read_public(public))
-    hexed = {
-        "a": [hex(v) for v in calldata.a], "b": [[hex(v) for v in row] for row in calldata.b],
-        "c": [hex(v) for v in calldata.c], "inputs": [hex(v) for v in calldata.inputs],
-    }
+    arguments = {"a": list(calldata.a), "b": [list(row) for row in calldata.b], "c": list(calldata.c),
+                 "inputs": list(calldata.public_signals)}
     if as_json:
-        print_json({k: [[str(v) for v in row] for row in getattr(calldata, k)] if k == "b"
-                    else [str(v) for v in getattr(calldata, k)] for k in ("a", "b", "c", "inputs")})
+        print_json({k: [[str(v) for v in row] for row in value] if k == "b" else [str(v) for v in value]
+                    for k, value in arguments.items()})
         return
-    typer.echo(", ".join(json.dumps(hexed[k]) for k in ("a", "b", "c", "inputs")))
+
+    def word(v: int) -> str:
+        return f'"0x{v:064x}"'  # snarkjs's 32-byte words
+
+    def words(values) -> str:
+        return "[" + ",".join(word(v) for v in values) + "]"
+
+    typer.echo(",".join([words(arguments["a"]), "[" + ",".join(words(row) for row in arguments["b"]) + "]",
+                         words(arguments["c"]), words(arguments["inputs"])]))
 
 
 # -- ceremony ----------------------------------------------------------------------------------------

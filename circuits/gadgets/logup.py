@@ -192,7 +192,7 @@ def _wire(x: LC) -> int:
     return wire
 
 
-def _single_private_wire(cs: ConstraintSystem, x: LC) -> int | None:
+def single_private_wire(cs: ConstraintSystem, x: LC) -> int | None:
     """The wire of x when x = k * w + c for one private wire w (committable as it is), else None."""
     if len(x.terms) != 1:
         return None
@@ -208,7 +208,7 @@ def settle_lookup(cs: ConstraintSystem, pending: Sequence[PendingCheck]) -> Look
     """
     from circuits.gadgets.rangecheck import emit_bits  # the bits fallback shares the factory's decomposition
 
-    singles = [_single_private_wire(cs, p.value) for p in pending]
+    singles = [single_private_wire(cs, p.value) for p in pending]
     shapes = [(p.n_bits, w is not None) for p, w in zip(pending, singles)]
     limb_bits = choose_limb_bits(shapes)
     table_size = 0 if limb_bits is None else 1 << limb_bits

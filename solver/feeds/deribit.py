@@ -21,7 +21,7 @@ median of healthy sources as it does for any other feed:
 | ``deribit_price_ranking.btc_usd`` | each enabled constituent's price, timestamp | SPOT ``deribit:<exchange>`` |
 | ``ticker.<perpetual>.100ms`` | mark_price, timestamp | PERP_MARK ``deribit:<perpetual>`` |
 | ``deribit_volatility_index.btc_usd`` | volatility (percent), timestamp | IV_INDEX ``deribit:dvol`` |
-| ``ticker.<option>.100ms`` | mark_iv (percent), underlying_price, timestamp | smiles; IV_INDEX ``deribit:atm_mark_iv`` |
+| ``ticker.<option>.100ms`` | mark_iv (percent), underlying_price, timestamp | smiles; ``deribit:atm_mark_iv`` |
 | ``trades.<perpetual>.100ms`` | amount of trades flagged ``liquidation``, trade_seq | the tick's liquidation volume |
 
 ``next_tick`` reads messages until ``tick_s`` has passed since the last tick and then returns a
@@ -149,12 +149,19 @@ class DeribitFeed:
         self._last_tick_at = 0.0
         self._last_refit_at = -math.inf
         self._connect()
-        spot = self._request("public/get_index_price", {"index_name": config.index_name})["index_price"]
-        self.instruments = self._choose_chain(float(spot))
-        self.rate = 0.0
-        self.warmup_returns = self._warmup_returns()
-        self.warmup_liquidation = np.zeros_like(self.warmup_returns)  # the chart has no liquidations
-        self._subscribe()
+        try:
+            index = self._request("public/get_index_price", {"index_name": config.index_name})
+            if not isinstance(index, dict):
+                raise DeribitError(f"public/get_index_price: expected an object, got {index!r}")
+            self.instruments = self._choose_chain(_number(index, "index_price"))
+            self.rate = 0.0
+            self.warmup_returns = self._warmup_returns()
+            self.warmup_liquidation = np.zeros_like(self.warmup_returns)  # the chart has no liquidations
+            self._subscribe()
+        except _Malformed as error:
+            raise DeribitError(f"public/get_index_price: {error}") from None
+        except ConnectionClosed as closed:
+            raise DeribitError(f"the connection closed while setting up: {closed}") from None
 
     # -- the connection
 
@@ -177,7 +184,7 @@ class DeribitFeed:
                     compression=None))
                 self._request("public/set_heartbeat", {"interval": self.config.heartbeat_s})
                 return
-            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as error:
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, DeribitError) as error:
                 log.warning("deribit connection failed", extra={"attempt": attempt, "error": str(error),
                                                                  "retry_in_s": delay})
                 if attempt == self.config.connect_attempts:
@@ -189,11 +196,20 @@ class DeribitFeed:
         raise DeribitError(f"no connection to {self.config.url} after {self.config.connect_attempts} attempts")
 
     def _reconnect(self) -> None:
+        """Open a new connection and subscribe again; DeribitError when the venue stays away."""
         self.reconnects += 1
-        self.close()
-        self._connect()
-        self._subscribe()
-        log.info("deribit reconnected and resubscribed", extra={"reconnects": self.reconnects})
+        for attempt in range(1, self.config.connect_attempts + 1):
+            self.close()
+            self._connect()  # retries with backoff by itself
+            try:
+                self._subscribe()
+            except ConnectionClosed as closed:
+                log.warning("deribit closed while resubscribing", extra={"attempt": attempt, "detail": str(closed)})
+                continue
+            log.info("deribit reconnected and resubscribed", extra={"reconnects": self.reconnects})
+            return
+        raise DeribitError(f"{self.config.url}: the connection was lost while resubscribing, "
+                           f"{self.config.connect_attempts} times")
 
     def _send(self, method: str, params: dict) -> int:
         assert self._ws is not None
@@ -210,7 +226,11 @@ class DeribitFeed:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DeribitError(f"{method}: no answer within {self.config.request_timeout_s} s")
-            message = self._parse(self._ws.recv(timeout=remaining))
+            try:
+                raw = self._ws.recv(timeout=remaining)
+            except TimeoutError:
+                raise DeribitError(f"{method}: no answer within {self.config.request_timeout_s} s") from None
+            message = self._parse(raw)
             if message is None:
                 continue
             if message.get("id") == request_id:

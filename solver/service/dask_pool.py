@@ -2,7 +2,7 @@
 embedded default, solver.service.proving.ProverPool (local processes).
 
 The proving key goes to each worker once, not with each batch: the pool registers a WorkerPlugin
-that carries the pickled key bytes (tens of MB for the smallest book batch circuit); the scheduler hands it to
+that carries the key file's bytes (about 45 MB for the smallest book batch circuit); the scheduler hands it to
 every worker, including those that join later, and each worker unpickles it once into memory,
 keyed by circuit fingerprint. A batch task then carries only its request (a few kB of JSON).
 
@@ -48,6 +48,10 @@ class ProvingKeyMissing(DLPEError):
     """A task reached a worker that never received the proving key (the plugin did not run there)."""
 
 
+class DaskUnavailable(DLPEError):
+    """The configured Dask scheduler (setting ``workers``) could not be reached."""
+
+
 class ProvingKeyPlugin(WorkerPlugin):
     """Carries one circuit's proving key to every worker; ``setup`` unpickles it there once."""
 
@@ -57,7 +61,7 @@ class ProvingKeyPlugin(WorkerPlugin):
         self.name = f"dlpe-proving-key-{fingerprint[:16]}"
 
     def setup(self, worker: Any) -> None:
-        _keys_on_worker[self.fingerprint] = pickle.loads(self.key_bytes)
+        _keys_on_worker[self.fingerprint] = pickle.loads(self.key_bytes)[0]
         log.info("proving key loaded", extra={"fingerprint": self.fingerprint, "worker": worker.address})
 
 
@@ -97,10 +101,11 @@ class DaskProverPool:
         self.address = address
         self.fingerprint = fingerprint
         self.nice = nice
-        self.client = Client(address, timeout=timeout_s, set_as_default=False)
-        with open(key_path, "rb") as f:
-            proving_key = pickle.load(f)[0]
-        key_bytes = pickle.dumps(proving_key, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.client = Client(address, timeout=timeout_s, set_as_default=False)
+        except (OSError, TimeoutError) as error:
+            raise DaskUnavailable(f"no Dask scheduler answered at {address} within {timeout_s} s: {error}") from None
+        key_bytes = Path(key_path).read_bytes()  # the key file as stored: (proving key, verifying key)
         self.key_bytes = len(key_bytes)
         self.client.register_plugin(ProvingKeyPlugin(fingerprint, key_bytes))
         log.info("dask prover pool ready", extra={"scheduler": address, "key_bytes": self.key_bytes,

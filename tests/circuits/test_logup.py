@@ -168,3 +168,13 @@ def test_checks_no_cheaper_by_lookup_stay_bits_without_a_challenge():
     assert cs.range_checker.settlement is None and r1cs.n_public == 0
     assert cs.n_constraints == 2 + 3 and cs.is_satisfied()
     assert not _system([(2, 1)]).is_satisfied()
+
+
+def test_both_modes_publish_bit_identical_outputs():
+    from circuits.mode_costs import build_batch
+
+    bits, lookup = build_batch(2, "bits"), build_batch(2, "lookup")
+    bits_public = bits.to_r1cs().public_values(bits.witness())
+    lookup_public = lookup.to_r1cs().public_values(lookup.witness())
+    assert lookup_public[:-1] == bits_public and len(lookup_public) == len(bits_public) + 1  # the challenge, last
+    assert lookup.is_satisfied() and lookup.n_constraints < bits.n_constraints / 3

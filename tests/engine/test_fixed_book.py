@@ -1,4 +1,4 @@
-"""engine.fixed_book: fill-record packing, the fill chain, the book commitment, applying fills."""
+"""engine.fixed_book: fill and settlement record packing, the fill chain, the book commitment, applying records."""
 
 import pytest
 from hypothesis import given
@@ -114,6 +114,61 @@ def test_apply_fills_refuses_mismatch_capacity_and_overflow():
     full = fb.apply_fill(fb.empty_book(1), fb.Fill(0, True, 100 * ONE, expiry, fb.QUANTITY_MAX))
     with pytest.raises(fb.BookCapacityExceeded, match="position"):
         fb.apply_fill(full, fb.Fill(0, True, 100 * ONE, expiry, 1))
+
+
+# ---------------------------------------------------------------- expiry settlement records
+
+
+def test_settlement_record_vector():
+    # shared with the vault's tests: expiry 1,700,000,000 settled packs to E << 9, every other field 0
+    record = fb.pack_expiry_settled(1_700_000_000)
+    assert record == 1_700_000_000 << fb.STRIKE_OFFSET == 870_400_000_000
+    assert fb.pack_record(fb.ExpirySettled(1_700_000_000)) == record
+    assert fb.unpack_record(record) == fb.ExpirySettled(1_700_000_000)
+    assert fb.fill_chain([record]) == [poseidon_hash([0, record])]
+
+
+@given(st.one_of(fills, st.builds(fb.ExpirySettled, st.integers(1, fb.EXPIRY_MAX))))
+def test_unpack_record_inverts_pack_record(record):
+    value = fb.pack_record(record)
+    assert 0 <= value < 1 << fb.RECORD_BITS
+    assert fb.unpack_record(value) == record
+    # the expiry field tells the kinds apart: 0 for a settlement only
+    assert (value >> fb.EXPIRY_OFFSET & fb.EXPIRY_MAX == 0) == isinstance(record, fb.ExpirySettled)
+
+
+@pytest.mark.parametrize("record, field", [
+    (0, "settlement.expiry"),  # the settlement of expiry 0 is no record
+    (fb.pack_expiry_settled(1) | 3, "chain_record"),  # a slot field
+    (fb.pack_expiry_settled(1) | 1 << fb.IS_CALL_OFFSET, "chain_record"),
+    (fb.pack_expiry_settled(1) | fb.QUANTITY_BIAS << fb.QUANTITY_OFFSET, "chain_record"),  # dq = 0 is still a field
+    ((fb.EXPIRY_MAX + 1) << fb.STRIKE_OFFSET, "chain_record"),  # an expiry beyond 40 bits
+    (1 << fb.RECORD_BITS, "chain_record"),
+])
+def test_unpack_record_refuses_what_neither_kind_packs(record, field):
+    with pytest.raises(InvalidInput, match=field):
+        fb.unpack_record(record)
+
+
+def test_settlement_empties_only_its_expiry_and_frees_the_slots():
+    gone, live = 1_700_000_000, 1_700_086_400
+    book = fb.apply_fills(fb.empty_book(4), [
+        fb.Fill(0, True, 100 * ONE, gone, -ONE),
+        fb.Fill(1, False, 90 * ONE, live, 2 * ONE),
+        fb.Fill(2, False, 95 * ONE, gone, 3 * ONE),
+    ])
+    settled = fb.apply_fills(book, [fb.ExpirySettled(gone)])
+    assert settled == (fb.EMPTY_SLOT, book[1], fb.EMPTY_SLOT, fb.EMPTY_SLOT)
+    assert fb.apply_fills(book, [fb.ExpirySettled(live + 1)]) == book  # an expiry the book lacks: no change
+    # a freed slot takes a new series, in the same run of records
+    reuse = fb.Fill(2, True, 110 * ONE, live, ONE)
+    assert fb.apply_fills(book, [fb.ExpirySettled(gone), reuse])[2] == fb.BookSlot(live, 110 * ONE, True, ONE)
+    with pytest.raises(fb.SeriesMismatch):  # not before the settlement
+        fb.apply_fills(book, [reuse])
+    with pytest.raises(fb.BookCapacityExceeded, match="at most 1"):  # settlements count against F
+        fb.apply_fills(book, [fb.ExpirySettled(gone), reuse], capacity=1)
+    with pytest.raises(InvalidInput, match="settlement.expiry"):
+        fb.ExpirySettled(0)
 
 
 def test_empty_slot_must_be_all_zero():

@@ -9,7 +9,7 @@ speaking the documented message formats, for the Deribit feed's tests.
 
 It answers public/set_heartbeat (then sends a ``test_request`` heartbeat), public/test,
 public/get_index_price, public/get_instruments, public/get_tradingview_chart_data and
-public/subscribe; any other method gets JSON-RPC error -32601. ``stream_every_s`` makes it send a
+public/subscribe; any other method, and those in ``refuse``, get a JSON-RPC error. ``stream_every_s`` makes it send a
 round by itself at that period (for a running service). ``received`` lists every request.
 """
 
@@ -92,7 +92,8 @@ def smile_iv(strike: float, spot: float = SPOT) -> float:
 class DeribitVenue:
     """The local venue (see the module doc); a context manager that starts and stops its thread."""
 
-    def __init__(self, *, spot: float = SPOT, expiry_days: tuple[int, ...] = (7, 28), stream_every_s: float | None = None):
+    def __init__(self, *, spot: float = SPOT, expiry_days: tuple[int, ...] = (7, 28),
+                 stream_every_s: float | None = None):
         self.spot = spot
         self.stream_every_s = stream_every_s
         today = datetime.now(timezone.utc).date()
@@ -101,6 +102,7 @@ class DeribitVenue:
         self.perpetuals = ("BTC-PERPETUAL", "BTC_USDC-PERPETUAL")
         self.received: list[tuple[str, Any]] = []
         self.subscribed: list[str] = []
+        self.refuse: set[str] = set()  # methods answered with a JSON-RPC error, as a venue under load would
         self._clients: set[ServerConnection] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -194,6 +196,8 @@ class DeribitVenue:
             self._clients.discard(ws)
 
     def _answer(self, method: str, params: dict, rid: int) -> list[dict]:
+        if method in self.refuse:
+            return [_rpc(id=rid, error={"code": 10028, "message": "too_many_requests"})]
         if method == "public/set_heartbeat":
             return [_rpc(id=rid, result="ok"), {"jsonrpc": "2.0", "method": "heartbeat",
                                                 "params": {"type": "test_request"}}]

@@ -416,3 +416,15 @@ def test_wrapper_maps_typed_errors_to_exit_codes_and_lets_bugs_through():
         assert result.stderr == f"error: {' '.join(str(error).split())}\n"
     result = runner.invoke(_toy_app(RuntimeError("a bug")), ["fail-once"])
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_circuit_info_lookup_mode_prints_the_per_quote_figure():
+    payload = run_json("circuit-info", "--mode", "lookup", "--quotes", "4", "--depth", "1")
+    per_quote = payload["per_quote"]
+    assert payload["mode"] == "lookup" and payload["per_quote_constraints"] == per_quote["per_quote_constraints"]
+    assert payload["per_quote_constraints"] <= 1_500  # issue 14's goal (required: 3,000)
+    batch = payload["batch"]
+    assert batch["table_constraints"] == (1 << batch["limb_bits"]) + 2 == per_quote["table_constraints"]["4"]
+    assert batch["constraints"] == 4 * per_quote["per_quote_constraints"] + per_quote["shared_constraints"] + \
+        batch["table_constraints"]
+    assert "lookup" in [p["scope"] for p in payload["profile"]]

@@ -175,3 +175,23 @@ def test_reconnects_and_resubscribes_after_the_venue_hangs_up(venue, feed):
 def test_no_venue_is_a_typed_error():
     with pytest.raises(DeribitError, match="no connection"):
         DeribitFeed(DeribitConfig(url="ws://127.0.0.1:9/ws/api/v2", connect_attempts=2, backoff_s=0.01))
+
+
+def test_a_venue_that_answers_errors_is_a_typed_error(venue):
+    venue.refuse.add("public/get_instruments")
+    with pytest.raises(DeribitError, match="public/get_instruments"):
+        DeribitFeed(DeribitConfig(url=venue.url, connect_attempts=1))
+
+
+def test_settings_take_the_deribit_feed_and_a_dask_scheduler(monkeypatch):
+    from pydantic import ValidationError
+
+    from solver.service.config import ServiceSettings
+
+    monkeypatch.delenv("DLPE_CONFIG", raising=False)  # another test's config file must not apply
+
+    settings = ServiceSettings(feed="deribit", deribit_url="ws://127.0.0.1:9000/ws/api/v2",
+                               workers="tcp://127.0.0.1:8786")
+    assert settings.feed == "deribit" and settings.workers == "tcp://127.0.0.1:8786"
+    with pytest.raises(ValidationError, match="workers"):
+        ServiceSettings(workers="127.0.0.1:8786")  # no scheme: not a scheduler address
