@@ -50,7 +50,10 @@ class StoredRequestUnreadable(DLPEError):
 
 
 def request_to_json(request: BookBatchRequest) -> str:
-    return json.dumps({"kind": REQUEST_KIND, **dataclasses.asdict(request)})
+    """JSON of `request`; its chain records (fills or expiry settlements) as their packed integers."""
+    d = dataclasses.asdict(request)
+    d["fills"] = [fb.pack_record(r) for r in request.fills]
+    return json.dumps({"kind": REQUEST_KIND, **d})
 
 
 def request_from_json(text: str) -> BookBatchRequest:
@@ -65,7 +68,7 @@ def request_from_json(text: str) -> BookBatchRequest:
         **{**d, "market": market, "policy": PolicyFixed(**d["policy"]),
            "quotes": tuple(fb.QuoteOrder(**q) for q in d["quotes"]),
            "old_book": tuple(fb.BookSlot(**s) for s in d["old_book"]),
-           "fills": tuple(fb.Fill(**f) for f in d["fills"]),
+           "fills": tuple(fb.unpack_record(r) for r in d["fills"]),
            "limits": RiskLimitsFixed(**d["limits"])})
 
 

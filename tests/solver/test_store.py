@@ -14,12 +14,13 @@ from solver.settlement import BookCapacity
 
 @pytest.fixture(scope="module")
 def request_():
-    """A book batch request with a held slot and a pending fill, so every nested type is stored."""
+    """A book batch request with a held slot, a pending fill and an expiry settlement, so every
+    nested type is stored."""
     shape = shape_request(BookCapacity(slots=4, fills=2, expiries=2, quotes=1))
     expiry = shape.market.expiries[0].expiry
     slot = fb.BookSlot(expiry, 95_000 * fx.ONE, True, -fx.ONE)
     fill = fb.Fill(1, False, 90_000 * fx.ONE, expiry, fx.ONE // 2)
-    return dataclasses.replace(shape, old_book=(slot,) + shape.old_book[1:], fills=(fill,))
+    return dataclasses.replace(shape, old_book=(slot,) + shape.old_book[1:], fills=(fill, fb.ExpirySettled(expiry)))
 
 
 def test_request_json_round_trip(request_):
