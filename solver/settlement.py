@@ -18,8 +18,8 @@ the vault's FillRecorded events) and the fills recorded since. A batch with quot
 over every recorded fill and submitted before the oracle posts again (or its post grows older than
 maxOracleAge); a book update (every quote of size 0, see book_update_quotes) may stop at any fill.
 
-build_batch (the single-expiry batch of circuits/batch.py) stays for the solver service's pipeline,
-which does not trade through this vault yet.
+build_batch (the single-expiry batch of circuits/batch.py) has no caller left: the solver service
+and the deployment commands prove book batches (solver.book_plan, solver.deployments).
 """
 
 from __future__ import annotations
@@ -71,11 +71,6 @@ def build_batch(request: BatchRequest) -> BuiltBatch:
     if failure is not None:
         raise CircuitError(f"the batch request does not satisfy the circuit: {failure}")
     return BuiltBatch(cs.to_r1cs(), cs.witness(), wires.layout)
-
-
-def vault_limits(limits: RiskLimitsFixed) -> RiskLimits:
-    """The limits as QuoteVault's struct (compile_vault checks that both name the same limits)."""
-    return RiskLimits(**dataclasses.asdict(limits))
 
 
 def vault_limits(limits: RiskLimitsFixed) -> RiskLimits:
