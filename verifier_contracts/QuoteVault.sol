@@ -16,6 +16,7 @@ import {
 } from "generated/BatchLayout.sol";
 import {BatchChecks} from "./BatchChecks.sol";
 import {BookLedger} from "./BookLedger.sol";
+import {ExpirySettlement} from "./ExpirySettlement.sol";
 import {IVIndexOracle} from "./IVIndexOracle.sol";
 import {PoseidonT3} from "./PoseidonT3.sol";
 import {SpotOracle} from "./SpotOracle.sol";
@@ -168,6 +169,9 @@ contract QuoteVault is ERC4626 {
     uint256 public constant MIN_GOVERNANCE_DELAY = 1 days;
     /// @notice A quote's strike: STRIKE_MIN + strike_units << STRIKE_GRID_BITS (engine.fixed_book).
     uint256 public constant STRIKE_GRID_BITS = 32;
+    /// @notice The settlement window a vault starts with, and the longest governance may set (seconds).
+    uint64 public constant DEFAULT_SETTLEMENT_WINDOW = 1 hours;
+    uint64 public constant MAX_SETTLEMENT_WINDOW = 7 days;
     /// @notice A quote's size: size_units << SIZE_GRID_BITS (engine.fixed_book).
     uint256 public constant SIZE_GRID_BITS = 36;
 
@@ -225,6 +229,8 @@ contract QuoteVault is ERC4626 {
     /// @notice The taker holds `held` of this option series, less than the `size` it tried to sell.
     error PositionTooSmall(uint256 held, uint256 size);
     error InsufficientCollateral(uint256 available, uint256 needed);
+    /// @notice A settlement window must lie in (0, max] seconds.
+    error SettlementWindowInvalid(uint64 window, uint64 max);
 
     // ---------------------------------------------------------------- events
 
@@ -233,6 +239,7 @@ contract QuoteVault is ERC4626 {
     event OracleSettingsUpdated(uint64 maxOracleAge, uint64 quoteLifetime);
     event MarketSettingsUpdated(int64 rate, int64 carry, uint64 spotTolerance, uint64 ivBand);
     event MarginsUpdated(uint128 modelMargin, uint128 solvencyMargin);
+    event SettlementWindowUpdated(uint64 window);
     /// @notice A proof marked the book at `markTime`: `mark` (2^-48 quote currency, the vault's
     ///     positions times their mids) is a liability of `liability` token units.
     event ProvenMarkUpdated(int256 mark, uint256 liability, uint64 markTime);
@@ -306,14 +313,16 @@ contract QuoteVault is ERC4626 {
     uint256 public collateral;
     /// @notice The mark as a liability in token units: ceil(-mark · premiumUnit / 2^48), 0 when mark >= 0.
     uint256 public provenMark;
-    /// @notice Payoffs of expired series settled but not yet claimed (token units): expiry
-    ///     settlement is later work, so 0.
+    /// @notice Payoffs of settled expiries set aside and not yet claimed (token units).
     uint256 public unclaimedPayoffs;
     mapping(address taker => mapping(bytes32 series => uint256 size)) public longPositions;
     /// @notice premiumsIn[k]: premiums received (token units) by the first k fills, for unprovenPremiums.
     mapping(uint256 k => uint256) public premiumsIn;
     mapping(uint256 batchId => Batch) private _batches;
     BookLedger.Book private _book;
+    /// @notice Seconds after an expiry within which the oracle's first observation settles it.
+    uint64 public settlementWindow = DEFAULT_SETTLEMENT_WINDOW;
+    ExpirySettlement.Ledger private _settlements;
 
     /// @param token_ The collateral token: the ERC-4626 asset, in which premiums are paid.
     /// @param deps The oracles, Poseidon, the verifier, solver, governance (an OpenZeppelin
@@ -823,7 +832,7 @@ contract QuoteVault is ERC4626 {
     /// @dev Append the fill to the book and its chain (BookLedger: slot, position, head), and the
     ///     premium received to premiumsIn.
     function _recordFill(QuoteTerms memory terms, int256 dq, uint256 premiumIn) private {
-        _book.recordFill(poseidon, BookLedger.Series(terms.expiry, terms.strike, terms.isCall), dq);
+        ExpirySettlement.recordFill(_book, poseidon, BookLedger.Series(terms.expiry, terms.strike, terms.isCall), dq);
         uint256 k = _book.counters.fillCount;
         premiumsIn[k] = premiumsIn[k - 1] + premiumIn;
     }
@@ -849,6 +858,54 @@ contract QuoteVault is ERC4626 {
         terms.bid = mid - halfSpread;
         terms.ask = mid + halfSpread;
         terms.size = uint256(BatchLayout.quoteSizeUnits(element)) << SIZE_GRID_BITS;
+    }
+
+    // ---------------------------------------------------------------- expiry settlement
+
+
+    /// @notice Governance sets how long after an expiry the oracle's first observation may come and
+    ///     still settle it, in seconds, 0 < window <= MAX_SETTLEMENT_WINDOW (through its timelock).
+    function setSettlementWindow(uint64 window) external {
+        _requireGovernance();
+        if (window == 0 || window > MAX_SETTLEMENT_WINDOW) revert SettlementWindowInvalid(window, MAX_SETTLEMENT_WINDOW);
+        settlementWindow = window;
+        emit SettlementWindowUpdated(window);
+    }
+
+    /// @notice Settle `expiry` (anyone may call) at the oracle's observation `observationIndex`,
+    ///     which must be the first at or after the expiry and within settlementWindow of it. The
+    ///     expiry leaves the book (the record expiry << 9 joins the fill chain, counting against
+    ///     the fill capacity), and its payoffs are set aside as unclaimed: all of them, or pro rata
+    ///     what the collateral not owed to earlier expiries covers (ExpirySettlement's notes).
+    function settleExpiry(uint64 expiry, uint256 observationIndex) external {
+        uint256 owedBefore = unclaimedPayoffs;
+        uint256 available = collateral > owedBefore ? collateral - owedBefore : 0;
+        uint256 paid = ExpirySettlement.settle(
+            _book, _settlements, poseidon, oracle, settlementWindow, expiry, observationIndex, premiumUnit, available
+        );
+        uint256 k = _book.counters.fillCount;
+        premiumsIn[k] = premiumsIn[k - 1]; // the record received no premium
+        _recordUnclaimedPayoffs(owedBefore + paid);
+    }
+
+    /// @notice Claim the caller's payoff for its whole position in a settled series, paid in the
+    ///     collateral token: floor(n · intrinsic · unit / 2^96) for n contracts (pro rata if the
+    ///     expiry's collateral fell short). Only the holder's own position is ever paid.
+    /// @return payoff What was paid (token units; may be 0 for an option out of the money).
+    function claim(uint64 expiry, uint256 strike, bool isCall) external returns (uint256 payoff) {
+        bytes32 series = seriesId(expiry, strike, isCall);
+        uint256 size = longPositions[msg.sender][series];
+        payoff = ExpirySettlement.claimable(_settlements, expiry, strike, isCall, size, premiumUnit);
+        longPositions[msg.sender][series] = 0;
+        _recordUnclaimedPayoffs(unclaimedPayoffs - payoff); // claims never exceed what was set aside
+        emit ExpirySettlement.PayoffClaimed(msg.sender, series, size, payoff);
+        _transferOut(msg.sender, payoff);
+    }
+
+    /// @notice How `expiry` settled: price (2^-48), observation time, settlement time, owed and
+    ///     paid (token units); all zero before it settles.
+    function settlement(uint64 expiry) external view returns (ExpirySettlement.Settlement memory) {
+        return ExpirySettlement.settlementOf(_settlements, expiry);
     }
 
     // ---------------------------------------------------------------- views

@@ -19,9 +19,12 @@ Sources (Solidity 0.8.28, compiled together by verifier_contracts.build):
                    quote's proven size while the oracle is fresh and near the batch's spot; governed
                    by a TimelockController (OpenZeppelin)
   BookLedger.sol   the vault's book: series slots, positions, fill chain, book commitment
+  ExpirySettlement.sol  an external library linked into the vault (deploy_settlement_library):
+                   expiry settlement at the oracle's first observation after an expiry, payoffs and
+                   claims, and the book's fill write (outside the vault: EIP-170's code limit)
   BatchChecks.sol  oracle freshness, spot tolerance, ATM-vol band, solvency
   PoseidonT3.sol   Poseidon(2), generated from circuits.poseidon's parameters (poseidon_contract.py)
-  SpotOracle.sol   one owner posts (spot at 2^-48, timestamp)
+  SpotOracle.sol   one owner posts (spot at 2^-48, timestamp); every observation is kept
   IVIndexOracle.sol one owner posts an implied-vol index (2^-48, timestamp)
   BatchLayoutReader.sol  the layout's decoding as a view (outside the vault: EIP-170's code limit)
   TestToken.sol    a minimal ERC-20 for devnets
@@ -44,6 +47,7 @@ Fixed point meets uint256 in four places, each defined here as the contract does
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -69,7 +73,7 @@ from verifier_contracts.client import ContractClient, ContractReverted, Groth16V
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 HAND_WRITTEN_SOURCES = ("TestToken.sol", "SpotOracle.sol", "IVIndexOracle.sol", "PoseidonT3.sol", "BookLedger.sol",
-                        "BatchChecks.sol", "QuoteVault.sol", "BatchLayoutReader.sol")
+                        "ExpirySettlement.sol", "BatchChecks.sol", "QuoteVault.sol", "BatchLayoutReader.sol")
 GENERATED_LAYOUT = "generated/BatchLayout.sol"
 """The generated layout's source name, as QuoteVault imports it (foundry.toml maps `generated/`)."""
 MIN_GOVERNANCE_DELAY = 86_400
@@ -163,6 +167,8 @@ class VaultContracts:
     poseidon: CompiledContract
     layout_reader: CompiledContract
     """BatchLayoutReader: the layout's decoding on-chain (for tests and clients)."""
+    settlement: CompiledContract
+    """ExpirySettlement: the external library the vault's bytecode links to (deploy it first)."""
     layout: BatchInputs
     """The batch layout the contracts were generated from (layout.sha256 names its document)."""
 
@@ -170,8 +176,14 @@ class VaultContracts:
 def compile_vault(layout: Mapping[str, Any]) -> VaultContracts:
     """Generate BatchLayout.sol from the layout document and compile it with the other sources (cached by hash)."""
     contracts = compile_sources(vault_sources(layout))
+    settlement = contracts["ExpirySettlement"]
+    # The library's events and errors happen at the vault's address (delegatecall): its clients decode them.
+    vault = contracts["QuoteVault"]
+    known = {(e["type"], e.get("name")) for e in vault.abi}
+    library_entries = [e for e in settlement.abi
+                       if e["type"] in ("event", "error") and (e["type"], e.get("name")) not in known]
     return VaultContracts(
-        vault=contracts["QuoteVault"],
+        vault=dataclasses.replace(vault, abi=vault.abi + library_entries),
         oracle=contracts["SpotOracle"],
         token=contracts["TestToken"],
         verifier_interface=contracts["IBatchVerifier"],
@@ -179,8 +191,32 @@ def compile_vault(layout: Mapping[str, Any]) -> VaultContracts:
         iv_oracle=contracts["IVIndexOracle"],
         poseidon=contracts["PoseidonT3"],
         layout_reader=contracts["BatchLayoutReader"],
+        settlement=settlement,
         layout=read_layout(layout),
     )
+
+
+SETTLEMENT_LIBRARY = "ExpirySettlement.sol:ExpirySettlement"
+"""The vault's linked library, by fully qualified name."""
+
+
+def link_placeholder(qualified_name: str) -> str:
+    """solc's placeholder for a library's address in unlinked bytecode: __$ + 34 hex of keccak256(name) + $__."""
+    return "__$" + keccak(text=qualified_name).hex()[:34] + "$__"
+
+
+def linked_vault(contracts: VaultContracts, settlement_library: str) -> CompiledContract:
+    """The vault with the deployed ExpirySettlement's address in place of solc's placeholders."""
+    placeholder = link_placeholder(SETTLEMENT_LIBRARY)
+    if placeholder not in contracts.vault.bytecode:
+        raise ValueError(f"the vault's bytecode does not link {SETTLEMENT_LIBRARY} ({placeholder})")
+    address = Web3.to_checksum_address(settlement_library)[2:].lower()
+    return dataclasses.replace(contracts.vault, bytecode=contracts.vault.bytecode.replace(placeholder, address))
+
+
+def deploy_settlement_library(w3: Web3, contracts: VaultContracts) -> str:
+    """Deploy ExpirySettlement (stateless: one serves any number of vaults); its address."""
+    return ContractClient.deploy_compiled(w3, contracts.settlement).address
 
 
 # ------------------------------------------------------------------------- clients
@@ -232,6 +268,26 @@ class SpotOracleClient(_EventReading):
         """(price at 2^-48, timestamp)."""
         price, timestamp = self.call("latest")
         return price, timestamp
+
+    def observation_count(self) -> int:
+        return self.call("observationCount")
+
+    def observation(self, index: int) -> tuple[int, int]:
+        """Observation `index` (0 the first posted): (price at 2^-48, timestamp)."""
+        price, timestamp = self.call("observation", index)
+        return price, timestamp
+
+    def first_observation_at_or_after(self, time: int) -> int | None:
+        """Index of the first observation made at or after `time` (binary search: timestamps
+        increase), None when there is none yet."""
+        lo, hi = 0, self.observation_count()
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.observation(mid)[1] >= time:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo if lo < self.observation_count() else None
 
 
 class IVIndexOracleClient(_EventReading):
@@ -377,6 +433,33 @@ class VaultState:
     token_balance: int
     live_quotes: tuple[VaultQuote, ...]
     """The live batch's quotes with their used sizes (empty without a live batch)."""
+    unclaimed_payoffs: int = 0
+    """Payoffs of settled expiries set aside and not yet claimed (token units)."""
+
+
+@dataclass(frozen=True)
+class ExpirySettlementState:
+    """QuoteVault.settlement(expiry): all zero before the expiry settles."""
+
+    price: int
+    """The settlement price, 2^-48."""
+    observed_at: int
+    settled_at: int
+    owed: int
+    """Payoffs owed to the expiry's holders (token units, each series rounded up)."""
+    paid: int
+    """What the vault set aside for them: owed, or less when the collateral fell short (pro rata)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One PayoffClaimed event, and the gas used."""
+
+    holder: str
+    series: bytes
+    size: int
+    payoff: int
+    gas_used: int
 
 
 @dataclass(frozen=True)
@@ -450,13 +533,16 @@ class QuoteVaultClient(_EventReading):
         margins: Margins,
         max_oracle_age: int,
         quote_lifetime: int,
+        settlement_library: str | None = None,
     ) -> QuoteVaultClient:
         """Deploy a vault governed by the TimelockController at `governance`, with an empty book of
-        `book_capacity` slots taking `fill_capacity` fills between proofs (the circuit's P and F)."""
+        `book_capacity` slots taking `fill_capacity` fills between proofs (the circuit's P and F),
+        linked to the ExpirySettlement library at `settlement_library` (deployed first when None)."""
         dependencies = (oracle, iv_oracle, poseidon, verifier, solver, governance, first_nonce, book_capacity,
                         fill_capacity)
+        library = settlement_library or deploy_settlement_library(w3, contracts)
         deployed = ContractClient.deploy_compiled(
-            w3, contracts.vault, token, dependencies, (max_oracle_age, quote_lifetime), limits.as_tuple(),
+            w3, linked_vault(contracts, library), token, dependencies, (max_oracle_age, quote_lifetime), limits.as_tuple(),
             market.as_tuple(), margins.as_tuple(),
         )
         return cls(w3, deployed.address, contracts)
@@ -547,6 +633,22 @@ class QuoteVaultClient(_EventReading):
             receipt=receipt,
         )
 
+    # -- expiry settlement
+
+    def settle_expiry(self, expiry: int, observation_index: int, *, sender: str,
+                      gas: int | None = None) -> TxReceipt:
+        """Settle `expiry` at the oracle's observation `observation_index` (the first at or after it)."""
+        return self.transact("settleExpiry", expiry, observation_index, sender=sender, gas=gas)
+
+    def settlement(self, expiry: int) -> ExpirySettlementState:
+        return ExpirySettlementState(*self.call("settlement", expiry))
+
+    def claim(self, expiry: int, strike: int, is_call: bool, *, sender: str, gas: int | None = None) -> Claim:
+        """Claim the sender's payoff for its whole position in a settled series."""
+        receipt = self.transact("claim", expiry, strike, is_call, sender=sender, gas=gas)
+        (e,) = self.events("PayoffClaimed", receipt)
+        return Claim(e["holder"], bytes(e["series"]), e["size"], e["payoff"], receipt["gasUsed"])
+
     # -- reading
 
     def quote(self, batch_id: int, quote_index: int) -> VaultQuote:
@@ -593,6 +695,7 @@ class QuoteVaultClient(_EventReading):
             total_assets=self.total_assets(),
             token_balance=token.call("balanceOf", self.address),
             live_quotes=tuple(self.quote(live[1], q) for q in range(n_quotes)) if live[0] else (),
+            unclaimed_payoffs=self.call("unclaimedPayoffs"),
         )
 
 
