@@ -40,7 +40,7 @@ import prover
 from engine.risk import Portfolio
 from solver.book_plan import BookSpec, plan_book_batch
 from solver.pipeline import NothingToBatch, PipelineConfig, QuoteSet
-from solver.service.chain import Chain, OperatorSender, TransactionRejected
+from solver.service.chain import DEVNET_CHAIN_ID, Chain, OperatorSender, TransactionRejected
 from solver.service.failpoints import failpoint
 from solver.service.metrics import ServiceMetrics
 from solver.service.proving import ProverPool
@@ -134,9 +134,15 @@ class BatchScheduler:
         if self.chain.posts_oracle:
             _, posted = oracle.latest()
             # the oracle takes no timestamp after the chain's clock, which may lag the feed's
-            observed = min(int(quotes.timestamp), self.chain.w3.eth.get_block("latest")["timestamp"])
-            if observed <= posted:
-                return  # the oracle wants strictly newer timestamps
+            chain_time = self.chain.w3.eth.get_block("latest")["timestamp"]
+            observed = min(int(quotes.timestamp), chain_time)
+            if observed <= posted:  # the oracle wants strictly newer timestamps
+                if chain_time <= posted and self.chain.chain_id == DEVNET_CHAIN_ID and time.time() >= posted + 1:
+                    # a devnet mines only when sent a transaction, so after a post that led to no
+                    # batch (killed or a node error before the cut, nothing to batch) its clock
+                    # would stay at the post for good: an empty block moves it on
+                    self.chain.w3.provider.make_request("evm_mine", [])
+                return
             oracle.post(fx.to_fixed(spot), observed)
             self.chain.stack.iv_oracle.post(fx.to_fixed(quotes.snapshot.iv_index.value), observed)
         self._last_cut = (time.monotonic(), spot)
