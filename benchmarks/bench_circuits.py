@@ -1,7 +1,7 @@
 """Circuit cost in both range-check modes (bits: plain R1CS; lookup: a log-derivative lookup over a committed
 challenge, issue 14): constraints per gadget, per quote ((C(16) - C(4)) / 12, the lookup table and the shared
 costs apart), per batch of 1, 4, 16, 64 quotes with the witness time; and for the smaller batches the proof:
-setup (or key load), prove time, Python verify time and peak memory, each in a fresh process, and the gas of
+setup (or key load), prove time, Python verify time and peak memory (VmHWM), each in a fresh process, and the gas of
 one verifying transaction (lookup mode: the folded verifier and gnark's two-call one), proof and calldata size.
 Ratios are lookup over bits, measured in the same run. Writes benchmarks/results/circuits.json and .png.
 
@@ -102,19 +102,28 @@ def worker(mode: str, n_quotes: int, out: Path) -> None:
     (out / "times.json").write_text(json.dumps({
         "constraints": r1cs.n_constraints, "public_signals": r1cs.n_public,
         "key_load_s" if reused else "setup_s": keys_s, "prove_s": prove_s, "verify_python_s": verify_s,
+        "peak_rss_mib": _peak_rss_mib(),
     }))
 
 
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory: VmHWM, which belongs to the process's own address space.
+
+    Not getrusage's ru_maxrss: Linux carries the parent's high-water mark over fork and exec,
+    so a worker started by a large parent would report the parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
 def measure_proof(mode: str, n_quotes: int) -> tuple[dict, Path]:
-    """Run the worker in a fresh process; its times and its peak RSS (os.wait4), and the folder of its files."""
+    """Run the worker in a fresh process; its times and peak RSS, and the folder of its files."""
     out = Path(tempfile.mkdtemp(prefix=f"bench-circuits-{mode}-{n_quotes}-"))
-    child = subprocess.Popen([sys.executable, __file__, "--worker", mode, str(n_quotes), str(out)])
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
-        raise SystemExit(f"the {mode} worker for {n_quotes} quotes failed (status {status})")
+    subprocess.run([sys.executable, __file__, "--worker", mode, str(n_quotes), str(out)], check=True)
     result = json.loads((out / "times.json").read_text())
-    result.update(mode=mode, quotes=n_quotes, peak_rss_mib=usage.ru_maxrss / 1024,
-                  proof_bytes=PROOF_BYTES[mode],
+    result.update(mode=mode, quotes=n_quotes, proof_bytes=PROOF_BYTES[mode],
                   calldata_bytes=4 + 32 * (CALLDATA_WORDS[mode] + result["public_signals"]))
     return result, out
 
@@ -206,7 +215,7 @@ def _print(result: dict) -> None:
     for mode in MODES:
         for p in result["proofs"][mode]:
             print(f"{mode:>6} {p['quotes']:>6} {p['prove_s']:>8.2f} {p['verify_python_s']:>8.2f} "
-                  f"{p['peak_rss_mib']:>9.0f} {p.get('verify_gas', 0):>9,} {p.get('verify_gas_separate', 0):>10,} "
+                  f"{p['peak_rss_mib']:>9.0f} {p['verify_gas']:>9,} {p.get('verify_gas_separate', '-'):>10} "
                   f"{p['proof_bytes']:>7} {p['calldata_bytes']:>10}")
 
 

@@ -109,10 +109,11 @@ class PreparedProvingKey:
 
     pk: the key itself (verifying key, constraint system, sizes)
     backend_name: the backend whose layout the bases are in; only it can use them
-    a_bases: [alpha]_1, a_query, [delta]_1
-    b_g1_bases: [beta]_1, b_g1_query, [delta]_1
-    b_g2_bases: [beta]_2, b_g2_query, [delta]_2
-    c_bases: l_query, then h_query
+    a_bases, b_g1_bases, b_g2_bases, l_bases, h_bases: a_query, b_g1_query, b_g2_query,
+        l_query and h_query, each converted on its own, so that a run already in the
+        backend's layout (a PointRun read from a .zkey, for the fast backend) is used
+        in place: the key is held once, not twice (prover.proving adds alpha, beta
+        and delta in a three-point MSM)
     constraints: pk.r1cs in the form the backend's r1cs_evaluations takes (the fast
         backend: compressed sparse rows), built once like the bases
     """
@@ -122,33 +123,32 @@ class PreparedProvingKey:
     a_bases: Any
     b_g1_bases: Any
     b_g2_bases: Any
-    c_bases: Any
+    l_bases: Any
+    h_bases: Any
     constraints: Any = None
 
 
 def prepare_with(
     pk: ProvingKey,
     backend_name: str,
-    g1_bases: Callable[[Sequence[Sequence[G1Affine]]], Any],
-    g2_bases: Callable[[Sequence[Sequence[G2Affine]]], Any],
+    g1_bases: Callable[[Sequence[G1Affine]], Any],
+    g2_bases: Callable[[Sequence[G2Affine]], Any],
     *,
     constraints: Any = None,
 ) -> PreparedProvingKey:
-    """The PreparedProvingKey whose point runs are converted by a backend's g1_bases / g2_bases.
+    """The PreparedProvingKey whose query vectors are converted by a backend's g1_bases / g2_bases.
 
-    g1_bases / g2_bases take the parts of one run (lists of points and query vectors,
-    which may be prover.point_runs.PointRuns) and return the concatenation in the
-    backend's layout: a run read from a .zkey is never unpacked into ints here.
-
+    The query vectors may be prover.point_runs.PointRuns: a converter that takes a
+    run's limbs as they are never unpacks it into ints.
     constraints: pk.r1cs in the backend's form (default: pk.r1cs as it is).
     """
-    vk = pk.vk
     return PreparedProvingKey(
         pk=pk,
         backend_name=backend_name,
-        a_bases=g1_bases([[vk.alpha_g1], pk.a_query, [pk.delta_g1]]),
-        b_g1_bases=g1_bases([[pk.beta_g1], pk.b_g1_query, [pk.delta_g1]]),
-        b_g2_bases=g2_bases([[vk.beta_g2], pk.b_g2_query, [vk.delta_g2]]),
-        c_bases=g1_bases([pk.l_query, pk.h_query]),
+        a_bases=g1_bases(pk.a_query),
+        b_g1_bases=g1_bases(pk.b_g1_query),
+        b_g2_bases=g2_bases(pk.b_g2_query),
+        l_bases=g1_bases(pk.l_query),
+        h_bases=g1_bases(pk.h_query),
         constraints=pk.r1cs if constraints is None else constraints,
     )

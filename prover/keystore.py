@@ -50,8 +50,10 @@ def keys_folder(fingerprint: str, cache_folder: Path | None = None) -> Path:
     return (cache_folder or dlpe_cache_folder()) / "keys" / fingerprint
 
 
-def save_keys(pk: ProvingKey, folder: Path, fingerprint: str) -> None:
-    """Write pk (as .zkey), its verifying key and the fingerprint into `folder`, atomically."""
+def save_keys(pk: ProvingKey, folder: Path, fingerprint: str) -> bool:
+    """Write pk (as .zkey), its verifying key and the fingerprint into `folder`, atomically.
+
+    False when another process saved keys for this circuit first: its keys stand, not pk."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -59,9 +61,11 @@ def save_keys(pk: ProvingKey, folder: Path, fingerprint: str) -> None:
         write_verification_key(pk.vk, staging / VK_FILE)
         (staging / FINGERPRINT_FILE).write_text(fingerprint + "\n")
         os.replace(staging, folder)  # fails when another process saved first: its keys stand
+        return True
     except OSError:
         if not (folder / FINGERPRINT_FILE).is_file():
             raise
+        return False
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -111,5 +115,9 @@ def keys_for(
         return pk, vk, True
     pk, vk = setup(r1cs, backend, progress=progress)
     report(progress, f"keys: saving them as {fingerprint[:12]}", 1.0)
-    save_keys(pk, folder, fingerprint)
+    if not save_keys(pk, folder, fingerprint):
+        # Another process saved its keys for this circuit meanwhile: use those, so that every
+        # process (a service and its prover workers, say) proves and verifies with one key.
+        pk, vk = load_keys(folder, r1cs, progress=progress)
+        return pk, vk, True
     return pk, vk, False

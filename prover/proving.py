@@ -79,10 +79,14 @@ def prove(
     h = coset_quotient(*backend.r1cs_evaluations(prepared, w), backend)
     r, s = random_nonzero_scalar(), random_nonzero_scalar()
 
-    a = backend.g1_msm_prepared(prepared.a_bases, backend.fr_vector([1], w, [r]))
-    w_s = backend.fr_vector([1], w, [s])
-    b = backend.g2_msm_prepared(prepared.b_g2_bases, w_s)
-    b_g1 = backend.g1_msm_prepared(prepared.b_g1_bases, w_s)
-    c_queries = backend.g1_msm_prepared(prepared.c_bases, backend.fr_vector(w[pk.vk.n_public + 1 :], h))
-    c = backend.g1_msm([c_queries, a, b_g1, pk.delta_g1], [1, s, r, -r * s % R])
+    vk = pk.vk
+    a_w = backend.g1_msm_prepared(prepared.a_bases, w)  # sum_j w_j [A_j(tau)]_1
+    a = backend.g1_msm([vk.alpha_g1, a_w, pk.delta_g1], [1, 1, r])
+    b_w = backend.g2_msm_prepared(prepared.b_g2_bases, w)
+    b = backend.g2_msm([vk.beta_g2, b_w, vk.delta_g2], [1, 1, s])
+    b_g1_w = backend.g1_msm_prepared(prepared.b_g1_bases, w)
+    b_g1 = backend.g1_msm([pk.beta_g1, b_g1_w, pk.delta_g1], [1, 1, s])
+    l_w = backend.g1_msm_prepared(prepared.l_bases, w[vk.n_public + 1 :])  # the private wires' L points
+    h_z = backend.g1_msm_prepared(prepared.h_bases, h)  # [h(tau) Z(tau) / delta]_1
+    c = backend.g1_msm([l_w, h_z, a, b_g1, pk.delta_g1], [1, 1, s, r, -r * s % R])
     return Proof(a=a, b=b, c=c)

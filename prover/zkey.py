@@ -28,6 +28,7 @@ keys are written that way.
 from __future__ import annotations
 
 import struct
+from array import array
 from pathlib import Path
 from typing import Callable
 
@@ -112,25 +113,29 @@ def _expected_entries(r1cs: R1CS) -> np.ndarray:
     """The entries a zkey made for r1cs holds in section 4 (zero coefficients omitted), as _ENTRY records.
 
     A circuit has few distinct coefficients: each is scaled by 2^512 once, not once per term.
+    The keys are gathered in compact arrays (4 bytes an item): a list of tuples would take
+    about 200 MB for the 64-quote batch's 2.6 million entries.
     """
-    keys: list[tuple[int, int, int]] = []
+    matrices, constraints, wires, ids = (array("I") for _ in range(4))
     table: dict[int, int] = {}
-    ids: list[int] = []
     for i, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
         for matrix, row in ((0, row_a), (1, row_b)):
             for wire, coefficient in row.items():
                 if coefficient % R:
-                    keys.append((matrix, i, wire))
+                    matrices.append(matrix)
+                    constraints.append(i)
+                    wires.append(wire)
                     ids.append(table.setdefault(coefficient % R, len(table)))
-    for wire in range(r1cs.n_public + 1):
-        keys.append((0, r1cs.n_constraints + wire, wire))  # snarkjs's padding rows w_j * 0 = 0
+    for wire in range(r1cs.n_public + 1):  # snarkjs's padding rows w_j * 0 = 0
+        matrices.append(0)
+        constraints.append(r1cs.n_constraints + wire)
+        wires.append(wire)
         ids.append(table.setdefault(1, len(table)))
     scaled = b"".join(field_bytes(k * _COEFFICIENT_FACTOR % R) for k in table)
     values = np.frombuffer(scaled, "<u8").reshape(-1, 4)
-    entries = np.empty(len(keys), _ENTRY)
-    flat = np.array(keys, dtype=np.uint32).reshape(-1, 3)
-    entries["matrix"], entries["constraint"], entries["wire"] = flat[:, 0], flat[:, 1], flat[:, 2]
-    entries["value"] = values[np.array(ids, dtype=np.int64)] if ids else values[:0]
+    entries = np.empty(len(ids), _ENTRY)
+    entries["matrix"], entries["constraint"], entries["wire"] = matrices, constraints, wires
+    entries["value"] = values[np.frombuffer(ids, np.uint32)]
     return entries
 
 
@@ -179,6 +184,16 @@ def _contributions(section: bytes) -> int:
     return struct.unpack_from("<I", section, 64)[0] if len(section) >= 68 else 0
 
 
+def _read_writable(path: Path) -> bytearray:
+    """The file's bytes in a writable buffer: the fast backend then uses the query runs in place
+    (prover.backends.fast._bases), instead of a second copy of the key."""
+    data = bytearray(path.stat().st_size)
+    with path.open("rb") as f:
+        if f.readinto(data) != len(data):
+            raise KeyFormatError(f"{path} changed while it was read")
+    return data
+
+
 def read_zkey(
     path: str | Path, r1cs: R1CS, *, development: bool = False, progress: Progress | None = None
 ) -> ProvingKey:
@@ -191,7 +206,7 @@ def read_zkey(
     `progress` (prover.progress) hears of each stage.
     """
     report(progress, "zkey: reading the file", 0.0)
-    sections = _sections(memoryview(Path(path).read_bytes()))  # sections are views: the query runs keep them
+    sections = _sections(memoryview(_read_writable(Path(path))))  # sections are views: the query runs keep them
     protocol = int.from_bytes(sections[1][:4], "little")
     if protocol != _GROTH16:
         raise KeyFormatError(f"zkey protocol {protocol} is not groth16 ({_GROTH16})")

@@ -245,8 +245,8 @@ def devnet(
 
 def register(app: typer.Typer) -> None:
     """Add the chain commands to the `dlpe` app."""
-    app.command("deploy", epilog="Example: DLPE_PRIVATE_KEY=0x... dlpe deploy --rpc-url http://127.0.0.1:8545 keys/ "
-                                 "(writes deployments/<chain-id>.json: addresses, ABIs, creation blocks, the key's "
+    app.command("deploy", epilog="Example: dlpe deploy --rpc-url http://127.0.0.1:8545 keys/ with the signer's key "
+                                 "in $DLPE_PRIVATE_KEY or --keystore FILE (writes deployments/<chain-id>.json: addresses, ABIs, creation blocks, the key's "
                                  "sha256). JSON keys: deployment, chain_id, deployer, solver, verifying_key_sha256, "
                                  "contracts {name: {address, block_number}}.")(deploy)
     app.command("oracle-post", epilog="Example: dlpe oracle-post --rpc-url http://127.0.0.1:8545 95000 --iv 0.55. "

@@ -154,12 +154,22 @@ def g2_limbs(points: Sequence[G2Affine]) -> np.ndarray:
     return fq_to_montgomery(flat).reshape(len(points), 16)
 
 
-def _joined(convert, parts: Sequence[Sequence]) -> np.ndarray:
-    """One writable limb array of the parts' points, in order (prover.keys.prepare_with's runs).
+def _bases(convert, points: Sequence) -> np.ndarray:
+    """A query vector as the MSM kernels' bases: a PointRun's limbs in place when its buffer allows.
 
-    A PointRun's limbs are joined as they are: no copy of them before the one join.
+    The kernels only read their bases, but numba compiles separate kernels for read-only
+    arrays: a run over a writable buffer (prover.read_zkey reads into one) is handed
+    over as a writable view of the same memory, so the key is held once; a run over
+    immutable bytes is copied.
     """
-    return np.concatenate([part.limbs if isinstance(part, PointRun) else convert(part) for part in parts])
+    if isinstance(points, PointRun):
+        view = points.limbs.view()
+        try:
+            view.flags.writeable = True
+        except ValueError:
+            return points.limbs.copy()
+        return view
+    return convert(points)
 
 
 def _g1_points(rows: np.ndarray) -> list[G1Affine]:
@@ -206,8 +216,8 @@ class FastBackend:
         return prepare_with(
             pk,
             self.name,
-            lambda parts: _joined(g1_limbs, parts),
-            lambda parts: _joined(g2_limbs, parts),
+            lambda points: _bases(g1_limbs, points),
+            lambda points: _bases(g2_limbs, points),
             constraints=fast_r1cs.constraint_matrices(pk.r1cs, pk.domain_size)
         )
 

@@ -161,10 +161,7 @@ class ReferenceBackend:
 
     def prepare(self, pk: ProvingKey) -> PreparedProvingKey:
         return prepare_with(
-            pk,
-            self.name,
-            lambda parts: [g1_to_py_ecc(p) for part in parts for p in part],
-            lambda parts: [g2_to_py_ecc(p) for part in parts for p in part],
+            pk, self.name, lambda points: [g1_to_py_ecc(p) for p in points], lambda points: [g2_to_py_ecc(p) for p in points]
         )
 
     def g1_msm_prepared(self, bases: list[Point], scalars: Sequence[int]) -> G1Affine:

@@ -243,9 +243,19 @@ class OperatorSender:
             message = str(error).lower()
             if "already known" in message or "already imported" in message:
                 return
+            self._forget_next_nonce()
             if "nonce too low" in message:
                 raise TransactionRejected(f"nonce already used: {error}") from None
             raise
+        except Exception:
+            self._forget_next_nonce()
+            raise
+
+    def _forget_next_nonce(self) -> None:
+        # a failed send may never have reached the node: were its nonce kept as taken, the next
+        # transaction would wait behind the gap for good; the node's pending count decides again
+        with self._lock:
+            self._next = None
 
     def receipt(self, tx_hash: str) -> Any | None:
         try:

@@ -34,9 +34,9 @@ from typing import Callable
 import requests
 from web3.exceptions import TimeExhausted, Web3RPCError
 
+import prover
 from engine import fixed as fx
 from engine.errors import DLPEError
-import prover
 from engine.risk import Portfolio
 from solver.book_plan import BookSpec, plan_book_batch
 from solver.pipeline import NothingToBatch, PipelineConfig, QuoteSet

@@ -18,10 +18,12 @@ import pytest
 from circuits import book as cbk
 from circuits import book_batch as bb
 from circuits.builder import ConstraintSystem
+from circuits.lc import LC
 from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_quote as fq
 from engine import fixed_risk as fr
+from tests.circuits.adversary import assert_wire_tampering_caught
 
 ONE = fx.ONE
 NOW, DAY = 1_700_000_000, 86_400
@@ -198,3 +200,14 @@ def test_an_expired_series_is_unprovable_until_its_settlement_is_applied():
     assert whole["book_after"] == fb.book_commitment(book)
     assert whole["chain_to"] == fb.fill_chain([SETTLE_GONE, fb.pack_fill(REUSE)], PROVEN)[-1]
     assert layout.unpack(public[len(layout.whole):])["mark"] == fb.price_book(LIVE_MARKET, book).mark
+
+
+def test_no_single_wire_of_a_settlement_and_a_fill_can_change_the_book_unseen():
+    # adversary.py's wire attack on the records' application: every internal wire, set to each
+    # wrong value, breaks a constraint or leaves every slot's (code, expiry, q) as it was
+    records = [SETTLE_GONE, fb.pack_fill(REUSE)]
+    cs = ConstraintSystem()
+    before = cs.public_input("book_before", fb.book_commitment(OLD_BOOK))
+    chain_to = cs.public_input("chain_to", fb.fill_chain(records)[-1])
+    states = cbk.apply_fills(cs, cbk.open_book(cs, OLD_BOOK, before), records, 2, LC.constant(0), chain_to, 2)
+    assert_wire_tampering_caught(cs, [lc for s in states for lc in (s.code, s.expiry, s.quantity)])

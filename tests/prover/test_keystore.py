@@ -118,3 +118,25 @@ def test_development_keys_are_deployable_on_a_local_devnet_only(chain):
     with pytest.raises(UntrustedKey, match="development key"):
         require_deployable(vk, local_devnet=False)
     require_deployable(replace(vk, setup="snarkjs zkey with 1 phase-2 contribution(s)"), local_devnet=False)
+
+
+def test_a_process_that_loses_the_save_race_uses_the_winners_keys(chain, tmp_path, monkeypatch):
+    """Two processes set up the same circuit at once: the one whose save comes second must prove
+    with the saved keys, not its own, or its proofs would not verify against a verifier deployed
+    from the saved key."""
+    import prover.keystore as keystore
+
+    r1cs, witness, _, _ = chain
+    folder = keys_folder(circuit_fingerprint(r1cs), tmp_path)
+    winner_pk, winner_vk = setup(r1cs)
+    real_setup = keystore.setup
+
+    def setup_while_another_process_saves(*args, **kwargs):
+        keys = real_setup(*args, **kwargs)
+        assert keystore.save_keys(winner_pk, folder, circuit_fingerprint(r1cs))
+        return keys
+
+    monkeypatch.setattr(keystore, "setup", setup_while_another_process_saves)
+    pk, vk, reused = keys_for(r1cs, cache_folder=tmp_path)
+    assert reused and vk.gamma_abc_g1 == winner_vk.gamma_abc_g1 and vk.delta_g2 == winner_vk.delta_g2
+    assert verify(winner_vk, r1cs.public_values(witness), prove(pk, witness))

@@ -4,6 +4,7 @@ compares the A and B coefficients as arrays; each check has its tampered twin.""
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -141,11 +142,15 @@ def test_an_entry_split_in_two_adds_up(spend, tmp_path):
         read_zkey(path, r1cs, development=True)
 
 
-def test_prepared_fast_key_joins_the_runs_limbs(spend, tmp_path):
+def test_prepared_fast_key_uses_the_runs_in_place(spend, tmp_path):
     r1cs, _, pk, _ = spend
     (tmp_path / "k.zkey").write_bytes(zkey_bytes(pk))
     read = read_zkey(tmp_path / "k.zkey", r1cs, development=True)
     from_runs, from_ints = prepare(read, get_backend("fast")), prepare(pk, get_backend("fast"))
-    for name in ("a_bases", "b_g1_bases", "b_g2_bases", "c_bases"):
-        joined = getattr(from_runs, name)
-        assert joined.flags.writeable and np.array_equal(joined, getattr(from_ints, name))
+    for bases, run in (("a_bases", "a_query"), ("b_g1_bases", "b_g1_query"), ("b_g2_bases", "b_g2_query"),
+                       ("l_bases", "l_query"), ("h_bases", "h_query")):
+        in_place = getattr(from_runs, bases)
+        assert in_place.flags.writeable and np.array_equal(in_place, getattr(from_ints, bases))
+        assert np.shares_memory(in_place, getattr(read, run).limbs)  # the key is held once
+    over_bytes = PointRun(bytes(read.h_query.encoded()), 1)  # immutable memory: copied, not made writable
+    assert get_backend("fast").prepare(replace(read, h_query=over_bytes)).h_bases.flags.writeable
