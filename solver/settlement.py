@@ -189,8 +189,8 @@ class VaultBook:
     proven: fb.Book
     proven_fills: int
     chain_from: int
-    pending: tuple[fb.Fill, ...]
-    """Fills proven_fills .. fill_count - 1, in order."""
+    pending: tuple[fb.ChainRecord, ...]
+    """Chain records proven_fills .. fill_count - 1, in order: fills and expiry settlements."""
 
     @property
     def current(self) -> fb.Book:
@@ -241,14 +241,16 @@ class Settlement:
         return cls(stack, solver, capacity)
 
     def vault_book(self) -> VaultBook:
-        """The book rebuilt from the vault's FillRecorded events (each carries its packed record)."""
+        """The book rebuilt from the vault's FillRecorded and ExpirySettlementRecorded events (each
+        carries its packed chain record)."""
         vault = self.stack.vault
         state = vault.book_state()
-        events = vault.contract.events.FillRecorded().get_logs(from_block=0)
+        events = [*vault.contract.events.FillRecorded().get_logs(from_block=0),
+                  *vault.contract.events.ExpirySettlementRecorded().get_logs(from_block=0)]
         records = {e["args"]["index"]: e["args"]["record"] for e in events if e["address"] == vault.address}
         if sorted(records) != list(range(state.fill_count)):
-            raise RuntimeError(f"the vault recorded {state.fill_count} fills; events name {sorted(records)}")
-        fills = [fb.unpack_fill(records[k]) for k in range(state.fill_count)]
+            raise RuntimeError(f"the vault recorded {state.fill_count} chain records; events name {sorted(records)}")
+        fills = [fb.unpack_record(records[k]) for k in range(state.fill_count)]
         proven = fb.apply_fills(fb.empty_book(self.capacity.slots), fills[:state.proven_fills])
         return VaultBook(proven, state.proven_fills, vault.chain_head(state.proven_fills),
                          tuple(fills[state.proven_fills:]))
