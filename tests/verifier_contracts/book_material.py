@@ -129,7 +129,12 @@ class BookMaterial:
 def make_book_material() -> BookMaterial:
     """Every scripted proof, proven unless saved; all under one key (the circuit's shape depends
     only on CAPACITY: a request whose circuit differs fails the fingerprint check)."""
-    built = {name: build_book_batch(req) for name, req in requests().items()}
+    return make_material(requests())
+
+
+def make_material(reqs: dict[str, bb.BookBatchRequest]) -> BookMaterial:
+    """The proofs of `reqs`, proven unless saved, under the one key of their circuit."""
+    built = {name: build_book_batch(req) for name, req in reqs.items()}
     fingerprints = {prover.circuit_fingerprint(b.r1cs) for b in built.values()}
     assert len(fingerprints) == 1, "the book batch's shape must not depend on the request's values"
     (fingerprint,) = fingerprints
@@ -140,9 +145,9 @@ def make_book_material() -> BookMaterial:
         path = CACHE_DIR / fingerprint / f"proof_{witness_hash}.json"
         if not path.is_file():
             keys = keys or book_batch_keys(b)
-            proven = prove_book_batch(keys[0], requests()[name], b)
+            proven = prove_book_batch(keys[0], reqs[name], b)
             _write_atomically(path, json.dumps(prover.proof_to_json(proven.proof)).encode())
-        proofs[name] = ProvenBookBatch(requests()[name], prover.read_proof(path), b.public_inputs)
+        proofs[name] = ProvenBookBatch(reqs[name], prover.read_proof(path), b.public_inputs)
     keys = keys or book_batch_keys(next(iter(built.values())))
     return BookMaterial(keys[1], proofs)
 

@@ -25,6 +25,7 @@ from web3 import Web3
 
 from engine import fixed as fx
 from engine import fixed_book as fb
+from circuits import book_batch as bb
 from tests.verifier_contracts.book_material import (
     CAPACITY,
     DAY,
@@ -35,6 +36,8 @@ from tests.verifier_contracts.book_material import (
     LIMITS,
     MARGINS,
     MARKET,
+    POLICY,
+    SALT,
     SIZE,
     SPOT,
     STRIKE,
@@ -44,9 +47,11 @@ from tests.verifier_contracts.book_material import (
     TIGHT,
     BookMaterial,
     make_book_material,
+    make_material,
     market,
+    smile,
 )
-from solver.settlement import ProvenBookBatch, vault_limits
+from solver.settlement import ProvenBookBatch, quote_at_floor, vault_limits
 from verifier_contracts.client import ContractReverted, Groth16VerifierClient, TransactionFailed
 from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3, latest_timestamp, mine_block_at
 from verifier_contracts.vault import (
@@ -152,8 +157,9 @@ class Scene:
         self.refused("submitBatch", args, error, values, sender=sender)
 
     def refuse_fill(self, batch_id: int, size: int, error: str, values: dict | None = None, *,
-                    buy: bool = True, quote_index: int = 0, max_premium: int = 2**256 - 1) -> None:
-        function, bound = ("fill", max_premium) if buy else ("sell", 0)
+                    buy: bool = True, quote_index: int = 0, max_premium: int = 2**256 - 1,
+                    min_premium: int = 0) -> None:
+        function, bound = ("fill", max_premium) if buy else ("sell", min_premium)
         self.refused(function, (batch_id, quote_index, size, bound), error, values, sender=self.taker, gas=FILL_GAS)
 
 
@@ -389,3 +395,78 @@ def test_breached_limits_stop_quotes_but_never_the_book(chain, contracts, materi
     book = fb.apply_fills(fb.empty_book(CAPACITY.slots), FILLS)
     mark = fb.price_book(market(T2), book).mark
     assert scene.vault.state().mark == (mark, mark_liability(mark, DECIMALS), T2)
+
+
+# ---------------------------------------------------------------------------------- trades the vault refuses at any price
+#
+# A non-positive ask needs mid + half spread <= 0: the fixed-point BSM mid of this smile stays positive
+# across the whole strike window ([spot/16, 16 spot]: about 1e-5 at its ends) and a half spread is never
+# negative, so no real proof reaches AskNotPositive; the forge suite fires it (QuoteVault.t.sol).
+
+OTM_PUT = fx.to_fixed(6.25)
+"""spot / 16, the strike window's edge: the put's mid (~1e-5) is far below the policy's 0.5 floor."""
+LOWER_SPOT = SPOT * 985 // 1000
+LOWER_VOL = 0.35
+LOWER_INDEX = fx.to_fixed(0.42)
+
+
+def refusal_requests() -> dict[str, bb.BookBatchRequest]:
+    """'otm': nonce 1 at T0, a put struck at OTM_PUT over the empty book, at the floor: its bid is
+    negative. 'lower': nonce 2 at T1, a pure book update over the first batch's buy of one call
+    (FILLS[0]) at spot -1.5% (within the fills' tolerance) on a 35% smile (the index at 42%): the
+    book's mark falls below the first quote's bid."""
+    empty = fb.empty_book(CAPACITY.slots)
+    common = {"policy": POLICY, "state_salt": SALT, "limits": LIMITS, "margin": MARGINS.model_margin}
+    m0 = market(T0)
+    otm = quote_at_floor(m0, empty, OTM_PUT, 0, False, SIZE, POLICY)
+    m1 = fb.BookMarket(LOWER_SPOT, T1, MARKET.rate, MARKET.carry, tuple(smile(e, T1, LOWER_VOL) for e in EXPIRIES))
+    update = quote_at_floor(m1, fb.apply_fills(empty, FILLS[:1]), STRIKE, 0, True, 0, POLICY)
+    return {
+        "otm": bb.book_batch_request(m0, empty, (), CAPACITY.fills, 0, 0, quotes=(otm,), nonce=FIRST_NONCE, **common),
+        "lower": bb.book_batch_request(m1, empty, FILLS[:1], CAPACITY.fills, 0, 0, quotes=(update,),
+                                       nonce=FIRST_NONCE + 1, **common),
+    }
+
+
+@pytest.fixture(scope="module")
+def refusals() -> BookMaterial:
+    return make_material(refusal_requests())
+
+
+def test_a_sale_below_the_takers_minimum_premium_is_refused(chain, contracts, material):
+    scene = open_scene(chain, contracts, material)
+    scene.post(T0)
+    scene.submit(material.first)
+    scene.buy(FIRST_NONCE, ONE)
+    proceeds = premium(engine_quote(material.first).bid, ONE, DECIMALS, taker_buys=False)
+    scene.refuse_fill(FIRST_NONCE, ONE, "PremiumBelowMinimum", {"premium": proceeds, "minPremium": proceeds + 1},
+                      buy=False, min_premium=proceeds + 1)
+    assert scene.vault.sell(FIRST_NONCE, 0, ONE, proceeds, sender=scene.taker, gas=FILL_GAS).premium == proceeds
+
+
+def test_a_quote_with_a_non_positive_bid_buys_nothing_back(chain, contracts, material, refusals):
+    scene = open_scene(chain, contracts, material)
+    scene.post(T0)
+    accepted = scene.submit(refusals.otm)
+    (quote,) = accepted.quotes
+    assert quote == engine_quote(refusals.otm) and quote.bid <= 0 < quote.ask
+    scene.buy(FIRST_NONCE, ONE)
+    scene.refuse_fill(FIRST_NONCE, ONE, "BidNotPositive", {"bid": quote.bid}, buy=False)
+
+
+def test_a_sale_the_collateral_cannot_pay_is_refused(chain, contracts, material, refusals):
+    scene = open_scene(chain, contracts, material)
+    scene.post(T0)
+    scene.submit(material.first)
+    scene.buy(FIRST_NONCE, ONE)
+    scene.post(T1, spot=LOWER_SPOT, iv_index=LOWER_INDEX)
+    update = scene.submit(refusals.lower)
+    assert (update.live, update.fills_to) == (False, 1)
+    assert scene.vault.state().live_batch == (True, FIRST_NONCE)  # the first quote still trades
+    # the LP redeems at NAV, which the proof marked below the quote's bid: what stays is the mark's liability
+    scene.vault.redeem(scene.vault.shares(scene.lp), sender=scene.lp)
+    available = scene.vault.state().collateral
+    needed = premium(engine_quote(material.first).bid, ONE, DECIMALS, taker_buys=False)
+    assert available < needed
+    scene.refuse_fill(FIRST_NONCE, ONE, "InsufficientCollateral", {"available": available, "needed": needed},
+                      buy=False)
