@@ -239,8 +239,9 @@ DEMO_JSON_KEYS = (
     "abs_diff, delta, gamma, vega}, worst_error_over_spot, float_us_per_option, fixed_us_per_option}; batch: null "
     "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, key_reused, "
     "prove_seconds, verify_seconds, proof_bytes, gas {step: gas used}, fast_path_seconds, onchain_quotes: a list "
-    "of {strike, type, bid, ask}, filled_premium, fills_proven, book_commitment, mark, worst_loss}: the second batch "
-    "is proven over the vault's book including the first batch's fill."
+    "of {strike, type, bid, ask}, filled_premium, fills_proven, book_commitment, mark, worst_loss, life: the vault's "
+    "whole life {steps: a list of {what, gas}, decimals, deposits, redeemed, premiums, payoffs, settlement_price, "
+    "unclaimed_dust}}: the second batch is proven over the vault's book including the first batch's fill."
 )
 
 
@@ -337,6 +338,20 @@ def _print_batch(batch) -> None:
     ):
         costs.add_row(name, value)
     console.print(costs)
+    if batch.life is not None:
+        _print_life(batch.life)
+
+
+def _print_life(life) -> None:
+    table = Table(title="The vault's whole life (solver/vault_life.py): each step and its gas")
+    table.add_column("step")
+    table.add_column("gas", justify="right")
+    for step in life.steps:
+        table.add_row(step.what, f"{step.gas:,}")
+    console.print(table)
+    unit = 10**life.decimals
+    console.print(f"premiums {life.premiums / unit:,.2f} - payoffs {sum(life.payoffs) / unit:,.2f}; LPs redeemed "
+                  + ", ".join(f"{r / unit:,.2f} for {d / unit:,.0f}" for r, d in zip(life.redeemed, life.deposits)))
 
 
 SIMULATE_JSON_KEYS = (

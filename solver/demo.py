@@ -108,6 +108,8 @@ class ProvenBatchReport:
     """The proven mark of the vault's book after the second batch (quote currency; short is negative)."""
     worst_loss: float = 0.0
     """The second batch's proven worst-case scenario loss with its quotes filled the worst way."""
+    life: object | None = None
+    """solver.vault_life.VaultLifeReport: an option's whole life through the vault, each step's gas."""
 
 
 def fast_path_quotes(request, repeats: int = 20) -> float:
@@ -252,6 +254,10 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
     finally:
         if anvil:
             anvil.stop()
+    from solver.vault_life import run_vault_life
+
+    progress("the vault's whole life: deposits, two batches, fills, expiry settlement, claims, redemptions")
+    life = run_vault_life(lambda line: progress(line, None))
     return ProvenBatchReport(
         quotes=n_quotes,
         constraints=built.r1cs.n_constraints,
@@ -273,4 +279,5 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         book_commitment=hex(book.book_commitment),
         mark=fx.from_fixed(mark),
         worst_loss=fx.from_fixed(accepted_second.worst_loss),
+        life=life,
     )
