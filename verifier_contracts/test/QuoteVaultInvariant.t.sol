@@ -2,25 +2,32 @@
 pragma solidity ^0.8.28;
 
 import {BATCH_ELEMENT_COUNT} from "generated/BatchLayout.sol";
+import {ExpirySettlement} from "../ExpirySettlement.sol";
 import {QuoteVault} from "../QuoteVault.sol";
 import {TestToken} from "../TestToken.sol";
 import {QuoteVaultHarness} from "./utils/QuoteVaultHarness.sol";
 import {VaultFixture} from "./utils/VaultFixture.sol";
 import {bound, vm} from "./utils/Vm.sol";
+import {BookLedger} from "../BookLedger.sol";
 
-/// @title Random sequences of LP, taker, solver and oracle actions on one book vault
+/// @title Random sequences of LP, taker, solver, oracle and settlement actions on one book vault
 /// @notice Each action picks its actor and amounts from fuzzed seeds, calls the vault, and keeps
-///     ghost totals of what moved. A call the vault refuses must leave its state as it was
+///     ghost totals of what moved. A call the vault refused must leave its state as it was
 ///     (checked here with the fixture's state digest): the handler records any that did not.
 ///     Batches are planned from the vault's state at the moment they are submitted, as the solver
-///     proves them (VaultFixture.plan; the pair is listed with PairVerifier), on one of two strikes,
-///     as calls or puts, with or without quotes, marked at MID per contract, sometimes with a
-///     worst loss beyond the free collateral or limits breached (then refused unless a book update).
+///     proves them (VaultFixture.plan; the pair is listed with PairVerifier), on the next two
+///     expiries still ahead, on one of two strikes, as calls or puts, with or without quotes,
+///     marked at MID per contract, sometimes with a worst loss beyond the free collateral or
+///     limits breached (then refused unless a book update). `settle` jumps to the next expiry,
+///     has the oracle observe a spot 20% below to 20% above, and settles it; `claim` has any actor
+///     claim any series traded.
 contract VaultHandler is VaultFixture {
     address[3] private actors = [LP, LP2, TAKER];
     uint256[] private batchIds;
-    bytes32[] private seriesSeen;
+    BookLedger.Series[] private traded;
     mapping(bytes32 series => bool) private seen;
+    uint64[] private settledExpiries;
+    mapping(uint64 expiry => uint256) public ghostClaimed;
 
     uint256 public ghostIn; // deposits, mints and premiums received
     uint256 public ghostOut; // withdrawals, redemptions and premiums paid
@@ -28,6 +35,7 @@ contract VaultHandler is VaultFixture {
     mapping(address actor => mapping(bytes32 series => uint256)) public ghostLong;
     bool public revertChangedState;
     bool public tradedWithoutQuotes; // a book update's id filled (it has no quotes to trade)
+    bool public claimedWithoutHolding; // a claim paid an actor that held none of the series
     uint256 public calls;
     uint256 public refusals;
 
@@ -130,6 +138,11 @@ contract VaultHandler is VaultFixture {
     function submit(uint256 spotSeed, uint256 shapeSeed, uint256 loss) external {
         postMarket(spotOf(spotSeed));
         Plan memory p = shapeSeed % 3 == 0 ? bookUpdate() : plan();
+        uint64 next = nextExpiry();
+        for (uint256 e = 0; e < p.expiries.length; ++e) {
+            p.expiries[e] = next + uint64(e) * EXPIRY_STEP;
+            p.atmVariances[e] = centredVariance(p.expiries[e], p.oracleTime);
+        }
         p.mark = bookMark();
         p.quotes[0].strike = STRIKE + ((shapeSeed >> 2) & 1) * 1_000 * ONE;
         p.quotes[0].isCall = (shapeSeed >> 3) & 1 == 0;
@@ -176,17 +189,28 @@ contract VaultHandler is VaultFixture {
         return (true, batchIds[batchSeed % batchIds.length]);
     }
 
-    function seriesOf(uint256 batchId) private view returns (bytes32 series, bool tradable) {
+    /// @dev The first of the expiries EXPIRY_0 + k · EXPIRY_STEP still ahead.
+    function nextExpiry() private view returns (uint64 expiry) {
+        expiry = EXPIRY_0;
+        while (expiry <= block.timestamp) expiry += EXPIRY_STEP;
+    }
+
+    function seriesOf(uint256 batchId)
+        private
+        view
+        returns (bytes32 series, bool tradable, BookLedger.Series memory terms_)
+    {
         (, uint64 validUntil,) = vault.batchTimes(batchId);
-        if (validUntil == 0) return (bytes32(0), false); // a book update: no quotes
+        if (validUntil == 0) return (bytes32(0), false, terms_); // a book update: no quotes
         (QuoteVault.QuoteTerms memory terms,) = vault.quote(batchId, 0);
-        return (vault.seriesId(terms.expiry, terms.strike, terms.isCall), true);
+        terms_ = BookLedger.Series(terms.expiry, terms.strike, terms.isCall);
+        return (vault.seriesId(terms.expiry, terms.strike, terms.isCall), true, terms_);
     }
 
     function fill(uint256 actorSeed, uint256 batchSeed, uint256 size) external {
         (bool found, uint256 batchId) = pickBatch(batchSeed);
         if (!found) return;
-        (bytes32 series, bool tradable) = seriesOf(batchId);
+        (bytes32 series, bool tradable, BookLedger.Series memory terms) = seriesOf(batchId);
         address who = actor(actorSeed);
         size = bound(size, 0, SIZE / 2); // 0 is refused: SizeOutOfRange
         bytes32 before = vaultState();
@@ -198,7 +222,7 @@ contract VaultHandler is VaultFixture {
             ghostLong[who][series] += size;
             if (!seen[series]) {
                 seen[series] = true;
-                seriesSeen.push(series);
+                traded.push(terms);
             }
         } catch {
             refused(before);
@@ -208,7 +232,7 @@ contract VaultHandler is VaultFixture {
     function sell(uint256 actorSeed, uint256 batchSeed, uint256 size) external {
         (bool found, uint256 batchId) = pickBatch(batchSeed);
         if (!found) return;
-        (bytes32 series, bool tradable) = seriesOf(batchId);
+        (bytes32 series, bool tradable,) = seriesOf(batchId);
         address who = actor(actorSeed);
         size = bound(size, 0, ghostLong[who][series] + 1);
         bytes32 before = vaultState();
@@ -218,6 +242,55 @@ contract VaultHandler is VaultFixture {
             if (!tradable) tradedWithoutQuotes = true;
             ghostOut += premium;
             ghostLong[who][series] -= size;
+        } catch {
+            refused(before);
+        }
+    }
+
+    // ------------------------------------------------------------------ settlement and claims
+
+    /// @dev The expiry of the latest series traded that is not settled yet and still ahead (the
+    ///     next expiry when there is none).
+    function expiryToSettle() private view returns (uint64) {
+        for (uint256 i = traded.length; i > 0; --i) {
+            uint64 expiry = traded[i - 1].expiry;
+            if (expiry > block.timestamp && vault.settlement(expiry).settledAt == 0) return expiry;
+        }
+        return nextExpiry();
+    }
+
+    /// @dev Jump to an expiry (a second after it, one time in eight past the settlement window),
+    ///     the oracles observe spot ×0.8, ×1, or ×1.2 there, and anyone settles it.
+    function settle(uint256 priceSeed, uint256 lateSeed) external {
+        uint64 expiry = expiryToSettle();
+        vm.warp(expiry + (lateSeed % 8 == 0 ? vault.settlementWindow() + 1 : 1));
+        uint256[3] memory prices = [SPOT * 80 / 100, SPOT, SPOT * 120 / 100];
+        oracle.post(uint192(prices[priceSeed % prices.length]), uint64(block.timestamp));
+        ivOracle.post(uint192(IV_INDEX), uint64(block.timestamp));
+        uint256 index = oracle.observationCount() - 1;
+        bytes32 before = vaultState();
+        calls += 1;
+        try vault.settleExpiry(expiry, index) {
+            settledExpiries.push(expiry);
+        } catch {
+            refused(before);
+        }
+    }
+
+    /// @dev Any actor claims any series traded: only holders of a settled series are paid.
+    function claim(uint256 actorSeed, uint256 seriesSeed) external {
+        if (traded.length == 0) return;
+        address who = actor(actorSeed);
+        BookLedger.Series memory s = traded[seriesSeed % traded.length];
+        bytes32 series = vault.seriesId(s.expiry, s.strike, s.isCall);
+        bytes32 before = vaultState();
+        calls += 1;
+        vm.prank(who);
+        try vault.claim(s.expiry, s.strike, s.isCall) returns (uint256 payoff) {
+            if (ghostLong[who][series] == 0) claimedWithoutHolding = true;
+            ghostLong[who][series] = 0;
+            ghostOut += payoff;
+            ghostClaimed[s.expiry] += payoff;
         } catch {
             refused(before);
         }
@@ -245,12 +318,12 @@ contract VaultHandler is VaultFixture {
         return FILL_CAPACITY;
     }
 
-    function seriesCount() external view returns (uint256) {
-        return seriesSeen.length;
+    function settledCount() external view returns (uint256) {
+        return settledExpiries.length;
     }
 
-    function seriesAt(uint256 i) external view returns (bytes32) {
-        return seriesSeen[i];
+    function settledAt(uint256 i) external view returns (uint64) {
+        return settledExpiries[i];
     }
 }
 
@@ -279,7 +352,7 @@ contract QuoteVaultInvariantTest {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory actions = new bytes4[](14);
+        bytes4[] memory actions = new bytes4[](16);
         actions[0] = VaultHandler.deposit.selector;
         actions[1] = VaultHandler.mint.selector;
         actions[2] = VaultHandler.withdraw.selector;
@@ -294,6 +367,8 @@ contract QuoteVaultInvariantTest {
         actions[11] = VaultHandler.fill.selector; // takers and the solver act twice as often
         actions[12] = VaultHandler.sell.selector;
         actions[13] = VaultHandler.submit.selector;
+        actions[14] = VaultHandler.settle.selector;
+        actions[15] = VaultHandler.claim.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), actions);
     }
@@ -331,13 +406,13 @@ contract QuoteVaultInvariantTest {
         vm.assertLe(withdrawable, nav, "what LPs can withdraw now");
     }
 
-    /// @notice Positions are what each taker bought less what it sold, and the vault's book is
-    ///     exactly the other side: each series' slot is minus the sum of the takers' positions.
+    /// @notice Positions are what each taker bought less what it sold (and claimed), and the
+    ///     vault's book is exactly the other side: each live slot is minus the takers' positions.
     function invariant_theBookIsTheTakersPositionsShort() public view {
         (,,, uint256 slots) = vault.bookState();
-        vm.assertEq(slots, handler.seriesCount(), "one slot per series traded");
         for (uint256 s = 0; s < slots; ++s) {
             (uint64 expiry, uint256 strike, bool isCall, int256 quantity) = vault.bookSlot(s);
+            if (expiry == 0) continue; // emptied by a settlement
             bytes32 series = vault.seriesId(expiry, strike, isCall);
             uint256 held;
             for (uint256 i = 0; i < handler.actorCount(); ++i) {
@@ -357,6 +432,18 @@ contract QuoteVaultInvariantTest {
         vm.assertLe(provenFills, fillCount, "proven <= recorded");
         vm.assertLe(fillCount - provenFills, handler.fillCapacity(), "at most F unproven fills");
         if (fillCount > 0) vm.assertTrue(vault.chainHead(fillCount) != 0, "a head for the last fill");
+    }
+
+    /// @notice Nobody but a holder is ever paid a claim, and an expiry's claims never exceed what
+    ///     its settlement set aside.
+    function invariant_onlyHoldersClaimWithinWhatWasSetAside() public view {
+        vm.assertFalse(handler.claimedWithoutHolding(), "a claim paid someone who held nothing");
+        for (uint256 i = 0; i < handler.settledCount(); ++i) {
+            uint64 expiry = handler.settledAt(i);
+            ExpirySettlement.Settlement memory s = vault.settlement(expiry);
+            vm.assertLe(handler.ghostClaimed(expiry), s.paid, "claims within what was set aside");
+            vm.assertLe(uint256(s.paid), uint256(s.owed), "set aside at most what is owed");
+        }
     }
 
     /// @notice A call the vault refused left its state as it was, and only batches with quotes traded.

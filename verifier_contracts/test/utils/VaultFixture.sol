@@ -204,8 +204,10 @@ abstract contract VaultFixture {
     }
 
     /// @dev The ATM total variance (2^-48) of a vol at the IV index from `oracleTime` to `expiry`:
-    ///     floor(IV_INDEX² · seconds / (2^48 · year)), well inside the band.
+    ///     floor(IV_INDEX² · seconds / (2^48 · year)), well inside the band; 0 for an expiry not
+    ///     after the observation (which the vault refuses: ExpiryNotAfter).
     function centredVariance(uint64 expiry, uint64 oracleTime) internal pure returns (uint256) {
+        if (expiry <= oracleTime) return 0;
         return IV_INDEX * IV_INDEX * (expiry - oracleTime) / (ONE * YEAR_SECONDS);
     }
 
