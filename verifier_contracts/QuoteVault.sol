@@ -91,10 +91,35 @@ import {SpotOracle} from "./SpotOracle.sol";
 ///     MIN_GOVERNANCE_DELAY: a change of limits, margins, rate, carry or oracle settings is
 ///     scheduled in public and applies no sooner than that delay later.
 ///
-///     Still trusted: the SpotOracle's and IVIndexOracle's owners for their values and timestamps;
-///     the collateral token is a plain ERC-20 (no transfer callbacks); LPs check that `governance`
-///     holds TimelockController code. Expiry settlement (and removal of expired series from the
-///     book, issue 11) and margin for takers who sell options they do not hold are later work.
+///     Expiry settlement (ExpirySettlement, a linked library). Options are European and
+///     cash-settled in the collateral token. settleExpiry(E, i), anyone may call: observation i of
+///     the SpotOracle (which keeps every observation) must be the first at or after E and no later
+///     than E + lifecycle.settlementWindow, else the call is refused (a missing observation delays
+///     settlement; none but the first is ever a settlement price). E leaves the book (the chain
+///     record E << 9, counting against the fill capacity like a fill, docs/real-book.md) and its
+///     payoffs, rounded up, are set aside in unclaimedPayoffs; when they exceed the collateral not
+///     owed to earlier expiries, what there is is set aside and holders are paid pro rata. Each
+///     holder claims its own position only, rounded down. Until the next proof, the settled
+///     expiry's part of provenMark still counts in NAV beside its payoffs (conservative).
+///
+///     NAV freshness. markFresh(): nothing is open (no live expiry, every chain record proven) or
+///     the proven mark is at most lifecycle.maxMarkAge old. While it is not, maxDeposit, maxMint,
+///     maxWithdraw and maxRedeem are 0 (ERC4626's typed errors refuse the calls); requestRedeem
+///     escrows shares, and settleRedeem pays them at NAV once a mark observed after the request is
+///     fresh (or nothing is open).
+///
+///     Bounds, all governance's through the timelock: maxOracleAge, quoteLifetime, spotTolerance,
+///     ivBand, rate, carry, risk limits, modelMargin, solvencyMargin, settlementWindow (<= 7 days,
+///     default 1 hour), maxMarkAge (<= 30 days, default 1 day).
+///
+///     Still trusted: the SpotOracle's owner for its values and timestamps (they set the fills'
+///     spot, every proof's spot and every settlement price) and the IVIndexOracle's owner for the
+///     vol band; an oracle that misses an expiry's settlement window leaves that expiry unsettled
+///     (its positions stay in the book, valued by the proofs' marks) rather than settled at a later
+///     price. The collateral token is a plain ERC-20 (no transfer callbacks); LPs check that
+///     `governance` holds TimelockController code. Not yet enforced (issue 11 item 3): redemptions
+///     are capped by NAV, not by NAV less the proven worst-case loss, and there is no wind-down when
+///     the solver stops proving; margin for takers who sell options they do not hold is later work.
 /// @dev A batch is named by its nonce (batchId == the nonce it was proven with).
 contract QuoteVault is ERC4626 {
     using BookLedger for BookLedger.Book;
@@ -132,6 +157,21 @@ contract QuoteVault is ERC4626 {
         uint128 modelMargin;
         /// Free collateral demanded above the proven worst-case loss (token units).
         uint128 solvencyMargin;
+    }
+
+    /// @dev Governance's lifecycle bounds, one storage slot.
+    struct LifecycleSettings {
+        /// Seconds after an expiry within which the oracle's first observation settles it.
+        uint64 settlementWindow;
+        /// Oldest proven mark at which LPs deposit or redeem at once (seconds, against markTime).
+        uint64 maxMarkAge;
+    }
+
+    /// @dev Shares held in escrow by the vault until a mark newer than the request prices them.
+    struct RedeemRequest {
+        address owner;
+        uint64 requestedAt;
+        uint256 shares;
     }
 
     /// @dev The contracts a vault reads, and its book's capacities (the circuit's P and F).
@@ -172,6 +212,9 @@ contract QuoteVault is ERC4626 {
     /// @notice The settlement window a vault starts with, and the longest governance may set (seconds).
     uint64 public constant DEFAULT_SETTLEMENT_WINDOW = 1 hours;
     uint64 public constant MAX_SETTLEMENT_WINDOW = 7 days;
+    /// @notice The mark age a vault starts with, and the longest governance may set (seconds).
+    uint64 public constant DEFAULT_MAX_MARK_AGE = 1 days;
+    uint64 public constant MAX_MARK_AGE = 30 days;
     /// @notice A quote's size: size_units << SIZE_GRID_BITS (engine.fixed_book).
     uint256 public constant SIZE_GRID_BITS = 36;
 
@@ -229,8 +272,14 @@ contract QuoteVault is ERC4626 {
     /// @notice The taker holds `held` of this option series, less than the `size` it tried to sell.
     error PositionTooSmall(uint256 held, uint256 size);
     error InsufficientCollateral(uint256 available, uint256 needed);
-    /// @notice A settlement window must lie in (0, max] seconds.
-    error SettlementWindowInvalid(uint64 window, uint64 max);
+    /// @notice The settlement window and the mark age must lie in (0, their maximum] seconds.
+    error LifecycleSettingsInvalid(uint64 settlementWindow, uint64 maxMarkAge);
+    /// @notice Redeem request `id` is not the caller's (or does not exist).
+    error RedeemRequestNotOwned(uint256 id, address caller);
+    /// @notice Request `id`, made at `requestedAt`, waits for a fresh mark observed after it (the last is `markTime`).
+    error RedeemRequestWaitsForMark(uint256 id, uint64 requestedAt, uint64 markTime);
+    /// @notice A redeem request needs at least one share.
+    error RedeemRequestEmpty();
 
     // ---------------------------------------------------------------- events
 
@@ -239,7 +288,9 @@ contract QuoteVault is ERC4626 {
     event OracleSettingsUpdated(uint64 maxOracleAge, uint64 quoteLifetime);
     event MarketSettingsUpdated(int64 rate, int64 carry, uint64 spotTolerance, uint64 ivBand);
     event MarginsUpdated(uint128 modelMargin, uint128 solvencyMargin);
-    event SettlementWindowUpdated(uint64 window);
+    event LifecycleUpdated(uint64 settlementWindow, uint64 maxMarkAge);
+    event RedeemRequested(uint256 indexed id, address indexed owner, uint256 shares);
+    event RedeemRequestSettled(uint256 indexed id, address indexed owner, uint256 shares, uint256 assets);
     /// @notice A proof marked the book at `markTime`: `mark` (2^-48 quote currency, the vault's
     ///     positions times their mids) is a liability of `liability` token units.
     event ProvenMarkUpdated(int256 mark, uint256 liability, uint64 markTime);
@@ -320,8 +371,11 @@ contract QuoteVault is ERC4626 {
     mapping(uint256 k => uint256) public premiumsIn;
     mapping(uint256 batchId => Batch) private _batches;
     BookLedger.Book private _book;
-    /// @notice Seconds after an expiry within which the oracle's first observation settles it.
-    uint64 public settlementWindow = DEFAULT_SETTLEMENT_WINDOW;
+    /// @notice Governance's lifecycle bounds (see LifecycleSettings).
+    LifecycleSettings public lifecycle = LifecycleSettings(DEFAULT_SETTLEMENT_WINDOW, DEFAULT_MAX_MARK_AGE);
+    /// @notice Redemption requests waiting for a fresh mark, by id (ERC-7540 style).
+    mapping(uint256 id => RedeemRequest) public redeemRequests;
+    uint256 public redeemRequestCount;
     ExpirySettlement.Ledger private _settlements;
 
     /// @param token_ The collateral token: the ERC-4626 asset, in which premiums are paid.
@@ -493,14 +547,65 @@ contract QuoteVault is ERC4626 {
         return owed >= collateral ? 0 : collateral - owed;
     }
 
-    /// @notice Deposits are open while NAV is positive (see totalAssets).
+    /// @notice Deposits are open while NAV is positive (see totalAssets) and the mark fresh (markFresh).
     function maxDeposit(address receiver) public view override returns (uint256) {
-        return totalAssets() == 0 && totalSupply() > 0 ? 0 : super.maxDeposit(receiver);
+        return _depositsClosed() ? 0 : super.maxDeposit(receiver);
     }
 
-    /// @notice Mints are open while NAV is positive (see totalAssets).
+    /// @notice Mints are open while NAV is positive (see totalAssets) and the mark fresh (markFresh).
     function maxMint(address receiver) public view override returns (uint256) {
-        return totalAssets() == 0 && totalSupply() > 0 ? 0 : super.maxMint(receiver);
+        return _depositsClosed() ? 0 : super.maxMint(receiver);
+    }
+
+    /// @notice What `owner` may withdraw now: nothing while the mark is stale (requestRedeem waits
+    ///     for a fresh one), else its shares' worth at NAV.
+    function maxWithdraw(address owner) public view override returns (uint256) {
+        return markFresh() ? super.maxWithdraw(owner) : 0;
+    }
+
+    /// @notice Shares `owner` may redeem now: none while the mark is stale, else all of them.
+    function maxRedeem(address owner) public view override returns (uint256) {
+        return markFresh() ? super.maxRedeem(owner) : 0;
+    }
+
+    /// @notice Whether NAV rests on a fresh proof: the book holds nothing open and every chain record
+    ///     is proven (NAV needs no mark), or the last proven mark is at most lifecycle.maxMarkAge old.
+    function markFresh() public view returns (bool) {
+        BookLedger.Counters memory c = _book.counters;
+        if (c.expiryCount == 0 && c.fillCount == c.provenFills) return true;
+        return block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
+    }
+
+    function _depositsClosed() private view returns (bool) {
+        return (totalAssets() == 0 && totalSupply() > 0) || !markFresh();
+    }
+
+    /// @notice ERC-7540-style asynchronous redemption: the caller's `shares` go into the vault's
+    ///     escrow now and are redeemed at NAV by settleRedeem once a mark observed after the request
+    ///     is fresh (or nothing is open). Use it when the mark is stale (maxRedeem = 0).
+    function requestRedeem(uint256 shares) external returns (uint256 id) {
+        if (shares == 0) revert RedeemRequestEmpty();
+        _transfer(msg.sender, address(this), shares); // ERC20InsufficientBalance when it holds fewer
+        id = redeemRequestCount++;
+        redeemRequests[id] = RedeemRequest(msg.sender, uint64(block.timestamp), shares);
+        emit RedeemRequested(id, msg.sender, shares);
+    }
+
+    /// @notice Redeem request `id`'s escrowed shares at NAV (rounded down, ERC4626's previewRedeem),
+    ///     paid to its owner, who alone may call; refused until a mark newer than the request is fresh.
+    function settleRedeem(uint256 id) external returns (uint256 assets) {
+        RedeemRequest memory request = redeemRequests[id];
+        if (request.owner != msg.sender) revert RedeemRequestNotOwned(id, msg.sender);
+        BookLedger.Counters memory c = _book.counters;
+        bool nothingOpen = c.expiryCount == 0 && c.fillCount == c.provenFills;
+        if (!markFresh() || (markTime <= request.requestedAt && !nothingOpen)) {
+            revert RedeemRequestWaitsForMark(id, request.requestedAt, markTime);
+        }
+        delete redeemRequests[id];
+        assets = previewRedeem(request.shares);
+        _burn(address(this), request.shares);
+        emit RedeemRequestSettled(id, request.owner, request.shares, assets);
+        _transferOut(request.owner, assets); // InsufficientCollateral when the collateral cannot pay
     }
 
     function _decimalsOffset() internal pure override returns (uint8) {
@@ -864,12 +969,16 @@ contract QuoteVault is ERC4626 {
 
 
     /// @notice Governance sets how long after an expiry the oracle's first observation may come and
-    ///     still settle it, in seconds, 0 < window <= MAX_SETTLEMENT_WINDOW (through its timelock).
-    function setSettlementWindow(uint64 window) external {
+    ///     still settle it, and the oldest mark at which LPs deposit and redeem at once, in seconds,
+    ///     each in (0, its MAX_] (through its timelock).
+    function setLifecycle(LifecycleSettings calldata settings) external {
         _requireGovernance();
-        if (window == 0 || window > MAX_SETTLEMENT_WINDOW) revert SettlementWindowInvalid(window, MAX_SETTLEMENT_WINDOW);
-        settlementWindow = window;
-        emit SettlementWindowUpdated(window);
+        if (
+            settings.settlementWindow == 0 || settings.settlementWindow > MAX_SETTLEMENT_WINDOW
+                || settings.maxMarkAge == 0 || settings.maxMarkAge > MAX_MARK_AGE
+        ) revert LifecycleSettingsInvalid(settings.settlementWindow, settings.maxMarkAge);
+        lifecycle = settings;
+        emit LifecycleUpdated(settings.settlementWindow, settings.maxMarkAge);
     }
 
     /// @notice Settle `expiry` (anyone may call) at the oracle's observation `observationIndex`,
@@ -881,7 +990,7 @@ contract QuoteVault is ERC4626 {
         uint256 owedBefore = unclaimedPayoffs;
         uint256 available = collateral > owedBefore ? collateral - owedBefore : 0;
         uint256 paid = ExpirySettlement.settle(
-            _book, _settlements, poseidon, oracle, settlementWindow, expiry, observationIndex, premiumUnit, available
+            _book, _settlements, poseidon, oracle, lifecycle.settlementWindow, expiry, observationIndex, premiumUnit, available
         );
         uint256 k = _book.counters.fillCount;
         premiumsIn[k] = premiumsIn[k - 1]; // the record received no premium

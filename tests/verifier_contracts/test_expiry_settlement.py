@@ -29,7 +29,7 @@ ONE = fx.ONE
 EXPIRY = EXPIRIES[0]
 UNIT = 10**DECIMALS
 WINDOW = 3_600
-"""QuoteVault.DEFAULT_SETTLEMENT_WINDOW."""
+"""QuoteVault.DEFAULT_SETTLEMENT_WINDOW (DEFAULT_MAX_MARK_AGE is a DAY)."""
 
 
 def payoff_floor(spot: int, strike: int, size: int) -> int:
@@ -55,7 +55,7 @@ def post_spot(scene: Scene, time: int, spot: int) -> None:
 def test_an_expiry_settles_at_the_first_observation_after_it_and_only_the_holder_claims(chain, contracts, material):
     scene = bought_scene(chain, contracts, material)
     vault, lp, taker = scene.vault, scene.lp, scene.taker
-    assert vault.call("settlementWindow") == WINDOW
+    assert list(vault.call("lifecycle")) == [WINDOW, DAY]
     # Before expiry: the only observation (index 0, at T0) is before it; index 1 does not exist yet.
     scene.refused("settleExpiry", (EXPIRY, 0), "ObservationBeforeExpiry",
                   {"index": 0, "observedAt": T0, "expiry": EXPIRY}, sender=lp)
@@ -116,13 +116,13 @@ def test_settlement_refuses_an_observation_outside_the_window_and_waits_for_the_
     post_spot(scene, late, 120 * ONE)
     scene.refused("settleExpiry", (EXPIRY, 1), "ObservationOutsideWindow",
                   {"index": 1, "observedAt": late, "deadline": EXPIRY + WINDOW}, sender=lp)
-    scene.refused("setSettlementWindow", (2 * WINDOW,), "NotGovernance", {"caller": lp}, sender=lp)
+    scene.refused("setLifecycle", ((2 * WINDOW, DAY),), "NotGovernance", {"caller": lp}, sender=lp)
 
     governance = scene.stack.governance
-    governance.schedule(vault, "setSettlementWindow", 2 * WINDOW)
+    governance.schedule(vault, "setLifecycle", (2 * WINDOW, DAY))
     mine_block_at(scene.w3, late + DAY + 60)  # the schedule was mined a few seconds after `late`
-    governance.execute(vault, "setSettlementWindow", 2 * WINDOW)
-    assert vault.call("settlementWindow") == 2 * WINDOW
+    governance.execute(vault, "setLifecycle", (2 * WINDOW, DAY))
+    assert list(vault.call("lifecycle")) == [2 * WINDOW, DAY]
     # The record counts against the circuit's F like a fill: F records await a proof already.
     scene.refused("settleExpiry", (EXPIRY, 1), "FillCapacityReached", {"unproven": 2, "fillCapacity": 2},
                   sender=lp)
