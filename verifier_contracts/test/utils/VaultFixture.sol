@@ -453,7 +453,8 @@ abstract contract VaultFixture {
     // ------------------------------------------------------------------ state
 
     /// @dev Everything a refused call must leave as it was: the vault's storage as its getters
-    ///     show it (NAV, liabilities, settings, batches, the book and its chain), the token
+    ///     show it (NAV, liabilities, settings, batches, the book and its chain, the first
+    ///     expiry's settlement), the token
     ///     balances and shares of every actor, and the taker's position in the planned series.
     function vaultState() internal view returns (bytes32) {
         return keccak256(abi.encode(accountsView(), settingsView(), bookView(), holdingsView()));
@@ -478,7 +479,7 @@ abstract contract VaultFixture {
     function bookView() private view returns (bytes memory encoded) {
         (uint256 commitment, uint256 fillCount, uint256 provenFills, uint256 seriesCount) = vault.bookState();
         encoded = abi.encode(commitment, fillCount, provenFills, seriesCount, vault.chainHead(fillCount),
-            vault.premiumsIn(fillCount));
+            vault.premiumsIn(fillCount), vault.settlement(EXPIRY_0));
         for (uint256 s = 0; s < seriesCount; ++s) {
             (,,, int256 quantity) = vault.bookSlot(s);
             encoded = abi.encode(encoded, quantity);
