@@ -263,7 +263,8 @@ contract VaultHandler is VaultFixture {
     ///     the oracles observe spot ×0.8, ×1, or ×1.2 there, and anyone settles it.
     function settle(uint256 priceSeed, uint256 lateSeed) external {
         uint64 expiry = expiryToSettle();
-        vm.warp(expiry + (lateSeed % 8 == 0 ? vault.settlementWindow() + 1 : 1));
+        (uint64 window,) = vault.lifecycle();
+        vm.warp(expiry + (lateSeed % 8 == 0 ? window + 1 : 1));
         uint256[3] memory prices = [SPOT * 80 / 100, SPOT, SPOT * 120 / 100];
         oracle.post(uint192(prices[priceSeed % prices.length]), uint64(block.timestamp));
         ivOracle.post(uint192(IV_INDEX), uint64(block.timestamp));

@@ -7,7 +7,7 @@ import {QuoteVault} from "../QuoteVault.sol";
 import {VaultFixture} from "./utils/VaultFixture.sol";
 import {bound, vm} from "./utils/Vm.sol";
 
-/// @title Unit and fuzz tests of expiry settlement: settleExpiry, claim, settlement, setSettlementWindow
+/// @title Unit and fuzz tests of expiry settlement: settleExpiry, claim, settlement, setLifecycle
 /// @notice Takers buy the fixture's call (strike 100,000) on the first expiry; the oracle posts at or
 ///     after the expiry; anyone settles; holders claim. Each refusal leaves the vault as it was.
 contract QuoteVaultSettlementTest is VaultFixture {
@@ -179,28 +179,37 @@ contract QuoteVaultSettlementTest is VaultFixture {
         vm.assertLe(2 * paid, collateral, "never more than was set aside");
     }
 
-    function test_setSettlementWindow_throughTheTimelockWithinItsBounds() public {
-        vm.assertEq(uint256(vault.settlementWindow()), WINDOW, "the default window");
-        bytes memory call = abi.encodeCall(QuoteVault.setSettlementWindow, (2 hours));
+    function test_setLifecycle_throughTheTimelockWithinItsBounds() public {
+        (uint64 window, uint64 markAge) = vault.lifecycle();
+        vm.assertEq(uint256(window), WINDOW, "the default window");
+        vm.assertEq(uint256(markAge), vault.DEFAULT_MAX_MARK_AGE(), "the default mark age");
+        bytes memory call = abi.encodeCall(QuoteVault.setLifecycle, (QuoteVault.LifecycleSettings(2 hours, 2 days)));
         schedule(call);
         vm.warp(block.timestamp + GOVERNANCE_DELAY);
         vm.expectEmit();
-        emit QuoteVault.SettlementWindowUpdated(2 hours);
+        emit QuoteVault.LifecycleUpdated(2 hours, 2 days);
         execute(call);
-        vm.assertEq(uint256(vault.settlementWindow()), 2 hours, "applied");
+        (window, markAge) = vault.lifecycle();
+        vm.assertEq(uint256(window), 2 hours, "applied");
+        vm.assertEq(uint256(markAge), 2 days, "applied");
         bytes32 before = vaultState();
         vm.expectRevert(abi.encodeWithSelector(QuoteVault.NotGovernance.selector, address(this)));
-        vault.setSettlementWindow(1 hours);
-        uint64 max = vault.MAX_SETTLEMENT_WINDOW();
-        uint64[2] memory bad = [uint64(0), max + 1];
+        vault.setLifecycle(QuoteVault.LifecycleSettings(1 hours, 1 days));
+        uint64 maxWindow = vault.MAX_SETTLEMENT_WINDOW();
+        uint64 maxAge = vault.MAX_MARK_AGE();
+        uint64[2][4] memory bad = [[uint64(0), 1 days], [maxWindow + 1, 1 days], [uint64(1 hours), 0],
+            [uint64(1 hours), maxAge + 1]];
         for (uint256 i = 0; i < bad.length; ++i) {
-            call = abi.encodeCall(QuoteVault.setSettlementWindow, (bad[i]));
+            call = abi.encodeCall(QuoteVault.setLifecycle, (QuoteVault.LifecycleSettings(bad[i][0], bad[i][1])));
             schedule(call);
             vm.warp(block.timestamp + GOVERNANCE_DELAY);
-            vm.expectRevert(abi.encodeWithSelector(QuoteVault.SettlementWindowInvalid.selector, bad[i], max));
+            vm.expectRevert(
+                abi.encodeWithSelector(QuoteVault.LifecycleSettingsInvalid.selector, bad[i][0], bad[i][1])
+            );
             execute(call);
         }
-        vm.assertEq(uint256(vault.settlementWindow()), 2 hours, "unchanged");
+        (window, markAge) = vault.lifecycle();
+        vm.assertEq(uint256(window), 2 hours, "unchanged");
         vm.assertEq(vaultState(), before, "state unchanged");
     }
 
