@@ -36,6 +36,9 @@ contract VaultHandler is VaultFixture {
     bool public revertChangedState;
     bool public tradedWithoutQuotes; // a book update's id filled (it has no quotes to trade)
     bool public claimedWithoutHolding; // a claim paid an actor that held none of the series
+    bool public settledSomeoneElsesRequest; // a redemption request settled by another than its owner
+    uint256 public ghostEscrowed; // shares in pending redemption requests
+    uint256[] private requestIds;
     uint256 public calls;
     uint256 public refusals;
 
@@ -116,6 +119,39 @@ contract VaultHandler is VaultFixture {
         vm.prank(who);
         try vault.redeem(shares, who, who) returns (uint256 assets) {
             ghostOut += assets;
+        } catch {
+            refused(before);
+        }
+    }
+
+    /// @dev An LP puts shares in escrow, to be redeemed at the next fresh mark.
+    function requestRedeem(uint256 actorSeed, uint256 shares) external {
+        address who = actor(actorSeed);
+        shares = bound(shares, 0, vault.balanceOf(who) + 1);
+        bytes32 before = vaultState();
+        calls += 1;
+        vm.prank(who);
+        try vault.requestRedeem(shares) returns (uint256 id) {
+            requestIds.push(id);
+            ghostEscrowed += shares;
+        } catch {
+            refused(before);
+        }
+    }
+
+    /// @dev Any actor settles any request: only its owner is paid, once a fresh mark follows it.
+    function settleRedeem(uint256 actorSeed, uint256 idSeed) external {
+        if (requestIds.length == 0) return;
+        address who = actor(actorSeed);
+        uint256 id = requestIds[idSeed % requestIds.length];
+        (address owner,, uint256 shares) = vault.redeemRequests(id);
+        bytes32 before = vaultState();
+        calls += 1;
+        vm.prank(who);
+        try vault.settleRedeem(id) returns (uint256 assets) {
+            if (owner != who) settledSomeoneElsesRequest = true;
+            ghostOut += assets;
+            ghostEscrowed -= shares;
         } catch {
             refused(before);
         }
@@ -353,7 +389,7 @@ contract QuoteVaultInvariantTest {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory actions = new bytes4[](16);
+        bytes4[] memory actions = new bytes4[](18);
         actions[0] = VaultHandler.deposit.selector;
         actions[1] = VaultHandler.mint.selector;
         actions[2] = VaultHandler.withdraw.selector;
@@ -370,6 +406,8 @@ contract QuoteVaultInvariantTest {
         actions[13] = VaultHandler.submit.selector;
         actions[14] = VaultHandler.settle.selector;
         actions[15] = VaultHandler.claim.selector;
+        actions[16] = VaultHandler.requestRedeem.selector;
+        actions[17] = VaultHandler.settleRedeem.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), actions);
     }
@@ -384,13 +422,16 @@ contract QuoteVaultInvariantTest {
         vm.assertEq(token.balanceOf(address(vault)), vault.collateral() + handler.ghostDonated(), "token balance");
     }
 
-    /// @notice Shares are the holders' balances: nobody else holds any, none appear from nowhere.
+    /// @notice Shares are the holders' balances plus the escrow of pending redemption requests:
+    ///     nobody else holds any, none appear from nowhere, and only a request's owner settles it.
     function invariant_sharesAreTheHoldersBalances() public view {
         uint256 sum;
         for (uint256 i = 0; i < handler.actorCount(); ++i) {
             sum += vault.balanceOf(handler.actorAt(i));
         }
-        vm.assertEq(vault.totalSupply(), sum, "total supply");
+        vm.assertEq(vault.balanceOf(address(vault)), handler.ghostEscrowed(), "escrow = pending requests");
+        vm.assertEq(vault.totalSupply(), sum + handler.ghostEscrowed(), "total supply");
+        vm.assertFalse(handler.settledSomeoneElsesRequest(), "a request settled by another than its owner");
     }
 
     /// @notice NAV is collateral less the liabilities (proven mark, unproven premiums, unclaimed

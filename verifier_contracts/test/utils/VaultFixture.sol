@@ -453,11 +453,11 @@ abstract contract VaultFixture {
     // ------------------------------------------------------------------ state
 
     /// @dev Everything a refused call must leave as it was: the vault's storage as its getters
-    ///     show it (NAV, liabilities, settings, batches, the book and its chain, the first
-    ///     expiry's settlement), the token
+    ///     show it (NAV, liabilities, settings, redemption requests and their escrow, batches, the
+    ///     book and its chain, the first expiry's settlement), the token
     ///     balances and shares of every actor, and the taker's position in the planned series.
     function vaultState() internal view returns (bytes32) {
-        return keccak256(abi.encode(accountsView(), settingsView(), bookView(), holdingsView()));
+        return keccak256(abi.encode(accountsView(), settingsView(), lifecycleView(), bookView(), holdingsView()));
     }
 
     function accountsView() private view returns (bytes memory) {
@@ -466,6 +466,11 @@ abstract contract VaultFixture {
             vault.markTime(), vault.unclaimedPayoffs(), vault.unprovenPremiums(), vault.nextNonce(),
             vault.liveBatch(), vault.hasLiveBatch(), vault.stateCommitment()
         );
+    }
+
+    function lifecycleView() private view returns (bytes memory) {
+        (uint64 window, uint64 markAge) = vault.lifecycle();
+        return abi.encode(window, markAge, vault.redeemRequestCount(), vault.balanceOf(address(vault)));
     }
 
     function settingsView() private view returns (bytes memory) {
