@@ -19,13 +19,15 @@ export PYTHONPYCACHEPREFIX ?= $(DLPE_CACHE_DIR)/pycache
 FORGE     := node_modules/.bin/forge
 FORGE_DIR := $(DLPE_CACHE_DIR)/forge
 QUOTES    ?= 1
+EXPIRIES  ?= 2
 
 # The generated Solidity that verifier_contracts/foundry.toml maps as `generated/`, written into
-# $(1): BatchLayout.sol of a $(QUOTES)-quote batch, and Groth16Verifier.sol when VK names a
+# $(1): BatchLayout.sol of a $(EXPIRIES)-expiry $(QUOTES)-quote book batch, and Groth16Verifier.sol when VK names a
 # snarkjs verification_key.json.
 define generate_contracts
 	mkdir -p $(1)
-	$(PY) -m circuits.layout --quotes $(QUOTES) -o $(1)/batch_layout.json
+	$(PY) -c "import json; from circuits.book_batch import book_batch_layout as layout; \
+	print(json.dumps(layout($(EXPIRIES), $(QUOTES)).to_json(), indent=2))" > $(1)/batch_layout.json
 	$(PY) -m verifier_contracts.batch_layout $(1)/batch_layout.json -o $(1)/BatchLayout.sol
 	$(if $(VK),$(PY) -m verifier_contracts.generate $(VK) -o $(1)/Groth16Verifier.sol)
 endef

@@ -239,7 +239,9 @@ DEMO_JSON_KEYS = (
     "abs_diff, delta, gamma, vega}, worst_error_over_spot, float_us_per_option, fixed_us_per_option}; batch: null "
     "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, key_reused, "
     "prove_seconds, verify_seconds, proof_bytes, gas {step: gas used}, fast_path_seconds, onchain_quotes: a list "
-    "of {strike, type, bid, ask}, filled_premium}."
+    "of {strike, type, bid, ask}, filled_premium, fills_proven, book_commitment, mark, worst_loss, life: the vault's "
+    "whole life {steps: a list of {what, gas}, decimals, deposits, redeemed, premiums, payoffs, settlement_price, "
+    "unclaimed_dust}}: the second batch is proven over the vault's book including the first batch's fill."
 )
 
 
@@ -314,7 +316,7 @@ def _print_batch(batch) -> None:
     for strike, is_call, bid, ask in batch.onchain_quotes:
         quotes_table.add_row(f"{strike:,.0f}", "call" if is_call else "put", f"{bid:,.4f}", f"{ask:,.4f}")
     console.print(quotes_table)
-    costs = Table(title=f"Cost of one proven batch: {batch.quotes} quote(s) + the risk check")
+    costs = Table(title=f"Cost of one proven batch: {batch.quotes} quote(s) + the vault's book and its worst case")
     costs.add_column("measure")
     costs.add_column("value", justify="right")
     for name, value in (
@@ -329,10 +331,27 @@ def _print_batch(batch) -> None:
         ("proof size", f"{batch.proof_bytes} bytes"),
         *((f"gas: {name}", f"{used:,}") for name, used in batch.gas.items()),
         ("premium paid for 1 contract", f"{batch.filled_premium:,.2f} tUSD"),
+        ("second batch: fills of the first proven into the vault's book", f"{batch.fills_proven}"),
+        ("second batch: proven mark of the vault's book", f"{batch.mark:,.2f}"),
+        ("second batch: proven worst-case loss, quotes filled", f"{batch.worst_loss:,.2f}"),
         ("float64 path, same quotes (no proof)", f"{batch.fast_path_seconds * 1e6:.0f} us"),
     ):
         costs.add_row(name, value)
     console.print(costs)
+    if batch.life is not None:
+        _print_life(batch.life)
+
+
+def _print_life(life) -> None:
+    table = Table(title="The vault's whole life (solver/vault_life.py): each step and its gas")
+    table.add_column("step")
+    table.add_column("gas", justify="right")
+    for step in life.steps:
+        table.add_row(step.what, f"{step.gas:,}")
+    console.print(table)
+    unit = 10**life.decimals
+    console.print(f"premiums {life.premiums / unit:,.2f} - payoffs {sum(life.payoffs) / unit:,.2f}; LPs redeemed "
+                  + ", ".join(f"{r / unit:,.2f} for {d / unit:,.0f}" for r, d in zip(life.redeemed, life.deposits)))
 
 
 SIMULATE_JSON_KEYS = (

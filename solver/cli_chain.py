@@ -2,10 +2,10 @@
 
     export DLPE_PRIVATE_KEY=0x...                  (or --keystore FILE with its password in an env var)
     dlpe deploy --rpc-url URL keys/                (forge create; writes deployments/<chain-id>.json)
-    dlpe oracle-post --rpc-url URL 95000           (cast send SpotOracle post)
-    dlpe request --rpc-url URL --expiry-days 30 request.json
+    dlpe oracle-post --rpc-url URL 95000 --iv 0.55 (cast send SpotOracle post, IVIndexOracle post)
+    dlpe request --rpc-url URL --expiry-days 30 request.json   (a book batch over the vault's book)
     dlpe prove keys/ request.json proof.json public.json
-    dlpe submit --rpc-url URL proof.json public.json --expiry T
+    dlpe submit --rpc-url URL proof.json public.json
     dlpe devnet                                    (anvil + everything deployed, until Ctrl-C)
 
 The private key is never a command-line argument: it would stay in the shell's
@@ -74,6 +74,8 @@ def deploy(
     password_env: str = typer.Option("DLPE_KEYSTORE_PASSWORD", "--password-env", help=PASSWORD_ENV_HELP),
     quotes: int = typer.Option(1, min=1, help="quotes per batch (the circuit the key was made for)"),
     solver: str | None = typer.Option(None, help="the address allowed to submit batches (default: the deployer)"),
+    deposit: float = typer.Option(1e9, min=0, help="test tokens the deployer mints and deposits as the LPs' "
+                                                  "collateral (a batch with quotes needs its worst loss covered)"),
     deployments: Path = typer.Option(Path("deployments"), help=DEPLOYMENTS_HELP),
     unsafe_allow_development_key: bool = typer.Option(
         False, "--unsafe-allow-development-key",
@@ -81,7 +83,7 @@ def deploy(
              "setup can forge proofs the verifier accepts, so anyone's funds in the vault can be taken"),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Deploy token, oracle, verifier, timelock and vault (forge create), signed locally."""
+    """Deploy token, oracles, verifier, timelock and vault (forge create), signed locally; deposit collateral."""
     from solver.cli_toolchain import read_any_verifying_key
     from solver import deployments as dep
 
@@ -90,7 +92,7 @@ def deploy(
     w3 = _connect(rpc_url, signer)
     chain_id = w3.eth.chain_id
     _guarded(dep.check_deployable, vk, chain_id, force_development_key=unsafe_allow_development_key)
-    _, record = dep.deploy(w3, vk, quotes=quotes, solver=solver)
+    _, record = dep.deploy(w3, vk, quotes=quotes, solver=solver, collateral=round(deposit * 10**6))
     path = record.write(deployments)
     if as_json:
         print_json({"deployment": str(path), "chain_id": chain_id, "deployer": record.deployer,
@@ -104,6 +106,7 @@ def deploy(
 
 def oracle_post(
     spot: float = typer.Argument(..., help="the spot price, in the currency of the quotes (> 0)"),
+    iv: float = typer.Option(0.55, "--iv", help="the implied-vol index posted at the same time (> 0, 0.55 = 55%)"),
     rpc_url: str = typer.Option(..., "--rpc-url", help=RPC_HELP),
     key_env: str = typer.Option("DLPE_PRIVATE_KEY", "--key-env", help=KEY_ENV_HELP),
     keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
@@ -112,51 +115,62 @@ def oracle_post(
     deployments: Path = typer.Option(Path("deployments"), help=DEPLOYMENTS_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Post a spot price to the deployment's SpotOracle at the chain's time (its owner signs)."""
+    """Post a spot price and the IV index to the deployment's oracles at the chain's time (their owner signs)."""
     from engine import fixed as fx
     from solver import deployments as dep
 
     if not spot > 0:
         fail(f"the spot price must be > 0, got {spot}")
+    if not 0 < iv <= 10:
+        fail(f"--iv must be in (0, 10], got {iv}")
     w3 = _connect(rpc_url, _signer(key_env, keystore, password_env))
     record = _deployment(deployment, deployments, w3.eth.chain_id)
-    timestamp = _guarded(dep.post_spot, w3, record, fx.to_fixed(spot))
+    timestamp = _guarded(dep.post_spot, w3, record, fx.to_fixed(spot), fx.to_fixed(iv))
     if as_json:
-        print_json({"spot": spot, "timestamp": timestamp})
+        print_json({"spot": spot, "iv": iv, "timestamp": timestamp})
     else:
-        typer.echo(f"posted spot {spot} at {timestamp}")
+        typer.echo(f"posted spot {spot} and IV index {iv} at {timestamp}")
 
 
 def request(
     out: Path = typer.Argument(Path("request.json"), help="where to write the batch request"),
     rpc_url: str = typer.Option(..., "--rpc-url", help=RPC_HELP),
-    expiry_days: float = typer.Option(30.0, help="the options' expiry, in days after the oracle's time (> 0)"),
+    expiry_days: float = typer.Option(30.0, help="the quoted options' expiry, in days after the oracle's time (> 0)"),
+    size: float = typer.Option(1.0, help="contracts each quote offers either way (> 0; on the 2^-12 grid)"),
     deployment: Path | None = typer.Option(None, help="the deployment record (default deployments/<chain-id>.json)"),
     deployments: Path = typer.Option(Path("deployments"), help=DEPLOYMENTS_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """The sample batch request at the vault's oracle price, time and next nonce (to prove, then submit)."""
+    """A book batch over the vault's book at its oracles' latest values and next nonce (to prove, then submit)."""
+    from engine import fixed as fx
     from solver import deployments as dep
     from solver.service.store import request_to_json
+    from solver.settlement import on_size_grid
 
     if not expiry_days > 0:
         fail(f"--expiry-days must be > 0, got {expiry_days}")
+    if not size > 0 or on_size_grid(fx.to_fixed(size)) != fx.to_fixed(size):
+        fail(f"--size must be > 0 and a multiple of 2^-12 contracts, got {size}")
     w3 = _connect(rpc_url)
     record = _deployment(deployment, deployments, w3.eth.chain_id)
     _, oracle_time = _guarded(dep.oracle_client, w3, record).latest()
     expiry = oracle_time + round(expiry_days * 86_400)
-    batch = _guarded(dep.request_at_vault, w3, record, expiry)
+    batch = _guarded(dep.request_at_vault, w3, record, expiry, size=fx.to_fixed(size))
     out.write_text(request_to_json(batch))
+    summary = {"request": str(out), "expiry": expiry, "expiries": [e.expiry for e in batch.market.expiries],
+               "nonce": batch.nonce, "quotes": len(batch.quotes), "fills": batch.fills_to - batch.fills_from}
     if as_json:
-        print_json({"request": str(out), "expiry": expiry, "nonce": batch.nonce, "quotes": len(batch.quotes)})
+        print_json(summary)
     else:
-        typer.echo(f"wrote {out}: nonce {batch.nonce}, {len(batch.quotes)} quote(s); submit with --expiry {expiry}")
+        typer.echo(f"wrote {out}: nonce {batch.nonce}, {len(batch.quotes)} quote(s) on expiry {expiry}, "
+                   f"{summary['fills']} fill(s) since the last proof")
 
 
 def submit(
     proof: Path = typer.Argument(..., help="proof.json (dlpe prove)"),
     public: Path = typer.Argument(..., help="public.json (dlpe prove)"),
-    expiry: int = typer.Option(..., help="the batch's expiry, Unix seconds (printed by dlpe request)"),
+    expiry: int | None = typer.Option(None, help="if given: the expiry the batch must carry (Unix seconds, "
+                                                 "printed by dlpe request), checked before sending"),
     rpc_url: str = typer.Option(..., "--rpc-url", help=RPC_HELP),
     key_env: str = typer.Option("DLPE_PRIVATE_KEY", "--key-env", help=KEY_ENV_HELP),
     keystore: Path | None = typer.Option(None, "--keystore", help=KEYSTORE_HELP),
@@ -165,16 +179,23 @@ def submit(
     deployments: Path = typer.Option(Path("deployments"), help=DEPLOYMENTS_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Submit a proven batch to the deployed vault, as its solver (publishing the commitments it opens)."""
+    """Submit a proven book batch to the deployed vault, as its solver (publishing the policy commitment it opens)."""
     import prover
     from solver import deployments as dep
 
     w3 = _connect(rpc_url, _signer(key_env, keystore, password_env))
     record = _deployment(deployment, deployments, w3.eth.chain_id)
-    accepted = _guarded(dep.submit, w3, record, prover.read_proof(proof), prover.read_public(public), expiry)
-    quotes = [{"strike": q.strike, "is_call": q.is_call, "bid": q.bid, "ask": q.ask} for q in accepted.quotes]
+    inputs = prover.read_public(public)
+    if expiry is not None:
+        carried = _guarded(dep.batch_expiries, record, inputs)
+        if expiry not in carried:
+            fail(f"the batch in {public} carries expiries {carried}, not {expiry}")
+    accepted = _guarded(dep.submit, w3, record, prover.read_proof(proof), inputs)
+    quotes = [{"expiry": q.expiry, "strike": q.strike, "is_call": q.is_call, "bid": q.bid, "ask": q.ask,
+               "size": q.size} for q in accepted.quotes]
     if as_json:
-        print_json({"batch_id": accepted.batch_id, "gas_used": accepted.gas_used, "expiry": accepted.expiry,
+        print_json({"batch_id": accepted.batch_id, "gas_used": accepted.gas_used, "live": accepted.live,
+                    "fills_to": accepted.fills_to, "worst_loss": accepted.worst_loss,
                     "valid_until": accepted.valid_until, "quotes": quotes})
         return
     typer.echo(f"batch {accepted.batch_id} accepted ({accepted.gas_used:,} gas), {len(quotes)} quote(s), "
@@ -185,10 +206,12 @@ def devnet(
     keys: Path | None = typer.Argument(None, help="a `dlpe setup` folder (default: the development key)"),
     quotes: int = typer.Option(1, min=1, help="quotes per batch"),
     spot: float = typer.Option(95_000.0, help="the spot price the oracle starts with"),
+    iv: float = typer.Option(0.55, "--iv", help="the IV index the vol oracle starts with"),
     deployments: Path = typer.Option(Path("deployments"), help=DEPLOYMENTS_HELP),
     as_json: bool = typer.Option(False, "--json", help="print the RPC URL and addresses as one JSON line"),
 ) -> None:
-    """Start anvil, deploy everything and stay up (printing the RPC URL and addresses) until Ctrl-C (anvil)."""
+    """Start anvil, deploy everything (1e9 tUSD of collateral deposited), post spot and IV index, and stay up
+    (printing the RPC URL and addresses) until Ctrl-C (anvil)."""
     import json
 
     import prover
@@ -198,13 +221,15 @@ def devnet(
     from verifier_contracts.devnet import Anvil
 
     vk = read_any_verifying_key(keys) if keys is not None else prover.keys_for(_batch_r1cs(quotes))[1]
+    if not spot > 0 or not 0 < iv <= 10:
+        fail(f"the spot must be > 0 and --iv in (0, 10], got {spot} and {iv}")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with Anvil() as anvil:
         w3 = anvil.web3()
-        _, record = dep.deploy(w3, vk, quotes=quotes)
-        dep.post_spot(w3, record, fx.to_fixed(spot))
+        _, record = dep.deploy(w3, vk, quotes=quotes, collateral=10**15)
+        dep.post_spot(w3, record, fx.to_fixed(spot), fx.to_fixed(iv))
         path = record.write(deployments)
         addresses = {name: c["address"] for name, c in record.contracts.items()}
         if as_json:
@@ -224,13 +249,13 @@ def register(app: typer.Typer) -> None:
                                  "in $DLPE_PRIVATE_KEY or --keystore FILE (writes deployments/<chain-id>.json: addresses, ABIs, creation blocks, the key's "
                                  "sha256). JSON keys: deployment, chain_id, deployer, solver, verifying_key_sha256, "
                                  "contracts {name: {address, block_number}}.")(deploy)
-    app.command("oracle-post", epilog="Example: dlpe oracle-post --rpc-url http://127.0.0.1:8545 95000. JSON keys: "
-                                      "spot, timestamp.")(oracle_post)
+    app.command("oracle-post", epilog="Example: dlpe oracle-post --rpc-url http://127.0.0.1:8545 95000 --iv 0.55. "
+                                      "JSON keys: spot, iv, timestamp.")(oracle_post)
     app.command("request", epilog="Example: dlpe request --rpc-url http://127.0.0.1:8545 --expiry-days 30 "
-                                  "request.json. JSON keys: request, expiry, nonce, quotes.")(request)
-    app.command("submit", epilog="Example: dlpe submit --rpc-url http://127.0.0.1:8545 --expiry 1767225600 "
-                                 "proof.json public.json. JSON keys: batch_id, gas_used, expiry, valid_until, quotes "
-                                 "[{strike, is_call, bid, ask}] (2^-48 fixed point).")(submit)
+                                  "request.json. JSON keys: request, expiry, expiries, nonce, quotes, fills.")(request)
+    app.command("submit", epilog="Example: dlpe submit --rpc-url http://127.0.0.1:8545 proof.json public.json. JSON "
+                                 "keys: batch_id, gas_used, live, fills_to, worst_loss, valid_until, quotes "
+                                 "[{expiry, strike, is_call, bid, ask, size}] (2^-48 fixed point).")(submit)
     app.command("devnet", epilog="Example: dlpe devnet (then: cast call <QuoteVault> 'nextNonce()' --rpc-url <url>). "
                                  "JSON (--json, one line): rpc_url, chain_id, deployment, accounts, "
                                  "contracts {name: address}.")(devnet)

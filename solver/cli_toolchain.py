@@ -44,10 +44,12 @@ def _say(as_json: bool, payload: dict, text: str) -> None:
 
 
 def _batch_r1cs(quotes: int):
-    from solver.samples import sample_batch_request
-    from solver.settlement import build_batch
+    """The book batch circuit the vault verifies: the smallest book (P = 4, F = 2, E = 2), `quotes` quotes."""
+    from solver.deployments import book_capacity
+    from solver.service.proving import shape_request
+    from solver.settlement import build_book_batch
 
-    return build_batch(sample_batch_request(quotes)).r1cs
+    return build_book_batch(shape_request(book_capacity(quotes))).r1cs
 
 
 def _read_r1cs(path: Path):
@@ -309,21 +311,22 @@ def prove(
     public_out: Path = typer.Argument(Path("public.json"), help="where to write public.json"),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Prove a batch request (snarkjs groth16 prove): proof.json and public.json in snarkjs format."""
+    """Prove a book batch request (snarkjs groth16 prove): proof.json and public.json in snarkjs format."""
     import time
 
     import prover
     from prover.keystore import load_keys
+    from engine.errors import DLPEError
     from solver.service.store import request_from_json
-    from solver.settlement import build_batch
+    from solver.settlement import build_book_batch
 
     try:
         batch = request_from_json(request.read_text())
     except OSError as error:
         fail(f"cannot read the request {request}: {error.strerror}")
-    except (ValueError, TypeError, KeyError) as error:
-        fail(f"{request} is not a batch request: {error}")
-    built = build_batch(batch)
+    except (ValueError, TypeError, KeyError, DLPEError) as error:
+        fail(f"{request} is not a book batch request: {error}")
+    built = build_book_batch(batch)
     pk, vk = load_keys(keys, built.r1cs)
     start = time.perf_counter()
     proof = prover.prove(prover.prepare(pk), built.witness)

@@ -3,6 +3,7 @@ reference (what the circuits prove), and show how far apart they are."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -99,6 +100,16 @@ class ProvenBatchReport:
     fast_path_seconds: float
     onchain_quotes: list[tuple[float, bool, float, float]]  # strike, is_call, bid, ask as the vault stored them
     filled_premium: float
+    fills_proven: int = 0
+    """Fills of the first batch that the second batch's proof applied to the vault's book."""
+    book_commitment: str = ""
+    """The vault's book commitment after the second batch (hex)."""
+    mark: float = 0.0
+    """The proven mark of the vault's book after the second batch (quote currency; short is negative)."""
+    worst_loss: float = 0.0
+    """The second batch's proven worst-case scenario loss with its quotes filled the worst way."""
+    life: object | None = None
+    """solver.vault_life.VaultLifeReport: an option's whole life through the vault, each step's gas."""
 
 
 def fast_path_quotes(request, repeats: int = 20) -> float:
@@ -125,44 +136,88 @@ def fast_path_quotes(request, repeats: int = 20) -> float:
     return (time.perf_counter() - start) / repeats
 
 
+def _book_expiries(request, oracle_time: int, expiry_seconds: int):
+    """The batch's expiry with its smile, and a second one 30 days later whose smile keeps the same
+    ATM vol (SVI a raised by the ATM variance the extra time adds), so both sit in the vault's band."""
+    from engine import fixed_book as fb
+
+    first = oracle_time + expiry_seconds
+    second = first + 30 * 86_400
+    t_first, t_second = fb.year_fraction(first, oracle_time), fb.year_fraction(second, oracle_time)
+    w_first = fb.atm_total_variance(request.svi)
+    extra = w_first * (t_second - t_first) // t_first
+    later = dataclasses.replace(request.svi, a=request.svi.a + extra)
+    return (fb.ExpirySmile(first, request.svi), fb.ExpirySmile(second, later)), fx.sqrt(fx.div(w_first, t_first))
+
+
 def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fraction=None: None) -> ProvenBatchReport:
-    """The main job: build an n-quote batch (quotes + risk check), set up, prove and verify it in
-    Python, deploy verifier and vault to a local devnet (anvil, or the in-process EVM without it),
-    submit the proven batch against the oracle's price and fill one quote.
+    """The main job: on a local devnet (anvil, or the in-process EVM without it) deploy the vault
+    stack; prove a batch of n quotes over the vault's (empty) book and the pipeline's smile, verify
+    it in Python and submit it; a taker buys one contract; then prove the next batch over the book
+    that includes that fill, and submit it: the vault's book, mark and worst case are now proven.
 
     The kernels are loaded (or compiled, reported on a line of its own) before anything is timed;
     the proving key is the one saved for this circuit when there is one (prover.keys_for)."""
     import prover
+    from engine import fixed_book as fb
     from prover.backends import backend_names
     from solver.feeds.simulated import simulated_batch_request
-    from solver.settlement import ProvenBatch, Settlement, build_batch
-    from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3, latest_timestamp
+    from solver.settlement import BookCapacity, ProvenBookBatch, Settlement, build_book_batch, quote_at_floor
+    from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3, latest_timestamp, mine_block_at
+    from verifier_contracts.vault import Margins, MarketSettings
 
     compile_kernels(lambda line: progress(line, None))
     request, expiry_seconds = simulated_batch_request(n_quotes)  # the pipeline's quotes on a simulated market
-    progress("building the batch circuit")
-    start = time.perf_counter()
-    built = build_batch(request)
-    witness_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    proving_key, verifying_key, key_reused = prover.keys_for(
-        built.r1cs, progress=lambda stage, fraction: progress(f"Groth16 keys ({built.r1cs.n_constraints:,} constraints): {stage}", fraction))
-    setup_seconds = time.perf_counter() - start
+    capacity = BookCapacity(slots=4, fills=2, expiries=2, quotes=n_quotes)
+    settings = MarketSettings(rate=request.rate, carry=request.carry, spot_tolerance=fx.to_fixed(0.02),
+                              iv_band=fx.to_fixed(0.1))
+    margins = Margins(model_margin=fx.ONE, solvency_margin=0)
+
+    def quotes_on(settlement, market):
+        """The pipeline's strikes and types, 1 contract each, at the policy's floor on the book as it stands."""
+        book = settlement.vault_book().current
+        return tuple(quote_at_floor(market, book, q.strike, 0, q.is_call, fx.ONE, request.policy, request.high_vol)
+                     for q in request.quotes)
 
     anvil = Anvil().start() if find_anvil() else None
     try:
         w3 = anvil.web3() if anvil else in_process_web3()
-        solver, taker = w3.eth.accounts[1], w3.eth.accounts[2]
-        progress("deploying token, oracle, verifier and vault")
-        settlement = Settlement.deploy(w3, verifying_key, built.layout, solver=solver, first_nonce=request.nonce,
-                                       limits=request.limits)
+        solver, lp, taker = w3.eth.accounts[1:4]
         oracle_time = latest_timestamp(w3)
-        gas = {"oracle post": settlement.stack.oracle.post(request.spot, oracle_time)["gasUsed"]}
-        expiry = oracle_time + expiry_seconds
-        request = settlement.request_at_oracle(request, expiry)
+        expiries, iv_index = _book_expiries(request, oracle_time, expiry_seconds)
+        first_market = fb.BookMarket(request.spot, oracle_time, request.rate, request.carry, expiries)
+        progress("building the book batch circuit")
+        start = time.perf_counter()
+        empty = fb.empty_book(capacity.slots)
+        orders = tuple(quote_at_floor(first_market, empty, q.strike, 0, q.is_call, fx.ONE, request.policy,
+                                      request.high_vol) for q in request.quotes)
+        from circuits.book_batch import book_batch_request
+        first_request = book_batch_request(first_market, empty, (), capacity.fills, 0, 0, quotes=orders,
+                                           high_vol=request.high_vol, nonce=1, policy=request.policy,
+                                           state_salt=request.state_salt, limits=request.limits, margin=fx.ONE)
+        built = build_book_batch(first_request)
+        witness_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        proving_key, verifying_key, key_reused = prover.keys_for(
+            built.r1cs, progress=lambda stage, fraction: progress(f"Groth16 keys ({built.r1cs.n_constraints:,} constraints): {stage}", fraction))
+        setup_seconds = time.perf_counter() - start
 
-        progress("proving the batch at the oracle's price")
-        built = build_batch(request)
+        progress("deploying token, oracles, Poseidon, verifier and vault")
+        settlement = Settlement.deploy(w3, verifying_key, capacity, solver=solver, first_nonce=1,
+                                       limits=request.limits, market=settings, margins=margins)
+        stack = settlement.stack
+        funds = 10**15
+        for account in (lp, taker):
+            stack.token.mint(account, funds)
+            stack.token.approve(stack.vault.address, funds, sender=account)
+        stack.vault.deposit(funds, sender=lp)
+        gas = {"oracle post": stack.oracle.post(request.spot, oracle_time)["gasUsed"]}
+        stack.iv_oracle.post(iv_index, oracle_time)
+        if settlement.book_request(expiries, orders, policy=request.policy, state_salt=request.state_salt,
+                                   high_vol=request.high_vol) != first_request:
+            raise RuntimeError("the vault's request differs from the one the circuit was built for")
+
+        progress("proving the first batch at the oracle's price")
         start = time.perf_counter()
         proof = prover.prove(proving_key, built.witness)
         prove_seconds = time.perf_counter() - start
@@ -171,20 +226,38 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
             raise RuntimeError("the fresh proof does not verify")
         verify_seconds = time.perf_counter() - start
 
-        progress("submitting the proven batch and filling a quote")
-        proven = ProvenBatch(request, proof, built.public_inputs)
-        settlement.publish_commitments(proven)
-        accepted = settlement.submit(proven, expiry)
-        gas["submitBatch"] = accepted.gas_used
-        funds = 10**12
-        settlement.stack.token.mint(taker, funds)
-        settlement.stack.token.approve(settlement.stack.vault.address, funds, sender=taker)
-        fill = settlement.stack.vault.fill(accepted.batch_id, 0, fx.ONE, funds, sender=taker)
-        gas["fill (1 contract)"] = fill.gas_used
-        decimals = settlement.stack.token.decimals()
+        progress("submitting the first batch and filling a quote")
+        proven = ProvenBookBatch(first_request, proof, built.public_inputs)
+        settlement.publish_state_commitment(proven)
+        accepted = settlement.submit(proven)
+        gas["submitBatch (empty book)"] = accepted.gas_used
+        fill = stack.vault.fill(accepted.batch_id, 0, fx.ONE, funds, sender=taker)
+        gas["fill (1 contract, new series)"] = fill.gas_used
+        decimals = stack.token.decimals()
+
+        progress("proving the second batch over the book with that fill")
+        later = oracle_time + 60
+        mine_block_at(w3, later)
+        stack.oracle.post(request.spot, later)
+        stack.iv_oracle.post(iv_index, later)
+        second_market = fb.BookMarket(request.spot, later, request.rate, request.carry, expiries)
+        second_request = settlement.book_request(expiries, quotes_on(settlement, second_market),
+                                                 policy=request.policy, state_salt=request.state_salt,
+                                                 high_vol=request.high_vol)
+        second_built = build_book_batch(second_request)
+        second = ProvenBookBatch(second_request, prover.prove(proving_key, second_built.witness),
+                                 second_built.public_inputs)
+        accepted_second = settlement.submit(second)
+        gas["submitBatch (book with the fill)"] = accepted_second.gas_used
+        book = stack.vault.book_state()
+        mark = stack.vault.state().mark[0]
     finally:
         if anvil:
             anvil.stop()
+    from solver.vault_life import run_vault_life
+
+    progress("the vault's whole life: deposits, two batches, fills, expiry settlement, claims, redemptions")
+    life = run_vault_life(lambda line: progress(line, None))
     return ProvenBatchReport(
         quotes=n_quotes,
         constraints=built.r1cs.n_constraints,
@@ -202,4 +275,9 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         onchain_quotes=[(fx.from_fixed(q.strike), q.is_call, fx.from_fixed(q.bid), fx.from_fixed(q.ask))
                         for q in accepted.quotes],
         filled_premium=fill.premium / 10**decimals,
+        fills_proven=book.proven_fills,
+        book_commitment=hex(book.book_commitment),
+        mark=fx.from_fixed(mark),
+        worst_loss=fx.from_fixed(accepted_second.worst_loss),
+        life=life,
     )

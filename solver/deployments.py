@@ -13,6 +13,13 @@ git-ignored; tests write theirs into temporary folders.
 A development key (prover.trust) is refused on any chain but a local devnet
 (chain id 31337) unless the caller forces it, knowing that whoever ran its setup
 can forge proofs the verifier accepts.
+
+The vault takes book batches (circuits.book_batch): the circuit's capacities P, F, E, N are
+recorded with the deployment. `request_at_vault` builds one the way the solver service does
+(solver.settlement): at the oracles' latest spot, time and IV index, governance's rate, carry,
+limits and margin, the next nonce, over the vault's book rebuilt from its fill events and every
+fill since the last proof; its quotes sit at the policy's floor around the money, on a sample
+smile moved to the IV index (so that it lies in governance's band).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,27 +39,51 @@ from web3 import HTTPProvider, Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 import prover
-from circuits.batch import BatchRequest
-from circuits.layout import batch_layout
-from solver.samples import sample_batch_request
-from solver.settlement import vault_limits
+from circuits import book_batch as bb
+from engine import fixed as fx
+from engine import fixed_book as fb
+from engine.errors import DLPEError
+from engine.fixed_quote import PolicyFixed
+from engine.quoting import QuotePolicy
+from solver.book_plan import BookSpec, book_expiries, choose_expiries
+from solver.pipeline import limits_fixed
+from solver.samples import sample_svi
+from solver.settlement import BookCapacity, Settlement, quote_at_floor, vault_limits
 from verifier_contracts.client import ContractClient, Groth16VerifierClient
 from verifier_contracts.devnet import latest_timestamp
 from verifier_contracts.generate import verifying_key_sha256
 from verifier_contracts.vault import (
     AcceptedBatch,
+    IVIndexOracleClient,
+    Margins,
+    MarketSettings,
     QuoteVaultClient,
     SpotOracleClient,
+    TestTokenClient,
+    TimelockClient,
     VaultStack,
     compile_vault,
     deploy_vault_stack,
-    years_to_expiry,
 )
 
 LOCAL_DEVNET_CHAIN_ID = 31337
 DEFAULT_KEY_ENV = "DLPE_PRIVATE_KEY"
 DEFAULT_DEPLOYMENTS = Path("deployments")
-_CONTRACTS = ("TestToken", "SpotOracle", "Groth16Verifier", "TimelockController", "QuoteVault")
+_CONTRACTS = ("TestToken", "SpotOracle", "IVIndexOracle", "PoseidonT3", "Groth16Verifier", "TimelockController",
+              "QuoteVault")
+DEFAULT_MARKET = MarketSettings(rate=fx.to_fixed(0.04), carry=0, spot_tolerance=fx.to_fixed(0.02),
+                                iv_band=fx.to_fixed(0.25))
+"""Governance's starting market values: 4% rate, no carry, fills within a 2% spot move, ATM vols
+within 0.25 of the IV index (all changeable later through the timelock)."""
+DEFAULT_MARGINS = Margins(model_margin=fx.ONE, solvency_margin=0)
+DEFAULT_IV_INDEX = 0.55
+"""The IV index `dlpe oracle-post` posts beside the spot unless told another (a BTC-like level)."""
+
+
+def book_capacity(quotes: int) -> BookCapacity:
+    """The book batch circuit the commands use: the smallest book (P = 4, F = 2, E = 2) and `quotes` quotes."""
+    smallest = BookSpec().capacity
+    return BookCapacity(smallest.slots, smallest.fills, smallest.expiries, quotes)
 
 
 class DeploymentError(ValueError):
@@ -111,6 +143,9 @@ class Deployment:
 
     chain_id: int
     quotes: int
+    slots: int
+    fills: int
+    expiries: int
     deployer: str
     solver: str
     first_nonce: int
@@ -121,6 +156,10 @@ class Deployment:
 
     def address(self, name: str) -> str:
         return self.contracts[name]["address"]
+
+    @property
+    def capacity(self) -> BookCapacity:
+        return BookCapacity(self.slots, self.fills, self.expiries, self.quotes)
 
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -166,26 +205,36 @@ def check_deployable(vk: prover.VerifyingKey, chain_id: int, *, force_developmen
 
 
 def deploy(w3: Web3, vk: prover.VerifyingKey, *, quotes: int, solver: str | None = None,
-           first_nonce: int | None = None) -> tuple[VaultStack, Deployment]:
-    """Deploy token, oracle, verifier, timelock and vault from w3.eth.default_account, with the
-    sample request's risk limits; the record names every contract and its creation block."""
-    sample = sample_batch_request(quotes)
-    nonce = sample.nonce if first_nonce is None else first_nonce
+           first_nonce: int = 1, market: MarketSettings = DEFAULT_MARKET, margins: Margins = DEFAULT_MARGINS,
+           collateral: int = 0) -> tuple[VaultStack, Deployment]:
+    """Deploy token, oracles, Poseidon, verifier, timelock and vault (the book batch circuit of
+    book_capacity(quotes)) from w3.eth.default_account, with the service's default risk limits;
+    then mint `collateral` test tokens to the deployer and deposit them as the LPs' collateral (a
+    batch with quotes needs its worst loss covered). The record names every contract and its
+    creation block."""
+    capacity = book_capacity(quotes)
     deployer = w3.eth.default_account
     start = w3.eth.block_number
     stack = deploy_vault_stack(
-        w3, compile_vault(batch_layout(quotes).to_json()), solver=solver or deployer, first_nonce=nonce,
-        limits=vault_limits(sample.limits), verifying_key=vk,
+        w3, compile_vault(capacity.layout().to_json()), solver=solver or deployer, first_nonce=first_nonce,
+        limits=vault_limits(limits_fixed(BookSpec().limits)), market=market, margins=margins,
+        book_capacity=capacity.slots, fill_capacity=capacity.fills, verifying_key=vk,
     )
     end = w3.eth.block_number
-    clients = dict(zip(_CONTRACTS, (stack.token, stack.oracle, stack.verifier, stack.governance, stack.vault)))
+    if collateral:
+        stack.token.mint(deployer, collateral)
+        stack.token.approve(stack.vault.address, collateral, sender=deployer)
+        stack.vault.deposit(collateral, sender=deployer)
+    clients = dict(zip(_CONTRACTS, (stack.token, stack.oracle, stack.iv_oracle, stack.poseidon, stack.verifier,
+                                    stack.governance, stack.vault)))
     contracts = {
         name: {"address": client.address, "block_number": _creation_block(w3, client.address, start, end),
                "abi": client.abi}
         for name, client in clients.items()
     }
     record = Deployment(
-        chain_id=w3.eth.chain_id, quotes=quotes, deployer=deployer, solver=solver or deployer, first_nonce=nonce,
+        chain_id=w3.eth.chain_id, quotes=quotes, slots=capacity.slots, fills=capacity.fills,
+        expiries=capacity.expiries, deployer=deployer, solver=solver or deployer, first_nonce=first_nonce,
         verifying_key_sha256=verifying_key_sha256(vk), verifying_key_setup=vk.setup, contracts=contracts,
     )
     return stack, record
@@ -201,7 +250,8 @@ def _require_chain(w3: Web3, deployment: Deployment) -> None:
 
 def vault_client(w3: Web3, deployment: Deployment) -> QuoteVaultClient:
     _require_chain(w3, deployment)
-    return QuoteVaultClient(w3, deployment.address("QuoteVault"), compile_vault(batch_layout(deployment.quotes).to_json()))
+    return QuoteVaultClient(w3, deployment.address("QuoteVault"),
+                            compile_vault(deployment.capacity.layout().to_json()))
 
 
 def oracle_client(w3: Web3, deployment: Deployment) -> SpotOracleClient:
@@ -209,37 +259,91 @@ def oracle_client(w3: Web3, deployment: Deployment) -> SpotOracleClient:
     return SpotOracleClient(w3, deployment.address("SpotOracle"), deployment.contracts["SpotOracle"]["abi"])
 
 
-def post_spot(w3: Web3, deployment: Deployment, spot: int) -> int:
-    """Post `spot` (2^-48 units) at the chain's latest block time, from the default account (the oracle's
-    owner); returns that time."""
+def iv_oracle_client(w3: Web3, deployment: Deployment) -> IVIndexOracleClient:
+    _require_chain(w3, deployment)
+    return IVIndexOracleClient(w3, deployment.address("IVIndexOracle"), deployment.contracts["IVIndexOracle"]["abi"])
+
+
+def settlement(w3: Web3, deployment: Deployment) -> Settlement:
+    """The solver's handle on the recorded stack (solver.settlement), every client from the record."""
+    def client(name: str, kind: type = ContractClient) -> Any:
+        return kind(w3, deployment.address(name), deployment.contracts[name]["abi"])
+
+    stack = VaultStack(token=client("TestToken", TestTokenClient), oracle=oracle_client(w3, deployment),
+                       iv_oracle=iv_oracle_client(w3, deployment), poseidon=client("PoseidonT3"),
+                       verifier=client("Groth16Verifier"), vault=vault_client(w3, deployment),
+                       governance=client("TimelockController", TimelockClient))
+    return Settlement(stack, deployment.solver, deployment.capacity)
+
+
+def post_spot(w3: Web3, deployment: Deployment, spot: int, iv_index: int | None = None) -> int:
+    """Post `spot` (2^-48 units) and, if given, the IV index (2^-48 vol) at the chain's latest block
+    time, from the default account (the oracles' owner); returns that time."""
     now = latest_timestamp(w3)
     oracle_client(w3, deployment).post(spot, now)
+    if iv_index is not None:
+        iv_oracle_client(w3, deployment).post(iv_index, now)
     return now
 
 
-def request_at_vault(w3: Web3, deployment: Deployment, expiry: int) -> BatchRequest:
-    """The sample request for the deployment's quote count, at the oracle's latest spot and time and
-    the vault's next nonce: what the vault will accept if submitted before the oracle moves."""
-    spot, oracle_time = oracle_client(w3, deployment).latest()
+def smile_at_index(expiry: int, oracle_time: int, iv_index: int) -> fb.ExpirySmile:
+    """The sample smile (solver.samples) for `expiry`, its level moved so that its ATM vol is the IV index."""
+    t = fb.year_fraction(expiry, oracle_time)
+    svi = sample_svi(fx.from_fixed(t))
+    target = fx.mul(fx.mul(iv_index, iv_index), t)  # ATM total variance sigma^2 t
+    return fb.ExpirySmile(expiry, dataclasses.replace(svi, a=svi.a + target - fb.atm_total_variance(svi)))
+
+
+def request_at_vault(w3: Web3, deployment: Deployment, expiry: int, *, size: int = fx.ONE,
+                     state_salt: int | None = None) -> bb.BookBatchRequest:
+    """A book batch for the deployment's circuit (see the module doc), its quotes on `expiry`, each
+    of `size` (2^-48 contracts): what the vault will accept if submitted before the oracles move
+    and before another fill."""
+    handle = settlement(w3, deployment)
+    spot, oracle_time = handle.stack.oracle.latest()
     if oracle_time == 0:
         raise DeploymentError("the oracle has no price yet: post one first (dlpe oracle-post)")
+    iv_index, iv_time = handle.stack.iv_oracle.latest()
+    if iv_time == 0:
+        raise DeploymentError("the IV index has no value yet: post one first (dlpe oracle-post --iv)")
     if expiry <= oracle_time:
         raise DeploymentError(f"the expiry {expiry} is not after the oracle's time {oracle_time}")
-    nonce = vault_client(w3, deployment).call("nextNonce")
-    return dataclasses.replace(sample_batch_request(deployment.quotes), spot=spot,
-                               t=years_to_expiry(expiry, oracle_time), nonce=nonce)
+    book = handle.vault_book()
+    try:
+        held = book_expiries(book.proven + book.current, oracle_time)
+        expiries = choose_expiries(held, [], expiry, deployment.expiries)
+        smiles = tuple(smile_at_index(e, oracle_time, iv_index) for e in expiries)
+    except (DLPEError, ValueError) as error:
+        raise DeploymentError(f"no batch on expiry {expiry}: {error}") from None
+    settings = handle.stack.vault.state().market_settings
+    market = fb.BookMarket(spot, oracle_time, settings.rate, settings.carry, smiles)
+    policy = PolicyFixed.from_policy(QuotePolicy())
+    index = expiries.index(expiry)
+    n = deployment.quotes
+    strikes = [fx.mul(spot, fx.to_fixed(0.9 + 0.2 * (i + 0.5) / n)) for i in range(n)]  # around the money
+    quotes = [quote_at_floor(market, book.current, k, index, k >= spot, size, policy) for k in strikes]
+    salt = secrets.randbits(128) if state_salt is None else state_salt
+    return handle.book_request(smiles, quotes, policy=policy, state_salt=salt)
 
 
-def submit(w3: Web3, deployment: Deployment, proof: prover.Proof, public: list[int], expiry: int) -> AcceptedBatch:
-    """Publish the commitments the proof opens (when the vault holds others) and submit the batch,
-    both from the default account (the deployment's solver)."""
+def submit(w3: Web3, deployment: Deployment, proof: prover.Proof, public: list[int]) -> AcceptedBatch:
+    """Publish the policy commitment the proof opens (when the vault holds another) and submit the
+    batch, both from the default account (the deployment's solver). `public` is the proof's whole
+    public inputs: [state, book before, chain from, chain to, book after, packed...]."""
     vault = vault_client(w3, deployment)
-    if len(public) < 2:
-        raise DeploymentError(f"public.json holds {len(public)} values; a batch has its two commitments first")
-    state, portfolio = public[0], public[1]
-    if (vault.call("stateCommitment"), vault.call("portfolioCommitment")) != (state, portfolio):
-        vault.set_commitments(state, portfolio, sender=w3.eth.default_account)
-    return vault.submit_batch(proof, public[2:], expiry, sender=w3.eth.default_account)
+    expected = deployment.capacity.layout().n_public_inputs
+    if len(public) != expected:
+        raise DeploymentError(f"public.json holds {len(public)} values; this deployment's batches have {expected}")
+    if vault.call("stateCommitment") != public[0]:
+        vault.set_state_commitment(public[0], sender=w3.eth.default_account)
+    return vault.submit_batch(proof, public[4], public[5:], sender=w3.eth.default_account)
+
+
+def batch_expiries(deployment: Deployment, public: list[int]) -> list[int]:
+    """The expiries a batch's public inputs carry (its packed elements decoded by the layout)."""
+    layout = deployment.capacity.layout()
+    values = layout.unpack(public[len(layout.whole):])
+    return [values[f"expiry{e}_expiry"] for e in range(deployment.expiries)]
 
 
 def verifier_client(w3: Web3, deployment: Deployment, vk: prover.VerifyingKey) -> ContractClient:

@@ -1,39 +1,51 @@
-"""Settlement, the solver's side: prove a batch of quotes and trade it through a QuoteVault.
+"""Settlement, the solver's side: prove batches over the vault's own book and trade them through a QuoteVault.
 
-    layout = batch_layout(n_quotes)                          # circuits.layout: no circuit built
-    proving_key, verifying_key = prover.setup(build_batch(request).r1cs)
-    settlement = Settlement.deploy(w3, verifying_key, layout, solver=solver, first_nonce=request.nonce,
-                                   limits=request.limits)
-    settlement.stack.oracle.post(spot, oracle_time)          # the oracle's owner, on its own schedule
-    request = settlement.request_at_oracle(request, expiry)   # spot and t as the vault derives them
-    proven = prove_batch(proving_key, request)
-    settlement.publish_commitments(proven)                    # trusted: see QuoteVault.sol's notes
-    accepted = settlement.submit(proven, expiry)              # AcceptedBatch: id, quotes, gas used
+    capacity = BookCapacity(slots=4, fills=2, expiries=2, quotes=1)     # the circuit's P, F, E, N
+    settlement = Settlement.deploy(w3, verifying_key, capacity, solver=solver, first_nonce=1, limits=limits,
+                                   market=MarketSettings(...), margins=Margins(...))
+    settlement.stack.oracle.post(spot, oracle_time)          # the oracles' owner, on its own schedule
+    settlement.stack.iv_oracle.post(vol_index, oracle_time)
+    request = settlement.book_request(expiries, quotes, policy=policy, state_salt=salt)
+    keys = book_batch_keys(request)                           # prover.keys_for: cached by circuit fingerprint
+    proven = prove_book_batch(keys[0], request)
+    settlement.publish_state_commitment(proven)               # the solver's spread policy (not the book)
+    accepted = settlement.submit(proven)                      # AcceptedBatch: id, quotes, gas used
     fill = settlement.stack.vault.fill(accepted.batch_id, 0, size, max_premium, sender=taker)
 
-The proof binds the oracle observation (spot, and t through the oracle's timestamp): a batch must
-be proven against the oracle's latest post and submitted before that post is older than the
-vault's maxOracleAge, or before the oracle posts again.
+The request is the vault's, read from the chain: the oracle's latest spot and time, governance's
+rate, carry, limits and model margin, the next nonce, the book as of the last proof (rebuilt from
+the vault's FillRecorded events) and the fills recorded since. A batch with quotes must be proven
+over every recorded fill and submitted before the oracle posts again (or its post grows older than
+maxOracleAge); a book update (every quote of size 0, see book_update_quotes) may stop at any fill.
+
+build_batch (the single-expiry batch of circuits/batch.py) has no caller left: the solver service
+and the deployment commands prove book batches (solver.book_plan, solver.deployments).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Sequence
 
 from web3 import Web3
 
 import prover
 from bn254.r1cs import R1CS
+from circuits import book_batch as bb
 from circuits.batch import BatchRequest, batch_circuit
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.layout import Layout
 from engine import fixed as fx
+from engine import fixed_book as fb
+from engine import fixed_quote as fq
 from engine.fixed_risk import RiskLimitsFixed
 from verifier_contracts import vault as vc
-from verifier_contracts.vault import AcceptedBatch, RiskLimits, VaultStack, deploy_vault_stack
+from verifier_contracts.vault import AcceptedBatch, Margins, MarketSettings, RiskLimits, VaultStack, deploy_vault_stack
 
 assert vc.FRAC_BITS == fx.FRAC_BITS, "the contracts' fixed-point format must be the engine's"
+assert (vc.STRIKE_MIN, vc.STRIKE_GRID_BITS, vc.SIZE_GRID_BITS) == (fx.SPOT_MIN, fb.STRIKE_GRID_BITS,
+                                                                  fb.SIZE_GRID_BITS), "quote grids differ"
 
 
 @dataclass(frozen=True)
@@ -66,11 +78,57 @@ def vault_limits(limits: RiskLimitsFixed) -> RiskLimits:
     return RiskLimits(**dataclasses.asdict(limits))
 
 
-@dataclass(frozen=True)
-class ProvenBatch:
-    """A request, its proof and its public inputs [state commitment, portfolio commitment, packed...]."""
+# ------------------------------------------------------------------------- book batches
 
-    request: BatchRequest
+
+@dataclass(frozen=True)
+class BookCapacity:
+    """The book batch circuit's capacities: P book slots, F fills between proofs, E expiries, N quotes."""
+
+    slots: int
+    fills: int
+    expiries: int
+    quotes: int
+
+    def layout(self) -> Layout:
+        return bb.book_batch_layout(self.expiries, self.quotes)
+
+
+@dataclass(frozen=True)
+class BuiltBookBatch:
+    """A book batch circuit built for one request: its constraint system, witness and public inputs."""
+
+    r1cs: R1CS
+    witness: list[int]
+    layout: Layout
+
+    @property
+    def public_inputs(self) -> list[int]:
+        return self.r1cs.public_values(self.witness)
+
+
+def build_book_batch(request: bb.BookBatchRequest) -> BuiltBookBatch:
+    """Build the book batch for `request`; raises CircuitError when the request does not satisfy it."""
+    cs = ConstraintSystem()
+    wires = bb.book_batch_circuit(cs, request)
+    failure = cs.first_failure()
+    if failure is not None:
+        raise CircuitError(f"the book batch request does not satisfy the circuit: {failure}")
+    return BuiltBookBatch(cs.to_r1cs(), cs.witness(), wires.layout)
+
+
+def book_batch_keys(built: BuiltBookBatch) -> tuple[prover.ProvingKey, prover.VerifyingKey]:
+    """Keys of the circuit `built` belongs to: saved by circuit fingerprint and reused (prover.keys_for).
+    The circuit's shape depends only on its capacities, so every request of one capacity shares them."""
+    proving_key, verifying_key, _ = prover.keys_for(built.r1cs)
+    return proving_key, verifying_key
+
+
+@dataclass(frozen=True)
+class ProvenBookBatch:
+    """A request, its proof and its public inputs [state, book_before, chain_from, chain_to, book_after, packed...]."""
+
+    request: bb.BookBatchRequest
     proof: prover.Proof
     public_inputs: list[int]
 
@@ -79,70 +137,156 @@ class ProvenBatch:
         return self.public_inputs[0]
 
     @property
-    def portfolio_commitment(self) -> int:
-        return self.public_inputs[1]
+    def book_after(self) -> int:
+        return self.public_inputs[4]
 
     @property
     def packed(self) -> list[int]:
-        return self.public_inputs[2:]
+        return self.public_inputs[5:]
 
 
-def prove_batch(proving_key: prover.ProvingKey, request: BatchRequest, built: BuiltBatch | None = None) -> ProvenBatch:
-    """Prove `request` (built with build_batch unless `built` is given) under the batch circuit's key."""
-    built = built or build_batch(request)
-    return ProvenBatch(request, prover.prove(proving_key, built.witness), built.public_inputs)
+def prove_book_batch(proving_key: prover.ProvingKey, request: bb.BookBatchRequest,
+                     built: BuiltBookBatch | None = None) -> ProvenBookBatch:
+    """Prove `request` (built with build_book_batch unless `built` is given) under the book batch's key."""
+    built = built or build_book_batch(request)
+    return ProvenBookBatch(request, prover.prove(proving_key, built.witness), built.public_inputs)
+
+
+def on_strike_grid(strike: int) -> int:
+    """The quotable strike nearest `strike` (2^-48): SPOT_MIN plus a multiple of 2^-16."""
+    step = 1 << fb.STRIKE_GRID_BITS
+    return fx.SPOT_MIN + (strike - fx.SPOT_MIN + step // 2) // step * step
+
+
+def on_size_grid(size: int) -> int:
+    """The largest quotable size not above `size` (2^-48 contracts): a multiple of 2^-12 contracts."""
+    return size >> fb.SIZE_GRID_BITS << fb.SIZE_GRID_BITS
+
+
+def quote_at_floor(market: fb.BookMarket, book: Sequence[fb.BookSlot], strike: int, expiry_index: int,
+                   is_call: bool, size: int, policy: fq.PolicyFixed, high_vol: bool = False,
+                   widen: int = 0) -> fb.QuoteOrder:
+    """A quote whose half spread is the policy's floor (plus `widen`, 2^-48) on the book as it will
+    be proven (the floor's vega charge uses that book's net vega): strike and size on their grids."""
+    order = fb.QuoteOrder(on_strike_grid(strike), expiry_index, is_call, 0, on_size_grid(size))
+    bsm = fb.quote_bsm(market, order)
+    net_vega = fb.price_book(market, book).net_vega
+    floor = fq.min_half_spread_fixed(policy, market.spot, bsm.gamma, bsm.vega, net_vega, high_vol)
+    return dataclasses.replace(order, half_spread=floor + widen)
+
+
+def book_update_quotes(market: fb.BookMarket, book: Sequence[fb.BookSlot], n_quotes: int,
+                       policy: fq.PolicyFixed, high_vol: bool = False) -> tuple[fb.QuoteOrder, ...]:
+    """N quotes of size 0 (at the money on the first expiry): the batch is a pure book update,
+    which the vault accepts whatever risk_ok says and which leaves the live batch as it was."""
+    return (quote_at_floor(market, book, market.spot, 0, True, 0, policy, high_vol),) * n_quotes
+
+
+@dataclass(frozen=True)
+class VaultBook:
+    """The vault's book as the chain records it: as of the last proof, and the fills since."""
+
+    proven: fb.Book
+    proven_fills: int
+    chain_from: int
+    pending: tuple[fb.ChainRecord, ...]
+    """Chain records proven_fills .. fill_count - 1, in order: fills and expiry settlements."""
+
+    @property
+    def current(self) -> fb.Book:
+        return fb.apply_fills(self.proven, self.pending)
 
 
 class Settlement:
-    """The solver's handle on a deployed vault stack (token, oracle, verifier, QuoteVault)."""
+    """The solver's handle on a deployed vault stack (token, oracles, verifier, QuoteVault)."""
 
-    def __init__(self, stack: VaultStack, solver: str):
+    def __init__(self, stack: VaultStack, solver: str, capacity: BookCapacity):
         self.stack = stack
         self.solver = solver
+        self.capacity = capacity
 
     @classmethod
     def deploy(
         cls,
         w3: Web3,
         verifying_key: prover.VerifyingKey,
-        layout: Layout,
+        capacity: BookCapacity,
         *,
         solver: str,
         first_nonce: int,
         limits: RiskLimitsFixed,
+        market: MarketSettings,
+        margins: Margins,
         max_oracle_age: int = 300,
-        quote_lifetime: int = 600,
+        quote_lifetime: int = 300,
         token_decimals: int = 6,
     ) -> Settlement:
-        """Compile the vault for `layout` (from its JSON document) and deploy the stack from
-        w3.eth.default_account (governance, oracle owner, token minter); `solver` is the address
-        that submits batches."""
+        """Compile the vault for the capacity's layout and deploy the stack from w3.eth.default_account
+        (governance, oracles' owner, token minter); `solver` is the address that submits batches."""
         stack = deploy_vault_stack(
             w3,
-            vc.compile_vault(layout.to_json()),
+            vc.compile_vault(capacity.layout().to_json()),
             solver=solver,
             first_nonce=first_nonce,
             limits=vault_limits(limits),
+            market=market,
+            margins=margins,
+            book_capacity=capacity.slots,
+            fill_capacity=capacity.fills,
             verifying_key=verifying_key,
             max_oracle_age=max_oracle_age,
             quote_lifetime=quote_lifetime,
             token_decimals=token_decimals,
         )
-        return cls(stack, solver)
+        return cls(stack, solver, capacity)
 
-    def request_at_oracle(self, request: BatchRequest, expiry: int) -> BatchRequest:
-        """`request` with the oracle's latest spot, and t from `expiry` and the oracle's timestamp,
-        exactly as QuoteVault.submitBatch derives them."""
-        spot, oracle_time = self.stack.oracle.latest()
-        return dataclasses.replace(request, spot=spot, t=vc.years_to_expiry(expiry, oracle_time))
-
-    def publish_commitments(self, proven: ProvenBatch) -> None:
-        """Store the commitments the proof opens, if the vault holds others."""
+    def vault_book(self) -> VaultBook:
+        """The book rebuilt from the vault's FillRecorded and ExpirySettlementRecorded events (each
+        carries its packed chain record)."""
         vault = self.stack.vault
-        current = (vault.call("stateCommitment"), vault.call("portfolioCommitment"))
-        if current != (proven.state_commitment, proven.portfolio_commitment):
-            vault.set_commitments(proven.state_commitment, proven.portfolio_commitment, sender=self.solver)
+        state = vault.book_state()
+        events = [*vault.contract.events.FillRecorded().get_logs(from_block=0),
+                  *vault.contract.events.ExpirySettlementRecorded().get_logs(from_block=0)]
+        records = {e["args"]["index"]: e["args"]["record"] for e in events if e["address"] == vault.address}
+        if sorted(records) != list(range(state.fill_count)):
+            raise RuntimeError(f"the vault recorded {state.fill_count} chain records; events name {sorted(records)}")
+        fills = [fb.unpack_record(records[k]) for k in range(state.fill_count)]
+        proven = fb.apply_fills(fb.empty_book(self.capacity.slots), fills[:state.proven_fills])
+        return VaultBook(proven, state.proven_fills, vault.chain_head(state.proven_fills),
+                         tuple(fills[state.proven_fills:]))
 
-    def submit(self, proven: ProvenBatch, expiry: int, *, gas: int | None = None) -> AcceptedBatch:
+    def market(self, expiries: Sequence[fb.ExpirySmile]) -> fb.BookMarket:
+        """The market a proof must use: the oracle's latest spot and time, governance's rate and carry."""
+        spot, oracle_time = self.stack.oracle.latest()
+        settings = self.stack.vault.state().market_settings
+        return fb.BookMarket(spot, oracle_time, settings.rate, settings.carry, tuple(expiries))
+
+    def book_request(self, expiries: Sequence[fb.ExpirySmile], quotes: Sequence[fb.QuoteOrder] | None = None, *,
+                     policy: fq.PolicyFixed, state_salt: int, high_vol: bool = False,
+                     fills: int | None = None) -> bb.BookBatchRequest:
+        """The request the vault will check: its market, limits, margin, nonce, book and the first
+        `fills` pending fills (all of them by default). quotes=None: a pure book update."""
+        vault = self.stack.vault
+        state = vault.state()
+        book = self.vault_book()
+        pending = book.pending if fills is None else book.pending[:fills]
+        market = self.market(expiries)
+        if quotes is None:
+            quotes = book_update_quotes(market, fb.apply_fills(book.proven, pending), self.capacity.quotes, policy,
+                                        high_vol)
+        limits = RiskLimitsFixed(**dataclasses.asdict(state.risk_limits))
+        return bb.book_batch_request(market, book.proven, tuple(pending), self.capacity.fills, book.proven_fills,
+                                     book.chain_from, quotes=tuple(quotes), high_vol=high_vol, nonce=state.next_nonce,
+                                     policy=policy, state_salt=state_salt, limits=limits,
+                                     margin=state.margins.model_margin)
+
+    def publish_state_commitment(self, proven: ProvenBookBatch) -> None:
+        """Store the policy commitment the proof opens, if the vault holds another."""
+        vault = self.stack.vault
+        if vault.call("stateCommitment") != proven.state_commitment:
+            vault.set_state_commitment(proven.state_commitment, sender=self.solver)
+
+    def submit(self, proven: ProvenBookBatch, *, gas: int | None = None) -> AcceptedBatch:
         """submitBatch from the solver; raises ContractReverted / TransactionFailed when the vault refuses it."""
-        return self.stack.vault.submit_batch(proven.proof, proven.packed, expiry, sender=self.solver, gas=gas)
+        return self.stack.vault.submit_batch(proven.proof, proven.book_after, proven.packed, sender=self.solver,
+                                             gas=gas)

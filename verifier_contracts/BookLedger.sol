@@ -24,7 +24,10 @@ import {PoseidonT3} from "./PoseidonT3.sol";
 ///     The book is public: every fill is on-chain anyway (an event and the position per slot), so
 ///     hiding it in the proof would hide nothing; the proof keeps it as a private witness only
 ///     because opening one commitment is cheaper than publishing P slots as public inputs.
-/// @dev Series never leave the book here: expiry removal (issue 11) will free slots and expiries.
+///     The chain's second kind of record, "expiry E settled", is E << 9 (the expiry field 0, which no
+///     fill has; E in the strike field): settleExpiry appends it, empties every slot of E and drops
+///     E from the live expiries. A later new series takes the lowest emptied slot once the slots
+///     never used are gone (the circuit accepts a fill into any empty slot).
 library BookLedger {
     // ---------------------------------------------------------------- the record layout
     uint256 internal constant SLOT_BITS = 8;
@@ -94,6 +97,8 @@ library BookLedger {
     error TooManyExpiries(uint64 expiry, uint256 maxExpiries);
     /// @notice The series is not in the book.
     error UnknownSeries(uint64 expiry, uint256 strike, bool isCall);
+    /// @notice `expiry` is not a live expiry of the book (never filled, or already settled).
+    error ExpiryNotLive(uint64 expiry);
     /// @notice `unproven` fills are recorded since the last proof: the circuit applies at most `fillCapacity`.
     error FillCapacityReached(uint256 unproven, uint256 fillCapacity);
     /// @notice The series' strike or expiry lies outside the record's fields.
@@ -118,6 +123,9 @@ library BookLedger {
     event FillRecorded(
         uint256 indexed index, uint256 indexed slot, int256 dq, int256 position, uint256 record, uint256 head
     );
+    /// @notice Chain record number `index` (from 0) settled `expiry`: its slots left the book;
+    ///     `record` = expiry << 9 and `head` = head[index + 1].
+    event ExpirySettlementRecorded(uint256 indexed index, uint64 indexed expiry, uint256 record, uint256 head);
     /// @notice A proof applied fills [fillsFrom, fillsTo) and the book now commits to `bookCommitment`.
     event BookProven(uint256 fillsFrom, uint256 fillsTo, uint256 bookCommitment);
 
@@ -193,7 +201,7 @@ library BookLedger {
         if (expiry == 0 || expiry > EXPIRY_MAX || strike < STRIKE_MIN || strike > STRIKE_MAX) {
             revert SeriesOutOfRange(expiry, strike);
         }
-        if (counters.seriesCount >= counters.capacity) revert BookFull(counters.capacity);
+        slot = _freeSlot(book, counters);
         uint40[MAX_EXPIRIES] memory expiries = book.expiries;
         bool live = false;
         for (uint256 e = 0; e < counters.expiryCount; ++e) {
@@ -208,12 +216,76 @@ library BookLedger {
             book.expiries = expiries;
             counters.expiryCount += 1;
         }
-        slot = counters.seriesCount;
-        counters.seriesCount += 1;
         book.slotPlusOne[id] = slot + 1;
         // Range-checked above: strike <= 2^80 < 2^88, expiry < 2^40. The position is written by the caller.
         book.slots[slot] = Slot(uint40(expiry), uint88(strike), series.isCall, 0);
         emit SeriesOpened(slot, expiry, strike, series.isCall);
+    }
+
+    /// @dev The slot a new series takes: the next never-used one (seriesCount, then counted), else
+    ///     the lowest slot an expiry settlement emptied (expiry 0: a live slot's expiry is >= 1).
+    function _freeSlot(Book storage book, Counters memory counters) private view returns (uint256 slot) {
+        if (counters.seriesCount < counters.capacity) {
+            slot = counters.seriesCount;
+            counters.seriesCount += 1;
+            return slot;
+        }
+        for (slot = 0; slot < counters.capacity; ++slot) {
+            if (book.slots[slot].expiry == 0) return slot;
+        }
+        revert BookFull(counters.capacity);
+    }
+
+    // ---------------------------------------------------------------- expiry settlement
+
+    /// @notice Settle `expiry` in the book: append the record expiry << 9 to the fill chain (it
+    ///     counts against fillCapacity like a fill), empty every slot of the expiry and drop it
+    ///     from the live expiries. Reverts, changing nothing, when the expiry is not live or F
+    ///     records already await a proof.
+    /// @return settled The slots that left the book, as they were (positions included).
+    /// @return head The new chain head, head[fillCount].
+    function settleExpiry(Book storage book, PoseidonT3 poseidon, uint64 expiry)
+        internal
+        returns (Slot[] memory settled, uint256 head)
+    {
+        Counters memory counters = book.counters;
+        _dropExpiry(book, counters, expiry);
+        uint256 unproven = counters.fillCount - counters.provenFills;
+        if (unproven >= counters.fillCapacity) revert FillCapacityReached(unproven, counters.fillCapacity);
+        settled = new Slot[](counters.seriesCount);
+        uint256 found = 0;
+        for (uint256 j = 0; j < counters.seriesCount; ++j) {
+            Slot memory s = book.slots[j];
+            if (s.expiry != expiry) continue;
+            settled[found++] = s;
+            delete book.slotPlusOne[seriesId(expiry, s.strike, s.isCall)];
+            delete book.slots[j];
+        }
+        assembly ("memory-safe") {
+            mstore(settled, found) // shorten the array to the slots found
+        }
+        uint256 record = uint256(expiry) << STRIKE_OFFSET; // expiry < 2^40: checked when it opened
+        uint256 index = counters.fillCount;
+        head = poseidon.hash(book.head[index], record);
+        book.head[index + 1] = head;
+        counters.fillCount = uint64(index + 1);
+        book.counters = counters;
+        emit ExpirySettlementRecorded(index, expiry, record, head);
+    }
+
+    /// @dev Remove `expiry` from the live expiries, keeping the others in order; ExpiryNotLive when absent.
+    function _dropExpiry(Book storage book, Counters memory counters, uint64 expiry) private {
+        uint40[MAX_EXPIRIES] memory expiries = book.expiries;
+        uint256 n = counters.expiryCount;
+        uint256 e = 0;
+        while (e < n && expiries[e] != expiry) ++e;
+        if (e == n || expiry == 0) revert ExpiryNotLive(expiry);
+        for (; e + 1 < n; ++e) {
+            expiries[e] = expiries[e + 1];
+        }
+        expiries[n - 1] = 0;
+        book.expiries = expiries;
+        counters.expiryCount = uint8(n - 1);
     }
 
     // ---------------------------------------------------------------- proofs

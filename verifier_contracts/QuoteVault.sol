@@ -9,65 +9,121 @@ import {
     BatchLayout,
     IBatchVerifier,
     BATCH_ELEMENT_COUNT,
+    BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
     BATCH_QUOTE_COUNT,
-    BATCH_SLOT_COUNT
+    BATCH_WHOLE_COUNT
 } from "generated/BatchLayout.sol";
+import {BatchChecks} from "./BatchChecks.sol";
+import {BookLedger} from "./BookLedger.sol";
+import {ExpirySettlement} from "./ExpirySettlement.sol";
+import {IVIndexOracle} from "./IVIndexOracle.sol";
+import {PoseidonT3} from "./PoseidonT3.sol";
 import {SpotOracle} from "./SpotOracle.sol";
 
-/// @title QuoteVault: option quotes trade only after a Groth16 proof shows the solver computed them
-/// @notice The solver proves off-chain (circuits/batch.py) that each quote of a batch is the
-///     engine's fixed-point Black-Scholes-Merton mid on the batch's SVI smile, plus or minus a half
-///     spread no smaller than the floor of its committed quoting policy, and that its committed
-///     book is within the risk limits. The vault accepts a batch only if that proof verifies
-///     against public inputs it assembles itself, from what it trusts:
-///         state and portfolio commitments   storage (set by the solver: see the trust notes)
-///         spot                              the oracle, refused when older than maxOracleAge
-///         t, time to expiry in years        the batch's expiry and the oracle's timestamp
-///         batch nonce                       storage: nonces are accepted once each, in order
-///         risk limits                       storage (set by governance)
-///     The solver chooses the rest: rate, carry, the SVI smile, the regime flag, and the quotes
-///     (strike, type, and the mid and half spread that the proof constrains). Takers then buy at
-///     ask, and sell back what they bought at bid, until the batch's validUntil.
+/// @title QuoteVault: option quotes trade only after a Groth16 proof over the vault's own book
+/// @notice The solver proves off-chain (circuits/book_batch.py, docs/real-book.md) that the book
+///     the vault recorded, brought up to a fill index by the fills the vault chained, opens to a
+///     new book commitment and a mark; that each quote is the engine's fixed-point
+///     Black-Scholes-Merton mid on its expiry's SVI smile at the oracle's spot, plus or minus a
+///     half spread no smaller than the floor of the solver's committed policy (whose vega charge
+///     uses the proven book's net vega); and the worst case of that book after any fills of the
+///     quotes up to their sizes, with risk_ok = whether the risk limits hold. The vault assembles
+///     the whole public inputs itself and checks every packed field it did not choose.
 ///
-///     Units. Prices (spot, strike, bid, ask), t and sizes are the engine's fixed-point integers,
-///     x · 2^48 (BatchLayout.FRAC_BITS). Premiums, collateral and NAV are in the token's base units.
+///     Trust notes: each value a proof carries, who chooses it, and what bounds it.
+///         book_before, chain_from   the vault's storage (bookCommitment, head[provenFills]):
+///                                   a proof over any other book does not verify
+///         fills_from, fills_to      fills_from = provenFills; provenFills <= fills_to <= fillCount,
+///                                   chain_to = the vault's head[fills_to]; with quotes, fills_to =
+///                                   fillCount (the worst case covers exactly the live book)
+///         book_after, mark,         outputs of the proof, computed in the circuit from the
+///         worst_loss, risk_ok,      vault's book and fills: each position's Greeks and mid come
+///         atm_variance              from its own terms on its expiry's smile
+///         spot, oracle_time         the SpotOracle's latest observation, at most maxOracleAge old
+///         rate, carry               governance (setMarketSettings)
+///         limits, model_margin      governance (setRiskLimits, setMargins)
+///         nonce                     storage: each nonce once, in order
+///         state_commitment          the solver's spread policy (setStateCommitment): it only sets
+///                                   how wide above the proven floor the solver may not quote
+///     What the solver still chooses, and within which bounds:
+///         - each expiry's SVI smile (a, b, rho, m, sigma): its ATM vol sqrt(w(0)/t) must lie within
+///           ivBand of the IVIndexOracle's index (at most maxOracleAge old), and the circuit
+///           requires no butterfly arbitrage (Durrleman's g(k) >= 0) at every book and quoted
+///           strike; the wings beyond the ATM point are otherwise the solver's;
+///         - the book's expiries beyond the live ones (dummies, within the same band), and which
+///           fill index a pure book update stops at;
+///         - the quotes: strike, expiry (one of the proof's), type, half spread above the floor,
+///           size (the worst case of every size must hold the limits, and fit the free collateral);
+///         - the regime flag (high_vol), which only widens the floor;
+///         - when to submit, and cancelQuotes().
+///     The book is public (every fill is an event and a slot here); the proof keeps it private
+///     only because opening one commitment costs fewer public inputs than P slots.
+///
+///     Batches. A batch whose quotes all have size 0 is a pure book update: accepted whatever
+///     risk_ok says (a breached limit must never freeze the book, the mark or settlement), and the
+///     live batch stays. A batch with a quote of positive size needs risk_ok = 1, fills_to =
+///     fillCount, and worst_loss + solvencyMargin <= free collateral; it supersedes the live batch
+///     (one live batch at a time). Takers buy at ask and sell back at bid while: the batch is the
+///     live one, before validUntil = min(oracle time + quoteLifetime, the first expiry), the
+///     oracle's latest observation is at most maxOracleAge old and within spotTolerance of the
+///     batch's spot, and the quote's size is not used up (buys and sells both use it: the worst
+///     case covers size either way). quoteLifetime <= maxOracleAge. Each fill appends to the fill
+///     chain and updates the series' slot; at most fillCapacity fills wait for a proof.
+///
+///     Units. Prices, strikes, sizes, vols, variances and Greeks are the engine's fixed-point
+///     integers, x · 2^48 (BatchLayout.FRAC_BITS). Premiums, collateral and NAV are in the token's
+///     base units. A quote's strike is 2^40 + strike_units · 2^32, its size size_units · 2^36.
 ///
 ///     LP shares. The vault is an ERC-4626 vault (OpenZeppelin's) over its collateral token: LPs
-///     deposit and redeem at NAV, totalAssets() = collateral - provenMark - unclaimedPayoffs, where
-///     collateral counts only tokens that moved through the vault's own transfers (a donation is
-///     not NAV). Shares have DECIMALS_OFFSET more decimals than the token, and the conversions
-///     count 10^DECIMALS_OFFSET virtual shares and 1 virtual asset, so that inflating the share
-///     price against a later depositor costs the attacker about 10^DECIMALS_OFFSET times what the
-///     victim loses (OpenZeppelin's defence of the first-deposit attack). Every conversion rounds
-///     in the vault's favour (ERC4626's rules, inherited):
-///         deposit(assets)  shares = floor(assets · (supply + 10^6) / (totalAssets + 1))
-///         mint(shares)     assets = ceil(shares · (totalAssets + 1) / (supply + 10^6))
-///         withdraw(assets) shares = ceil(assets · (supply + 10^6) / (totalAssets + 1))
-///         redeem(shares)   assets = floor(shares · (totalAssets + 1) / (supply + 10^6))
+///     deposit and redeem at NAV, totalAssets() = collateral - provenMark - unprovenPremiums -
+///     unclaimedPayoffs. provenMark is the latest proof's mark as a liability, rounded up in token
+///     units (the vault is only ever short: takers sell back only what they bought). Premiums
+///     received for fills no proof has marked yet count as a liability until a proof marks them
+///     (unprovenPremiums), so that an LP who redeems right after a sale does not take the premium of
+///     an option still open. collateral counts only tokens that moved through the vault's own
+///     transfers (a donation is not NAV). Shares have DECIMALS_OFFSET more decimals than the token,
+///     and the conversions count 10^DECIMALS_OFFSET virtual shares and 1 virtual asset (OpenZeppelin's
+///     defence of the first-deposit attack). Every conversion rounds in the vault's favour
+///     (ERC4626's rules, inherited).
 ///
 ///     Governance is an OpenZeppelin TimelockController whose delay is at least
-///     MIN_GOVERNANCE_DELAY: a change of the risk limits or the oracle settings is scheduled in
-///     public and applies no sooner than that delay later, so that LPs who disagree can redeem first.
+///     MIN_GOVERNANCE_DELAY: a change of limits, margins, rate, carry or oracle settings is
+///     scheduled in public and applies no sooner than that delay later.
 ///
-///     Trust assumptions of this version:
-///     - The commitments are the solver's word. The proof shows that the quotes follow from some
-///       private state and book that open them; nothing on-chain ties that book to the fills
-///       recorded here, so a solver that commits to a fictitious book passes the risk check.
-///     - The NAV is not yet proven: provenMark, the mark of the open option positions, is written
-///       only by the proof path, and no proof publishes a mark yet, so it is 0; unclaimedPayoffs
-///       is 0 until expiry settlement exists. Until both are wired, NAV = collateral: premiums of
-///       options the vault has sold count as LP assets although the options are still open, so an
-///       LP who redeems after fills takes a share of premiums that back open positions.
-///     - rate, carry, the SVI smile and the regime flag are the solver's model, unchecked here.
-///     - The oracle's owner is trusted for spot and for its timestamp.
-///     - The collateral token is a plain ERC-20 (no transfer callbacks; TestToken on devnets).
-///     - LPs check that `governance` holds OpenZeppelin's TimelockController code: the constructor
-///       reads its delay but cannot tell that code from an impostor's.
-///     - Expiry settlement, and margin for takers who sell options they do not hold (sells here
-///       only close a long position bought from the vault), are later work.
+///     Expiry settlement (ExpirySettlement, a linked library). Options are European and
+///     cash-settled in the collateral token. settleExpiry(E, i), anyone may call: observation i of
+///     the SpotOracle (which keeps every observation) must be the first at or after E and no later
+///     than E + lifecycle.settlementWindow, else the call is refused (a missing observation delays
+///     settlement; none but the first is ever a settlement price). E leaves the book (the chain
+///     record E << 9, counting against the fill capacity like a fill, docs/real-book.md) and its
+///     payoffs, rounded up, are set aside in unclaimedPayoffs; when they exceed the collateral not
+///     owed to earlier expiries, what there is is set aside and holders are paid pro rata. Each
+///     holder claims its own position only, rounded down. Until the next proof, the settled
+///     expiry's part of provenMark still counts in NAV beside its payoffs (conservative).
+///
+///     NAV freshness. markFresh(): nothing is open (no live expiry, every chain record proven) or
+///     the proven mark is at most lifecycle.maxMarkAge old. While it is not, maxDeposit, maxMint,
+///     maxWithdraw and maxRedeem are 0 (ERC4626's typed errors refuse the calls); requestRedeem
+///     escrows shares, and settleRedeem pays them at NAV once a mark observed after the request is
+///     fresh (or nothing is open).
+///
+///     Bounds, all governance's through the timelock: maxOracleAge, quoteLifetime, spotTolerance,
+///     ivBand, rate, carry, risk limits, modelMargin, solvencyMargin, settlementWindow (<= 7 days,
+///     default 1 hour), maxMarkAge (<= 30 days, default 1 day).
+///
+///     Still trusted: the SpotOracle's owner for its values and timestamps (they set the fills'
+///     spot, every proof's spot and every settlement price) and the IVIndexOracle's owner for the
+///     vol band; an oracle that misses an expiry's settlement window leaves that expiry unsettled
+///     (its positions stay in the book, valued by the proofs' marks) rather than settled at a later
+///     price. The collateral token is a plain ERC-20 (no transfer callbacks); LPs check that
+///     `governance` holds TimelockController code. Not yet enforced (issue 11 item 3): redemptions
+///     are capped by NAV, not by NAV less the proven worst-case loss, and there is no wind-down when
+///     the solver stops proving; margin for takers who sell options they do not hold is later work.
 /// @dev A batch is named by its nonce (batchId == the nonce it was proven with).
 contract QuoteVault is ERC4626 {
+    using BookLedger for BookLedger.Book;
+
     struct RiskLimits {
         uint128 maxAbsDelta;
         uint128 maxAbsGamma;
@@ -75,36 +131,92 @@ contract QuoteVault is ERC4626 {
         uint128 maxLoss;
     }
 
-    /// @dev One storage slot: submitBatch reads both with one SLOAD.
+    /// @dev One storage slot: submitBatch and every fill read both with one SLOAD.
     struct OracleSettings {
-        /// Oldest oracle observation a batch may be proven against, in seconds.
+        /// Oldest oracle observation a batch may be proven against or a fill may trade at, in seconds.
         uint64 maxOracleAge;
-        /// Quotes stay valid this many seconds after the oracle observation (and never past expiry).
+        /// Quotes stay valid this many seconds after the oracle observation (<= maxOracleAge).
         uint64 quoteLifetime;
     }
 
-    /// @dev One storage slot of times, then the batch's quote elements exactly as proven (one slot
-    ///     each, read back by BatchLayout's quote readers).
-    struct Batch {
-        uint64 oracleTime;
-        uint64 expiry;
-        uint64 validUntil;
-        uint256[BATCH_QUOTE_COUNT] quotes;
+    /// @dev Governance's market values, one storage slot.
+    struct MarketSettings {
+        /// Risk-free rate and carry (2^-48 per year) every proof must use.
+        int64 rate;
+        int64 carry;
+        /// Largest relative spot move (2^-48 fraction) from a batch's spot at which its quotes still fill.
+        uint64 spotTolerance;
+        /// Each expiry's ATM vol must lie within ivBand (2^-48 vol) of the implied-vol index.
+        uint64 ivBand;
     }
 
-    /// @notice 365 days: the year of t = (expiry - oracleTime) / YEAR_SECONDS.
-    uint256 public constant YEAR_SECONDS = 31_536_000;
-    /// @notice Largest fill size (2^-48 fixed point): about 2.8e14 contracts. With an ask below
-    ///     2^88 (the layout's mid and half-spread widths) and a premium unit of at most 10^18 < 2^60,
-    ///     ask · size · unit stays below 2^244: a premium never overflows.
-    uint256 public constant MAX_FILL_SIZE = (1 << 96) - 1;
+    /// @dev Governance's margins, one storage slot.
+    struct Margins {
+        /// Added to every scenario loss in the circuit (2^-48 quote currency): covers the
+        /// delta-gamma-vega expansion's gap against full repricing (benchmarks/bench_book.py).
+        uint128 modelMargin;
+        /// Free collateral demanded above the proven worst-case loss (token units).
+        uint128 solvencyMargin;
+    }
+
+    /// @dev Governance's lifecycle bounds, one storage slot.
+    struct LifecycleSettings {
+        /// Seconds after an expiry within which the oracle's first observation settles it.
+        uint64 settlementWindow;
+        /// Oldest proven mark at which LPs deposit or redeem at once (seconds, against markTime).
+        uint64 maxMarkAge;
+    }
+
+    /// @dev Shares held in escrow by the vault until a mark newer than the request prices them.
+    struct RedeemRequest {
+        address owner;
+        uint64 requestedAt;
+        uint256 shares;
+    }
+
+    /// @dev The contracts a vault reads, and its book's capacities (the circuit's P and F).
+    struct Dependencies {
+        SpotOracle oracle;
+        IVIndexOracle ivOracle;
+        PoseidonT3 poseidon;
+        IBatchVerifier verifier;
+        address solver;
+        TimelockController governance;
+        uint64 firstNonce;
+        uint16 bookCapacity;
+        uint32 fillCapacity;
+    }
+
+    /// @dev The live batch: its times and spot in one slot, the proof's expiries, then the quote
+    ///     elements exactly as proven and how much of each quote's size fills have used.
+    struct Batch {
+        uint64 oracleTime;
+        uint64 validUntil;
+        uint128 spot;
+        uint40[BATCH_EXPIRY_COUNT] expiries;
+        uint256[BATCH_QUOTE_COUNT] quotes;
+        uint256[BATCH_QUOTE_COUNT] used;
+    }
+
+    /// @notice Largest fill size (2^-48 fixed point): a quote's size is below 2^72 (36 bits on a
+    ///     2^36 grid), and with an ask below 2^88 and a premium unit of at most 10^18 < 2^60,
+    ///     ask · size · unit stays below 2^220: a premium never overflows.
+    uint256 public constant MAX_FILL_SIZE = (1 << 72) - 1;
     uint8 public constant MAX_TOKEN_DECIMALS = 18;
-    /// @notice Shares have this many more decimals than the token: 10^6 virtual shares against the
-    ///     first-deposit inflation attack (OpenZeppelin ERC4626's _decimalsOffset).
+    /// @notice Shares have this many more decimals than the token (OpenZeppelin ERC4626's _decimalsOffset).
     uint8 public constant DECIMALS_OFFSET = 6;
-    /// @notice The shortest governance delay the vault accepts: the time LPs have to leave before
-    ///     a change of limits or oracle settings applies.
+    /// @notice The shortest governance delay the vault accepts: the time LPs have to leave.
     uint256 public constant MIN_GOVERNANCE_DELAY = 1 days;
+    /// @notice A quote's strike: STRIKE_MIN + strike_units << STRIKE_GRID_BITS (engine.fixed_book).
+    uint256 public constant STRIKE_GRID_BITS = 32;
+    /// @notice The settlement window a vault starts with, and the longest governance may set (seconds).
+    uint64 public constant DEFAULT_SETTLEMENT_WINDOW = 1 hours;
+    uint64 public constant MAX_SETTLEMENT_WINDOW = 7 days;
+    /// @notice The mark age a vault starts with, and the longest governance may set (seconds).
+    uint64 public constant DEFAULT_MAX_MARK_AGE = 1 days;
+    uint64 public constant MAX_MARK_AGE = 30 days;
+    /// @notice A quote's size: size_units << SIZE_GRID_BITS (engine.fixed_book).
+    uint256 public constant SIZE_GRID_BITS = 36;
 
     // ---------------------------------------------------------------- errors
 
@@ -114,31 +226,43 @@ contract QuoteVault is ERC4626 {
     error GovernanceNotTimelock(address governance);
     /// @notice The governance timelock's delay `delay` is below MIN_GOVERNANCE_DELAY (`minDelay`).
     error GovernanceDelayTooShort(uint256 delay, uint256 minDelay);
-    /// @notice Oracle settings need a positive maximum age and quote lifetime.
+    /// @notice Oracle settings need 0 < quoteLifetime <= maxOracleAge.
     error OracleSettingsInvalid(uint64 maxOracleAge, uint64 quoteLifetime);
+    /// @notice Governance's rate or carry lies outside the circuit's window, the spot tolerance is
+    ///     not below 1, or the band exceeds BatchChecks.VOL_CAP.
+    error MarketSettingsInvalid(int64 rate, int64 carry, uint64 spotTolerance, uint64 ivBand);
     /// @notice The verifier takes `actual` public inputs; this vault's batch layout has `expected`.
     error VerifierInputCountMismatch(uint256 expected, uint256 actual);
     /// @notice The token has `decimals` > MAX_TOKEN_DECIMALS (premiums could overflow).
     error TokenDecimalsUnsupported(uint8 decimals);
-    /// @notice Risk limit `limit` (0 delta, 1 gamma, 2 vega, 3 loss) is `value`, above the `max` the circuit admits.
+    /// @notice Risk limit `limit` (0 delta, 1 gamma, 2 vega, 3 loss, 4 model margin) is `value`,
+    ///     above the `max` the circuit admits.
     error RiskLimitOutOfRange(uint256 limit, uint256 value, uint256 max);
-    /// @notice The oracle's price was observed at `oracleTime`, more than `maxAge` seconds before `blockTime`.
-    error StaleOraclePrice(uint64 oracleTime, uint256 blockTime, uint64 maxAge);
-    /// @notice The batch's `expiry` is not after the oracle's observation time.
-    error ExpiryNotAfterOracleTime(uint64 expiry, uint64 oracleTime);
     /// @notice The packed spot is not the oracle's.
     error SpotMismatch(uint256 oracleSpot, int256 packedSpot);
-    /// @notice The packed t is not the time to expiry the vault computes (yearsToExpiry).
-    error TimeToExpiryMismatch(uint256 expected, int256 packed);
+    /// @notice The packed oracle time is not the oracle's.
+    error OracleTimeMismatch(uint64 oracleTime, int256 packedOracleTime);
+    /// @notice The packed rate or carry is not governance's.
+    error RateMismatch(int64 rate, int64 carry, int256 packedRate, int256 packedCarry);
     /// @notice The packed nonce is not the next one the vault accepts (a replay, or out of order).
     error NonceMismatch(uint64 expected, int256 packed);
-    /// @notice The packed risk limit `limit` (0 delta, 1 gamma, 2 vega, 3 loss) is not governance's.
+    /// @notice The packed risk limit `limit` (0 delta, 1 gamma, 2 vega, 3 loss, 4 model margin) is not governance's.
     error RiskLimitMismatch(uint256 limit, uint256 expected, int256 packed);
+    /// @notice A batch with quotes was proven at fill `fillsTo`; `fillCount` fills are recorded.
+    error FillsPending(uint256 fillsTo, uint256 fillCount);
+    /// @notice A batch with quotes whose proven worst case breaks a risk limit (risk_ok = 0).
+    error RiskLimitsBreached();
+    /// @notice The implied-vol index has never been posted.
+    error NoVolIndex();
     error UnknownBatch(uint256 batchId);
+    /// @notice Batch `batchId` is not the live one (superseded, cancelled, or a book update).
+    error BatchNotLive(uint256 batchId);
     error QuoteIndexOutOfRange(uint256 quoteIndex, uint256 quoteCount);
     /// @notice The batch's quotes were valid until `validUntil`; it is now `blockTime`.
     error QuoteExpired(uint256 batchId, uint64 validUntil, uint256 blockTime);
     error SizeOutOfRange(uint256 size, uint256 max);
+    /// @notice The quote has `remaining` of its proven size left; the fill asks for `size`.
+    error QuoteSizeExceeded(uint256 quoteIndex, uint256 size, uint256 remaining);
     /// @notice This quote's ask is not positive: there is nothing to buy at it.
     error AskNotPositive(int256 ask);
     /// @notice This quote's bid is not positive: the vault does not buy at it.
@@ -148,22 +272,52 @@ contract QuoteVault is ERC4626 {
     /// @notice The taker holds `held` of this option series, less than the `size` it tried to sell.
     error PositionTooSmall(uint256 held, uint256 size);
     error InsufficientCollateral(uint256 available, uint256 needed);
+    /// @notice The settlement window and the mark age must lie in (0, their maximum] seconds.
+    error LifecycleSettingsInvalid(uint64 settlementWindow, uint64 maxMarkAge);
+    /// @notice Redeem request `id` is not the caller's (or does not exist).
+    error RedeemRequestNotOwned(uint256 id, address caller);
+    /// @notice Request `id`, made at `requestedAt`, waits for a fresh mark observed after it (the last is `markTime`).
+    error RedeemRequestWaitsForMark(uint256 id, uint64 requestedAt, uint64 markTime);
+    /// @notice A redeem request needs at least one share.
+    error RedeemRequestEmpty();
 
     // ---------------------------------------------------------------- events
 
-    event CommitmentsUpdated(uint256 stateCommitment, uint256 portfolioCommitment);
+    event StateCommitmentUpdated(uint256 stateCommitment);
     event RiskLimitsUpdated(uint256 maxAbsDelta, uint256 maxAbsGamma, uint256 maxAbsVega, uint256 maxLoss);
     event OracleSettingsUpdated(uint64 maxOracleAge, uint64 quoteLifetime);
-    /// @notice The mark of the open option positions, as the proof path recorded it (token units).
-    event ProvenMarkUpdated(uint256 mark);
+    event MarketSettingsUpdated(int64 rate, int64 carry, uint64 spotTolerance, uint64 ivBand);
+    event MarginsUpdated(uint128 modelMargin, uint128 solvencyMargin);
+    event LifecycleUpdated(uint64 settlementWindow, uint64 maxMarkAge);
+    event RedeemRequested(uint256 indexed id, address indexed owner, uint256 shares);
+    event RedeemRequestSettled(uint256 indexed id, address indexed owner, uint256 shares, uint256 assets);
+    /// @notice A proof marked the book at `markTime`: `mark` (2^-48 quote currency, the vault's
+    ///     positions times their mids) is a liability of `liability` token units.
+    event ProvenMarkUpdated(int256 mark, uint256 liability, uint64 markTime);
     /// @notice Settled payoffs not yet claimed changed to `unclaimed` (token units).
     event UnclaimedPayoffsUpdated(uint256 unclaimed);
+    /// @notice Batch `batchId` was accepted; `live` when its quotes now trade (it has a quote of positive size).
     event BatchAccepted(
-        uint256 indexed batchId, uint256 spot, uint256 t, uint64 oracleTime, uint64 expiry, uint64 validUntil
+        uint256 indexed batchId,
+        bool live,
+        uint256 spot,
+        uint64 oracleTime,
+        uint64 validUntil,
+        uint256 fillsTo,
+        uint256 worstLoss
     );
     event QuoteRecorded(
-        uint256 indexed batchId, uint256 indexed quoteIndex, uint256 strike, bool isCall, int256 bid, int256 ask
+        uint256 indexed batchId,
+        uint256 indexed quoteIndex,
+        uint64 expiry,
+        uint256 strike,
+        bool isCall,
+        int256 bid,
+        int256 ask,
+        uint256 size
     );
+    /// @notice The solver withdrew the live batch `batchId`.
+    event QuotesCancelled(uint256 indexed batchId);
     /// @notice A taker bought (takerBuys) at ask, or sold at bid, `size` contracts of `series` for
     ///     `premium` token units.
     event Filled(
@@ -180,47 +334,63 @@ contract QuoteVault is ERC4626 {
     // ---------------------------------------------------------------- configuration
 
     SpotOracle public immutable oracle;
+    IVIndexOracle public immutable ivOracle;
+    PoseidonT3 public immutable poseidon;
     IBatchVerifier public immutable verifier;
     address public immutable solver;
-    /// @notice The only caller of setRiskLimits and setOracleSettings: a timelock (see the notes).
+    /// @notice The only caller of the settings' setters: a timelock (see the notes).
     TimelockController public immutable governance;
     /// @notice 10^decimals: token base units per unit of the quote currency.
     uint256 public immutable premiumUnit;
 
     // ---------------------------------------------------------------- state
 
+    /// @notice Commitment to the solver's spread policy (book_batch.policy_commitment).
     uint256 public stateCommitment;
-    uint256 public portfolioCommitment;
     RiskLimits public riskLimits;
     OracleSettings public oracleSettings;
+    MarketSettings public marketSettings;
+    Margins public margins;
     /// @notice The nonce the next batch must carry (and the id it will get).
     uint64 public nextNonce;
-    /// @notice Tokens on the vault's books: what came in through its transfers (deposits, premiums
-    ///     received) minus what went out (redemptions, premiums paid). Tokens sent to the vault
-    ///     directly are not collateral, so a donation cannot move the share price.
+    /// @notice The batch whose quotes trade, when hasLiveBatch.
+    uint64 public liveBatch;
+    bool public hasLiveBatch;
+    /// @notice When the proven mark was observed (the oracle time of the batch that proved it).
+    uint64 public markTime;
+    /// @notice The latest proof's mark, 2^-48 quote currency (the vault's positions times their mids).
+    int256 public mark;
+    /// @notice Tokens on the vault's books: what came in through its transfers minus what went out.
     uint256 public collateral;
-    /// @notice Mark of the open option positions (token units), a liability in NAV. Written only by
-    ///     the proof path (_recordProvenMark); no proof publishes a mark yet, so it is 0 (see the notes).
+    /// @notice The mark as a liability in token units: ceil(-mark · premiumUnit / 2^48), 0 when mark >= 0.
     uint256 public provenMark;
-    /// @notice Payoffs of expired series settled but not yet claimed (token units), a liability in
-    ///     NAV. Written only by expiry settlement (_recordUnclaimedPayoffs), which is later work: 0.
+    /// @notice Payoffs of settled expiries set aside and not yet claimed (token units).
     uint256 public unclaimedPayoffs;
     mapping(address taker => mapping(bytes32 series => uint256 size)) public longPositions;
+    /// @notice premiumsIn[k]: premiums received (token units) by the first k fills, for unprovenPremiums.
+    mapping(uint256 k => uint256) public premiumsIn;
     mapping(uint256 batchId => Batch) private _batches;
+    BookLedger.Book private _book;
+    /// @notice Governance's lifecycle bounds (see LifecycleSettings).
+    LifecycleSettings public lifecycle = LifecycleSettings(DEFAULT_SETTLEMENT_WINDOW, DEFAULT_MAX_MARK_AGE);
+    /// @notice Redemption requests waiting for a fresh mark, by id (ERC-7540 style).
+    mapping(uint256 id => RedeemRequest) public redeemRequests;
+    uint256 public redeemRequestCount;
+    ExpirySettlement.Ledger private _settlements;
 
     /// @param token_ The collateral token: the ERC-4626 asset, in which premiums are paid.
-    /// @param governance_ An OpenZeppelin TimelockController with a delay of at least MIN_GOVERNANCE_DELAY.
+    /// @param deps The oracles, Poseidon, the verifier, solver, governance (an OpenZeppelin
+    ///     TimelockController with a delay of at least MIN_GOVERNANCE_DELAY), the first nonce and
+    ///     the book's capacities (the circuit's P slots and F fills).
     constructor(
         IERC20Metadata token_,
-        SpotOracle oracle_,
-        IBatchVerifier verifier_,
-        address solver_,
-        TimelockController governance_,
-        uint64 firstNonce,
+        Dependencies memory deps,
         OracleSettings memory settings,
-        RiskLimits memory limits
+        RiskLimits memory limits,
+        MarketSettings memory market,
+        Margins memory margins_
     ) ERC20("DLPE vault share", "DLPE-LP") ERC4626(token_) {
-        uint256 inputs = verifier_.PUBLIC_INPUT_COUNT();
+        uint256 inputs = deps.verifier.PUBLIC_INPUT_COUNT();
         if (inputs != BATCH_PUBLIC_INPUT_COUNT) {
             revert VerifierInputCountMismatch(BATCH_PUBLIC_INPUT_COUNT, inputs);
         }
@@ -228,31 +398,45 @@ contract QuoteVault is ERC4626 {
         if (tokenDecimals > MAX_TOKEN_DECIMALS) revert TokenDecimalsUnsupported(tokenDecimals);
         // An address without code answers every call with success and no data, which would not
         // decode as a delay: refuse it by name first.
-        if (address(governance_).code.length == 0) revert GovernanceNotTimelock(address(governance_));
-        uint256 delay = governance_.getMinDelay();
+        if (address(deps.governance).code.length == 0) revert GovernanceNotTimelock(address(deps.governance));
+        uint256 delay = deps.governance.getMinDelay();
         if (delay < MIN_GOVERNANCE_DELAY) revert GovernanceDelayTooShort(delay, MIN_GOVERNANCE_DELAY);
-        oracle = oracle_;
-        verifier = verifier_;
+        oracle = deps.oracle;
+        ivOracle = deps.ivOracle;
+        poseidon = deps.poseidon;
+        verifier = deps.verifier;
         // missing-zero-check: a zero solver signs nothing: such a vault accepts
         // no batch and puts nothing at risk (deploy_vault_stack always passes an account)
         // slither-disable-next-line missing-zero-check
-        solver = solver_;
-        governance = governance_;
+        solver = deps.solver;
+        governance = deps.governance;
         premiumUnit = 10 ** tokenDecimals;
-        nextNonce = firstNonce;
+        nextNonce = deps.firstNonce;
+        _book.initialize(deps.poseidon, deps.bookCapacity, deps.fillCapacity);
         _setOracleSettings(settings);
         _setRiskLimits(limits);
+        _setMarketSettings(market);
+        _setMargins(margins_);
     }
 
     // ---------------------------------------------------------------- solver and governance
 
-    /// @notice The solver publishes the commitments its next proofs open (Poseidon hashes of its
-    ///     private quoting state and of its book). Trusted: see the contract's notes.
-    function setCommitments(uint256 stateCommitment_, uint256 portfolioCommitment_) external {
-        if (msg.sender != solver) revert NotSolver(msg.sender);
+    /// @notice The solver commits to its spread policy (Poseidon(Poseidon(policy), salt)); the
+    ///     proof shows every half spread is at least that policy's floor. Not the book: the book
+    ///     is the vault's.
+    function setStateCommitment(uint256 stateCommitment_) external {
+        _requireSolver();
         stateCommitment = stateCommitment_;
-        portfolioCommitment = portfolioCommitment_;
-        emit CommitmentsUpdated(stateCommitment_, portfolioCommitment_);
+        emit StateCommitmentUpdated(stateCommitment_);
+    }
+
+    /// @notice The solver withdraws the live batch: its quotes stop filling at once.
+    function cancelQuotes() external {
+        _requireSolver();
+        if (hasLiveBatch) {
+            hasLiveBatch = false;
+            emit QuotesCancelled(liveBatch);
+        }
     }
 
     /// @notice Governance sets the risk limits every batch proof must be checked against
@@ -262,11 +446,24 @@ contract QuoteVault is ERC4626 {
         _setRiskLimits(limits);
     }
 
-    /// @notice Governance sets the oldest oracle observation a batch may use and the quotes'
-    ///     lifetime, both in seconds and positive (through its timelock).
+    /// @notice Governance sets the oldest oracle observation a batch or a fill may use and the
+    ///     quotes' lifetime, both in seconds, 0 < quoteLifetime <= maxOracleAge (through its timelock).
     function setOracleSettings(OracleSettings calldata settings) external {
         _requireGovernance();
         _setOracleSettings(settings);
+    }
+
+    /// @notice Governance sets the rate and carry of every proof, the spot tolerance of fills and
+    ///     the ATM-vol band around the implied-vol index (through its timelock).
+    function setMarketSettings(MarketSettings calldata market) external {
+        _requireGovernance();
+        _setMarketSettings(market);
+    }
+
+    /// @notice Governance sets the model margin of every proof and the solvency margin (through its timelock).
+    function setMargins(Margins calldata margins_) external {
+        _requireGovernance();
+        _setMargins(margins_);
     }
 
     /// @notice Oldest oracle observation a batch may be proven against, in seconds.
@@ -279,16 +476,39 @@ contract QuoteVault is ERC4626 {
         return oracleSettings.quoteLifetime;
     }
 
+    function _requireSolver() private view {
+        if (msg.sender != solver) revert NotSolver(msg.sender);
+    }
+
     function _requireGovernance() private view {
         if (msg.sender != address(governance)) revert NotGovernance(msg.sender);
     }
 
     function _setOracleSettings(OracleSettings memory settings) private {
-        if (settings.maxOracleAge == 0 || settings.quoteLifetime == 0) {
+        // A quote outliving the oracle's maximum age could fill at a spot nobody observed lately.
+        if (settings.quoteLifetime == 0 || settings.quoteLifetime > settings.maxOracleAge) {
             revert OracleSettingsInvalid(settings.maxOracleAge, settings.quoteLifetime);
         }
         oracleSettings = settings;
         emit OracleSettingsUpdated(settings.maxOracleAge, settings.quoteLifetime);
+    }
+
+    function _setMarketSettings(MarketSettings memory market) private {
+        // rate and carry are declared in [-RATE_ABS_MAX, RATE_ABS_MAX] (circuits.book_batch): a
+        // symmetric domain whose lo is -RATE_ABS_MAX, so |x| <= -lo is exactly what the circuit admits.
+        bool rateFits = market.rate >= BatchLayout.RATE_LO && market.rate <= -BatchLayout.RATE_LO;
+        bool carryFits = market.carry >= BatchLayout.CARRY_LO && market.carry <= -BatchLayout.CARRY_LO;
+        if (!rateFits || !carryFits || market.spotTolerance >= BatchChecks.ONE || market.ivBand > BatchChecks.VOL_CAP) {
+            revert MarketSettingsInvalid(market.rate, market.carry, market.spotTolerance, market.ivBand);
+        }
+        marketSettings = market;
+        emit MarketSettingsUpdated(market.rate, market.carry, market.spotTolerance, market.ivBand);
+    }
+
+    function _setMargins(Margins memory margins_) private {
+        _requireLimitFits(4, margins_.modelMargin, BatchLayout.MODEL_MARGIN_BITS, BatchLayout.MODEL_MARGIN_LO);
+        margins = margins_;
+        emit MarginsUpdated(margins_.modelMargin, margins_.solvencyMargin);
     }
 
     function _setRiskLimits(RiskLimits memory limits) private {
@@ -302,7 +522,7 @@ contract QuoteVault is ERC4626 {
 
     /// @dev A limit the circuit cannot carry would make every batch unprovable: refuse it here.
     function _requireLimitFits(uint256 limit, uint256 value, uint256 bits, int256 lo) private pure {
-        // The generator only emits limit slots with lo >= 0, so the casts below are exact.
+        // The generator only renders layouts whose limit slots have lo >= 0, so the casts below are exact.
         uint256 low = uint256(lo);
         uint256 max = low + (1 << bits) - 1;
         if (value < low || value > max) revert RiskLimitOutOfRange(limit, value, max);
@@ -310,22 +530,85 @@ contract QuoteVault is ERC4626 {
 
     // ---------------------------------------------------------------- LP shares (ERC-4626)
 
-    /// @notice NAV in token units: collateral - provenMark - unclaimedPayoffs, and 0 when those
-    ///     liabilities reach the collateral (then maxDeposit and maxMint are 0: new money would
-    ///     pay old debts).
+    /// @notice NAV in token units: collateral - provenMark - unprovenPremiums - unclaimedPayoffs,
+    ///     and 0 when those liabilities reach the collateral (then maxDeposit and maxMint are 0:
+    ///     new money would pay old debts).
     function totalAssets() public view override returns (uint256) {
-        uint256 owed = provenMark + unclaimedPayoffs;
+        return _nav(provenMark);
+    }
+
+    /// @notice Premiums received (token units) for fills that no accepted proof has marked yet: a
+    ///     liability until a proof marks the options they bought.
+    function unprovenPremiums() public view returns (uint256) {
+        BookLedger.Counters memory counters = _book.counters;
+        return premiumsIn[counters.fillCount] - premiumsIn[counters.provenFills];
+    }
+
+    /// @dev NAV if the book's mark were a liability of `markLiability` token units.
+    function _nav(uint256 markLiability) private view returns (uint256) {
+        uint256 owed = markLiability + unprovenPremiums() + unclaimedPayoffs;
         return owed >= collateral ? 0 : collateral - owed;
     }
 
-    /// @notice Deposits are open while NAV is positive (see totalAssets).
+    /// @notice Deposits are open while NAV is positive (see totalAssets) and the mark fresh (markFresh).
     function maxDeposit(address receiver) public view override returns (uint256) {
-        return totalAssets() == 0 && totalSupply() > 0 ? 0 : super.maxDeposit(receiver);
+        return _depositsClosed() ? 0 : super.maxDeposit(receiver);
     }
 
-    /// @notice Mints are open while NAV is positive (see totalAssets).
+    /// @notice Mints are open while NAV is positive (see totalAssets) and the mark fresh (markFresh).
     function maxMint(address receiver) public view override returns (uint256) {
-        return totalAssets() == 0 && totalSupply() > 0 ? 0 : super.maxMint(receiver);
+        return _depositsClosed() ? 0 : super.maxMint(receiver);
+    }
+
+    /// @notice What `owner` may withdraw now: nothing while the mark is stale (requestRedeem waits
+    ///     for a fresh one), else its shares' worth at NAV.
+    function maxWithdraw(address owner) public view override returns (uint256) {
+        return markFresh() ? super.maxWithdraw(owner) : 0;
+    }
+
+    /// @notice Shares `owner` may redeem now: none while the mark is stale, else all of them.
+    function maxRedeem(address owner) public view override returns (uint256) {
+        return markFresh() ? super.maxRedeem(owner) : 0;
+    }
+
+    /// @notice Whether NAV rests on a fresh proof: the book holds nothing open and every chain record
+    ///     is proven (NAV needs no mark), or the last proven mark is at most lifecycle.maxMarkAge old.
+    function markFresh() public view returns (bool) {
+        BookLedger.Counters memory c = _book.counters;
+        if (c.expiryCount == 0 && c.fillCount == c.provenFills) return true;
+        return block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
+    }
+
+    function _depositsClosed() private view returns (bool) {
+        return (totalAssets() == 0 && totalSupply() > 0) || !markFresh();
+    }
+
+    /// @notice ERC-7540-style asynchronous redemption: the caller's `shares` go into the vault's
+    ///     escrow now and are redeemed at NAV by settleRedeem once a mark observed after the request
+    ///     is fresh (or nothing is open). Use it when the mark is stale (maxRedeem = 0).
+    function requestRedeem(uint256 shares) external returns (uint256 id) {
+        if (shares == 0) revert RedeemRequestEmpty();
+        _transfer(msg.sender, address(this), shares); // ERC20InsufficientBalance when it holds fewer
+        id = redeemRequestCount++;
+        redeemRequests[id] = RedeemRequest(msg.sender, uint64(block.timestamp), shares);
+        emit RedeemRequested(id, msg.sender, shares);
+    }
+
+    /// @notice Redeem request `id`'s escrowed shares at NAV (rounded down, ERC4626's previewRedeem),
+    ///     paid to its owner, who alone may call; refused until a mark newer than the request is fresh.
+    function settleRedeem(uint256 id) external returns (uint256 assets) {
+        RedeemRequest memory request = redeemRequests[id];
+        if (request.owner != msg.sender) revert RedeemRequestNotOwned(id, msg.sender);
+        BookLedger.Counters memory c = _book.counters;
+        bool nothingOpen = c.expiryCount == 0 && c.fillCount == c.provenFills;
+        if (!markFresh() || (markTime <= request.requestedAt && !nothingOpen)) {
+            revert RedeemRequestWaitsForMark(id, request.requestedAt, markTime);
+        }
+        delete redeemRequests[id];
+        assets = previewRedeem(request.shares);
+        _burn(address(this), request.shares);
+        emit RedeemRequestSettled(id, request.owner, request.shares, assets);
+        _transferOut(request.owner, assets); // InsufficientCollateral when the collateral cannot pay
     }
 
     function _decimalsOffset() internal pure override returns (uint8) {
@@ -348,12 +631,12 @@ contract QuoteVault is ERC4626 {
         super._transferOut(to, assets); // SafeERC20.safeTransfer
     }
 
-    /// @dev The proof path's record of the book's mark (token units). Nothing calls it until a
-    ///     proof publishes the mark (the real-book work); NAV counts it from then on.
-    // slither-disable-next-line dead-code -- the real book's proof path calls it (docs/real-book.md)
-    function _recordProvenMark(uint256 mark) internal {
-        provenMark = mark;
-        emit ProvenMarkUpdated(mark);
+    /// @dev The proof path's record of the book's mark: the liability NAV counts from now on.
+    function _recordProvenMark(int256 mark_, uint256 liability, uint64 markTime_) private {
+        mark = mark_;
+        provenMark = liability;
+        markTime = markTime_;
+        emit ProvenMarkUpdated(mark_, liability, markTime_);
     }
 
     /// @dev Expiry settlement's record of payoffs owed and not yet claimed (token units).
@@ -365,221 +648,420 @@ contract QuoteVault is ERC4626 {
 
     // ---------------------------------------------------------------- batches
 
-    /// @notice Submit a proven batch. The vault assembles the public inputs (commitments, spot, t,
-    ///     nonce, limits: see the contract's notes), checks that the packed elements carry exactly
-    ///     those, and has the verifier check the proof. Any failure reverts and changes nothing.
+    /// @notice Submit a proven batch. The vault assembles the whole public inputs (the solver's
+    ///     policy commitment, its own book commitment and chain heads, and the proof's book_after),
+    ///     checks every packed field it did not choose against the oracle, governance and its
+    ///     storage (see the contract's notes), and has the verifier check the proof. Any failure
+    ///     reverts and changes nothing.
     /// @param a Proof point A (G1): [x, y].
     /// @param b Proof point B (G2) in EIP-197 order: [[x.c1, x.c0], [y.c1, y.c0]].
     /// @param c Proof point C (G1): [x, y].
+    /// @param bookAfter The book commitment the proof outputs, as of its fills_to.
     /// @param packed The batch's packed public elements (BatchLayout), as the circuit made them.
-    /// @param expiry The quotes' expiry (Unix seconds): t derives from it and the oracle's time.
     /// @return batchId The batch's id: the nonce it was proven with.
     function submitBatch(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        uint256[BATCH_ELEMENT_COUNT] calldata packed,
-        uint64 expiry
+        uint256 bookAfter,
+        uint256[BATCH_ELEMENT_COUNT] calldata packed
     ) external returns (uint256 batchId) {
-        if (msg.sender != solver) revert NotSolver(msg.sender);
-        OracleSettings memory settings = oracleSettings;
-        (uint256 spot, uint64 oracleTime) = oracle.latest();
-        // timestamp: a validator can shift block.timestamp by seconds; maxOracleAge is
-        // minutes, so the drift cannot make a stale price fresh by more than that margin
-        // slither-disable-next-line timestamp
-        if (block.timestamp > uint256(oracleTime) + settings.maxOracleAge) {
-            revert StaleOraclePrice(oracleTime, block.timestamp, settings.maxOracleAge);
-        }
-        if (expiry <= oracleTime) revert ExpiryNotAfterOracleTime(expiry, oracleTime);
-        uint256 t = yearsToExpiry(expiry, oracleTime);
-        uint64 nonce = nextNonce;
-        _requireMarketMatches(packed, spot, t, nonce);
-        _requireLimitsMatch(packed);
-        uint256[BATCH_PUBLIC_INPUT_COUNT] memory input;
-        input[0] = stateCommitment;
-        input[1] = portfolioCommitment;
-        for (uint256 i = 0; i < BATCH_ELEMENT_COUNT; ++i) {
-            input[2 + i] = packed[i];
-        }
+        _requireSolver();
+        Statement memory statement = _readStatement(packed);
+        uint256[BATCH_PUBLIC_INPUT_COUNT] memory input = _publicInputs(packed, bookAfter, statement.fillsTo);
+        if (statement.live) _requireTradable(statement, packed);
         // Reverts with the verifier's error (ProofInvalid, PublicInputNotInField, PrecompileFailed)
         // unless the proof is valid. A view call: the verifier cannot change any state.
         verifier.requireValidProof(a, b, c, input);
 
         // Effects only after every check has passed, so that a rejected batch leaves no trace.
-        // There is no interaction after them: oracle and verifier were only read.
-        batchId = nonce;
-        nextNonce = nonce + 1;
-        uint64 validUntil = oracleTime + settings.quoteLifetime;
-        if (validUntil > expiry) validUntil = expiry;
-        Batch storage batch = _batches[batchId];
-        batch.oracleTime = oracleTime;
-        batch.expiry = expiry;
-        batch.validUntil = validUntil;
-        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-            uint256 element = packed[BatchLayout.FIRST_QUOTE_ELEMENT + q];
-            batch.quotes[q] = element;
-            (uint256 strike, bool isCall, int256 bid, int256 ask) = _unpackQuote(element);
-            emit QuoteRecorded(batchId, q, strike, isCall, bid, ask);
-        }
-        emit BatchAccepted(batchId, spot, t, oracleTime, expiry, validUntil);
+        // There is no interaction after them: the oracles and the verifier were only read.
+        batchId = statement.nonce;
+        nextNonce = statement.nonce + 1;
+        _book.acceptProvenBook(statement.fillsTo, bookAfter);
+        _recordProvenMark(statement.mark, statement.liability, statement.oracleTime);
+        uint64 validUntil = 0;
+        if (statement.live) validUntil = _recordLiveBatch(batchId, packed, statement.spot, statement.oracleTime);
+        emit BatchAccepted(
+            batchId, statement.live, statement.spot, statement.oracleTime, validUntil, statement.fillsTo,
+            statement.worstLoss
+        );
+    }
+
+    /// @dev What submitBatch reads of a batch, after checking the fields the vault did not choose.
+    struct Statement {
+        uint256 spot;
+        uint64 oracleTime;
+        uint64 nonce;
+        bool live;
+        uint256 fillsTo;
+        int256 mark;
+        uint256 liability;
+        uint256 worstLoss;
+    }
+
+    /// @dev The batch's statement, its market, risk inputs and smiles checked (see the notes).
+    function _readStatement(uint256[BATCH_ELEMENT_COUNT] calldata packed)
+        private
+        view
+        returns (Statement memory statement)
+    {
+        (statement.spot, statement.oracleTime) = _freshSpot();
+        statement.nonce = nextNonce;
+        _requireMarketMatches(packed, statement.spot, statement.oracleTime, statement.nonce);
+        _requireRiskInputsMatch(packed);
+        _requireSmilesInBand(packed, statement.oracleTime);
+        statement.live = _hasQuotes(packed);
+        statement.fillsTo = uint256(BatchLayout.fillsTo(packed)); // lo 0: never negative
+        statement.mark = BatchLayout.mark(packed);
+        statement.liability = _liability(statement.mark);
+        statement.worstLoss = uint256(BatchLayout.worstLoss(packed)); // lo 0
+    }
+
+    /// @dev A batch with quotes must cover exactly the live book, hold the limits in its worst
+    ///     case, and be able to pay that worst case. (A pure book update is accepted whatever
+    ///     risk_ok says: a breached limit never freezes the book or the mark.)
+    function _requireTradable(Statement memory statement, uint256[BATCH_ELEMENT_COUNT] calldata packed)
+        private
+        view
+    {
+        uint256 fillCount = _book.counters.fillCount;
+        if (statement.fillsTo != fillCount) revert FillsPending(statement.fillsTo, fillCount);
+        if (BatchLayout.riskOk(packed) != 1) revert RiskLimitsBreached();
+        // With fills_to == fillCount no premium stays unproven once this batch is accepted.
+        uint256 owed = statement.liability + unclaimedPayoffs;
+        uint256 free = owed >= collateral ? 0 : collateral - owed;
+        BatchChecks.requireSolvent(statement.worstLoss, premiumUnit, margins.solvencyMargin, free);
+    }
+
+    /// @dev The oracle's latest (spot, time), refused when older than maxOracleAge.
+    function _freshSpot() private view returns (uint256 spot, uint64 oracleTime) {
+        (spot, oracleTime) = oracle.latest();
+        BatchChecks.requireFresh(oracleTime, oracleSettings.maxOracleAge, block.timestamp);
     }
 
     function _requireMarketMatches(
         uint256[BATCH_ELEMENT_COUNT] calldata packed,
         uint256 spot,
-        uint256 t,
+        uint64 oracleTime,
         uint64 nonce
-    ) private pure {
+    ) private view {
         int256 packedSpot = BatchLayout.spot(packed);
-        if (packedSpot < 0 || uint256(packedSpot) != spot) revert SpotMismatch(spot, packedSpot);
-        int256 packedT = BatchLayout.t(packed);
-        if (packedT < 0 || uint256(packedT) != t) revert TimeToExpiryMismatch(t, packedT);
+        if (uint256(packedSpot) != spot) revert SpotMismatch(spot, packedSpot); // lo > 0
+        int256 packedTime = BatchLayout.oracleTime(packed);
+        if (uint256(packedTime) != oracleTime) revert OracleTimeMismatch(oracleTime, packedTime); // lo 0
         int256 packedNonce = BatchLayout.nonce(packed);
-        if (packedNonce < 0 || uint256(packedNonce) != nonce) revert NonceMismatch(nonce, packedNonce);
+        if (uint256(packedNonce) != nonce) revert NonceMismatch(nonce, packedNonce); // lo 0
+        MarketSettings memory market = marketSettings;
+        int256 packedRate = BatchLayout.rate(packed);
+        int256 packedCarry = BatchLayout.carry(packed);
+        if (packedRate != market.rate || packedCarry != market.carry) {
+            revert RateMismatch(market.rate, market.carry, packedRate, packedCarry);
+        }
     }
 
-    function _requireLimitsMatch(uint256[BATCH_ELEMENT_COUNT] calldata packed) private view {
+    function _requireRiskInputsMatch(uint256[BATCH_ELEMENT_COUNT] calldata packed) private view {
         RiskLimits memory limits = riskLimits;
         _requireLimitMatches(0, limits.maxAbsDelta, BatchLayout.maxAbsDelta(packed));
         _requireLimitMatches(1, limits.maxAbsGamma, BatchLayout.maxAbsGamma(packed));
         _requireLimitMatches(2, limits.maxAbsVega, BatchLayout.maxAbsVega(packed));
         _requireLimitMatches(3, limits.maxLoss, BatchLayout.maxLoss(packed));
+        _requireLimitMatches(4, margins.modelMargin, BatchLayout.modelMargin(packed));
     }
 
     function _requireLimitMatches(uint256 limit, uint256 expected, int256 packedValue) private pure {
-        if (packedValue < 0 || uint256(packedValue) != expected) {
-            revert RiskLimitMismatch(limit, expected, packedValue);
+        // Every risk slot has lo >= 0 (the generator refuses others): packedValue >= 0.
+        if (uint256(packedValue) != expected) revert RiskLimitMismatch(limit, expected, packedValue);
+    }
+
+    /// @dev Each expiry's proven ATM vol within ivBand of the implied-vol index (fresh).
+    function _requireSmilesInBand(uint256[BATCH_ELEMENT_COUNT] calldata packed, uint64 oracleTime) private view {
+        (uint256 ivIndex, uint64 observedAt) = ivOracle.latest();
+        if (observedAt == 0) revert NoVolIndex();
+        BatchChecks.requireFresh(observedAt, oracleSettings.maxOracleAge, block.timestamp);
+        uint256 band = marketSettings.ivBand;
+        for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
+            // expiry and atm_variance have lo 0 and fit 40 and 53 bits: the casts are exact.
+            uint64 expiry = uint64(uint256(BatchLayout.expiryExpiry(packed, e)));
+            uint256 atmVariance = uint256(BatchLayout.expiryAtmVariance(packed, e));
+            BatchChecks.requireAtmVolInBand(e, expiry, oracleTime, atmVariance, ivIndex, band);
         }
+    }
+
+    /// @dev [stateCommitment, bookCommitment, head[fills_from], head[fills_to], bookAfter, packed...],
+    ///     after checking fills_from = provenFills <= fills_to <= fillCount (FillRangeInvalid).
+    function _publicInputs(uint256[BATCH_ELEMENT_COUNT] calldata packed, uint256 bookAfter, uint256 fillsTo)
+        private
+        view
+        returns (uint256[BATCH_PUBLIC_INPUT_COUNT] memory input)
+    {
+        uint256 fillsFrom = uint256(BatchLayout.fillsFrom(packed)); // lo 0
+        uint256 bookBefore = _book.bookCommitment;
+        uint256 chainFrom = _book.head[fillsFrom];
+        uint256 chainTo = _book.head[fillsTo];
+        _book.requireProvenTransition(bookBefore, chainFrom, chainTo, fillsFrom, fillsTo);
+        input[BatchLayout.STATE_COMMITMENT_INPUT] = stateCommitment;
+        input[BatchLayout.BOOK_BEFORE_INPUT] = bookBefore;
+        input[BatchLayout.CHAIN_FROM_INPUT] = chainFrom;
+        input[BatchLayout.CHAIN_TO_INPUT] = chainTo;
+        input[BatchLayout.BOOK_AFTER_INPUT] = bookAfter;
+        for (uint256 i = 0; i < BATCH_ELEMENT_COUNT; ++i) {
+            input[BATCH_WHOLE_COUNT + i] = packed[i];
+        }
+    }
+
+    /// @dev The mark as a liability in token units: ceil(-mark · premiumUnit / 2^48) for a short
+    ///     book (rounded up: in the vault's favour), 0 for mark >= 0 (an asset the vault does not count).
+    function _liability(int256 mark_) private view returns (uint256) {
+        if (mark_ >= 0) return 0;
+        uint256 scaled = uint256(-mark_) * premiumUnit; // |mark| < 2^117, premiumUnit < 2^60
+        uint256 whole = scaled >> BatchLayout.FRAC_BITS;
+        return whole << BatchLayout.FRAC_BITS == scaled ? whole : whole + 1;
+    }
+
+    /// @dev A batch with a quote of positive size trades; one whose sizes are all 0 is a book update.
+    function _hasQuotes(uint256[BATCH_ELEMENT_COUNT] calldata packed) private pure returns (bool) {
+        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
+            if (BatchLayout.quoteSizeUnits(packed[BatchLayout.QUOTE_FIRST_ELEMENT + q]) != 0) return true;
+        }
+        return false;
+    }
+
+    /// @dev Store the batch as the live one (superseding any other); its quotes valid until
+    ///     min(oracle time + quoteLifetime, the first expiry).
+    function _recordLiveBatch(uint256 batchId, uint256[BATCH_ELEMENT_COUNT] calldata packed, uint256 spot, uint64 oracleTime)
+        private
+        returns (uint64 validUntil)
+    {
+        Batch storage batch = _batches[batchId];
+        for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
+            batch.expiries[e] = uint40(uint256(BatchLayout.expiryExpiry(packed, e))); // 40 bits, lo 0
+        }
+        validUntil = oracleTime + oracleSettings.quoteLifetime;
+        // The circuit proves the expiries strictly increasing and each after the oracle's time.
+        if (validUntil > batch.expiries[0]) validUntil = batch.expiries[0];
+        batch.oracleTime = oracleTime;
+        batch.validUntil = validUntil;
+        batch.spot = uint128(spot); // the packed spot: < 2^81
+        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
+            batch.quotes[q] = packed[BatchLayout.QUOTE_FIRST_ELEMENT + q];
+            QuoteTerms memory terms = _quoteTerms(batch, q);
+            emit QuoteRecorded(batchId, q, terms.expiry, terms.strike, terms.isCall, terms.bid, terms.ask, terms.size);
+        }
+        liveBatch = uint64(batchId);
+        hasLiveBatch = true;
     }
 
     // ---------------------------------------------------------------- fills
 
-    /// @notice Buy `size` contracts (2^-48 fixed point) of quote `quoteIndex` of batch `batchId` at
-    ///     its ask, paying premium = ceil(ask · size · premiumUnit / 2^96) token units, at most
-    ///     `maxPremium` (approve the vault first).
+    /// @dev A quote's terms, read from its proven element and the batch's expiries.
+    struct QuoteTerms {
+        uint64 expiry;
+        uint256 strike;
+        bool isCall;
+        int256 bid;
+        int256 ask;
+        uint256 size;
+    }
+
+    /// @notice Buy `size` contracts (2^-48 fixed point) of quote `quoteIndex` of the live batch
+    ///     `batchId` at its ask, paying premium = ceil(ask · size · premiumUnit / 2^96) token units,
+    ///     at most `maxPremium` (approve the vault first). The vault's position in the series falls
+    ///     by `size`, recorded in its book and fill chain.
     /// @return premium What was paid.
     function fill(uint256 batchId, uint256 quoteIndex, uint256 size, uint256 maxPremium)
         external
         returns (uint256 premium)
     {
-        (Batch storage batch, uint256 strike, bool isCall,, int256 ask) = _liveQuote(batchId, quoteIndex, size);
-        if (ask <= 0) revert AskNotPositive(ask);
-        premium = _premium(uint256(ask), size, true);
+        (Batch storage batch, QuoteTerms memory terms) = _tradableQuote(batchId, quoteIndex, size);
+        if (terms.ask <= 0) revert AskNotPositive(terms.ask);
+        premium = _premium(uint256(terms.ask), size, true);
         if (premium > maxPremium) revert PremiumAboveMaximum(premium, maxPremium);
-        bytes32 series = seriesId(batch.expiry, strike, isCall);
-        // The premium is pulled before the position is recorded, as ERC4626 pulls a deposit before
-        // it mints: a callback from the token during the pull sees the vault as it was before the
-        // fill, and a failed pull reverts everything.
+        bytes32 series = seriesId(terms.expiry, terms.strike, terms.isCall);
+        // The premium is pulled first, as ERC4626 pulls a deposit before it mints: a callback from
+        // the token during the pull sees the vault as it was before the fill, and a failed pull
+        // reverts everything.
         _transferIn(msg.sender, premium);
+        batch.used[quoteIndex] += size;
+        _recordFill(terms, -int256(size), premium); // size <= MAX_FILL_SIZE < 2^72: exact
         longPositions[msg.sender][series] += size;
-        emit Filled(batchId, msg.sender, series, quoteIndex, true, size, ask, premium);
+        emit Filled(batchId, msg.sender, series, quoteIndex, true, size, terms.ask, premium);
     }
 
     /// @notice Sell back `size` contracts of a series bought from the vault, at quote `quoteIndex`'s
     ///     bid (only when bid > 0), receiving premium = floor(bid · size · premiumUnit / 2^96) token
-    ///     units, at least `minPremium`.
+    ///     units, at least `minPremium`. The vault's position rises by `size`.
     /// @return premium What was received.
     function sell(uint256 batchId, uint256 quoteIndex, uint256 size, uint256 minPremium)
         external
         returns (uint256 premium)
     {
-        (Batch storage batch, uint256 strike, bool isCall, int256 bid,) = _liveQuote(batchId, quoteIndex, size);
-        if (bid <= 0) revert BidNotPositive(bid);
-        premium = _premium(uint256(bid), size, false);
+        (Batch storage batch, QuoteTerms memory terms) = _tradableQuote(batchId, quoteIndex, size);
+        if (terms.bid <= 0) revert BidNotPositive(terms.bid);
+        premium = _premium(uint256(terms.bid), size, false);
         if (premium < minPremium) revert PremiumBelowMinimum(premium, minPremium);
-        bytes32 series = seriesId(batch.expiry, strike, isCall);
+        bytes32 series = seriesId(terms.expiry, terms.strike, terms.isCall);
         uint256 held = longPositions[msg.sender][series];
         if (held < size) revert PositionTooSmall(held, size);
         // Effects before the transfer (checks-effects-interactions): the position is reduced, and
         // _transferOut debits the premium (InsufficientCollateral when it cannot), before the
-        // token is called, so a callback into `sell` cannot sell the same contracts twice or
-        // spend the same collateral twice.
+        // token is called, so a callback into `sell` cannot sell the same contracts twice.
         longPositions[msg.sender][series] = held - size;
-        emit Filled(batchId, msg.sender, series, quoteIndex, false, size, bid, premium);
+        batch.used[quoteIndex] += size;
+        _recordFill(terms, int256(size), 0);
+        emit Filled(batchId, msg.sender, series, quoteIndex, false, size, terms.bid, premium);
         _transferOut(msg.sender, premium);
     }
 
-    /// @dev The batch and quote, checked to exist and to be within the validity window, and the size checked.
-    function _liveQuote(uint256 batchId, uint256 quoteIndex, uint256 size)
+    /// @dev The live batch's quote, checked: known, live, in time, size within range and within
+    ///     what is left of the quote's proven size, and the oracle fresh and within spotTolerance of
+    ///     the batch's spot.
+    function _tradableQuote(uint256 batchId, uint256 quoteIndex, uint256 size)
         private
         view
-        returns (Batch storage batch, uint256 strike, bool isCall, int256 bid, int256 ask)
+        returns (Batch storage batch, QuoteTerms memory terms)
     {
         batch = _knownBatch(batchId, quoteIndex);
+        if (!hasLiveBatch || liveBatch != batchId) revert BatchNotLive(batchId);
         // timestamp: a validator can shift block.timestamp by seconds; quotes live for
         // minutes (quoteLifetime), and the oracle age check bounds the price they were proven at
         // slither-disable-next-line timestamp
         if (block.timestamp > batch.validUntil) revert QuoteExpired(batchId, batch.validUntil, block.timestamp);
         if (size == 0 || size > MAX_FILL_SIZE) revert SizeOutOfRange(size, MAX_FILL_SIZE);
-        (strike, isCall, bid, ask) = _unpackQuote(batch.quotes[quoteIndex]);
+        terms = _quoteTerms(batch, quoteIndex);
+        uint256 remaining = terms.size - batch.used[quoteIndex]; // used <= size: checked at every fill
+        if (size > remaining) revert QuoteSizeExceeded(quoteIndex, size, remaining);
+        (uint256 spot,) = _freshSpot();
+        BatchChecks.requireSpotWithin(batch.spot, spot, marketSettings.spotTolerance);
     }
 
     function _knownBatch(uint256 batchId, uint256 quoteIndex) private view returns (Batch storage batch) {
         batch = _batches[batchId];
-        if (batch.expiry == 0) revert UnknownBatch(batchId);
+        if (batch.validUntil == 0) revert UnknownBatch(batchId);
         if (quoteIndex >= BATCH_QUOTE_COUNT) revert QuoteIndexOutOfRange(quoteIndex, BATCH_QUOTE_COUNT);
+    }
+
+    /// @dev Append the fill to the book and its chain (BookLedger: slot, position, head), and the
+    ///     premium received to premiumsIn.
+    function _recordFill(QuoteTerms memory terms, int256 dq, uint256 premiumIn) private {
+        ExpirySettlement.recordFill(_book, poseidon, BookLedger.Series(terms.expiry, terms.strike, terms.isCall), dq);
+        uint256 k = _book.counters.fillCount;
+        premiumsIn[k] = premiumsIn[k - 1] + premiumIn;
     }
 
     /// @dev price · size · premiumUnit / 2^96, rounded up (roundUp: the taker pays) or down (the
     ///     vault pays): always in the vault's favour. price and size are both at 2^-48, so their
     ///     product is at 2^-96 units of the quote currency; premiumUnit converts to token units.
     function _premium(uint256 price, uint256 size, bool roundUp) private view returns (uint256) {
-        uint256 scaled = price * size * premiumUnit; // < 2^244: see MAX_FILL_SIZE
+        uint256 scaled = price * size * premiumUnit; // < 2^220: see MAX_FILL_SIZE
         uint256 premium = scaled >> (2 * BatchLayout.FRAC_BITS);
         if (roundUp && premium << (2 * BatchLayout.FRAC_BITS) != scaled) premium += 1;
         return premium;
     }
 
-    // ---------------------------------------------------------------- views
-
-    /// @notice t in years at 2^-48: floor(((expiry - oracleTime) · 2^48 + YEAR_SECONDS / 2) / YEAR_SECONDS),
-    ///     the seconds to expiry over a 365-day year, rounded to nearest with ties up (the engine's
-    ///     rounding rule). YEAR_SECONDS is even, so YEAR_SECONDS / 2 is exact. expiry > oracleTime.
-    function yearsToExpiry(uint64 expiry, uint64 oracleTime) public pure returns (uint256) {
-        uint256 secondsToExpiry = uint256(expiry) - oracleTime;
-        return (secondsToExpiry * (1 << BatchLayout.FRAC_BITS) + YEAR_SECONDS / 2) / YEAR_SECONDS;
+    function _quoteTerms(Batch storage batch, uint256 quoteIndex) private view returns (QuoteTerms memory terms) {
+        uint256 element = batch.quotes[quoteIndex];
+        // Every quote slot but mid has lo 0 (the generator refuses others): the casts are exact.
+        terms.expiry = batch.expiries[uint256(BatchLayout.quoteExpiryIndex(element))];
+        terms.strike = BookLedger.STRIKE_MIN + (uint256(BatchLayout.quoteStrikeUnits(element)) << STRIKE_GRID_BITS);
+        terms.isCall = BatchLayout.quoteIsCall(element) == 1;
+        int256 mid = BatchLayout.quoteMid(element);
+        int256 halfSpread = BatchLayout.quoteHalfSpread(element);
+        terms.bid = mid - halfSpread;
+        terms.ask = mid + halfSpread;
+        terms.size = uint256(BatchLayout.quoteSizeUnits(element)) << SIZE_GRID_BITS;
     }
+
+    // ---------------------------------------------------------------- expiry settlement
+
+
+    /// @notice Governance sets how long after an expiry the oracle's first observation may come and
+    ///     still settle it, and the oldest mark at which LPs deposit and redeem at once, in seconds,
+    ///     each in (0, its MAX_] (through its timelock).
+    function setLifecycle(LifecycleSettings calldata settings) external {
+        _requireGovernance();
+        if (
+            settings.settlementWindow == 0 || settings.settlementWindow > MAX_SETTLEMENT_WINDOW
+                || settings.maxMarkAge == 0 || settings.maxMarkAge > MAX_MARK_AGE
+        ) revert LifecycleSettingsInvalid(settings.settlementWindow, settings.maxMarkAge);
+        lifecycle = settings;
+        emit LifecycleUpdated(settings.settlementWindow, settings.maxMarkAge);
+    }
+
+    /// @notice Settle `expiry` (anyone may call) at the oracle's observation `observationIndex`,
+    ///     which must be the first at or after the expiry and within settlementWindow of it. The
+    ///     expiry leaves the book (the record expiry << 9 joins the fill chain, counting against
+    ///     the fill capacity), and its payoffs are set aside as unclaimed: all of them, or pro rata
+    ///     what the collateral not owed to earlier expiries covers (ExpirySettlement's notes).
+    function settleExpiry(uint64 expiry, uint256 observationIndex) external {
+        uint256 owedBefore = unclaimedPayoffs;
+        uint256 available = collateral > owedBefore ? collateral - owedBefore : 0;
+        uint256 paid = ExpirySettlement.settle(
+            _book, _settlements, poseidon, oracle, lifecycle.settlementWindow, expiry, observationIndex, premiumUnit, available
+        );
+        uint256 k = _book.counters.fillCount;
+        premiumsIn[k] = premiumsIn[k - 1]; // the record received no premium
+        _recordUnclaimedPayoffs(owedBefore + paid);
+    }
+
+    /// @notice Claim the caller's payoff for its whole position in a settled series, paid in the
+    ///     collateral token: floor(n · intrinsic · unit / 2^96) for n contracts (pro rata if the
+    ///     expiry's collateral fell short). Only the holder's own position is ever paid.
+    /// @return payoff What was paid (token units; may be 0 for an option out of the money).
+    function claim(uint64 expiry, uint256 strike, bool isCall) external returns (uint256 payoff) {
+        bytes32 series = seriesId(expiry, strike, isCall);
+        uint256 size = longPositions[msg.sender][series];
+        payoff = ExpirySettlement.claimable(_settlements, expiry, strike, isCall, size, premiumUnit);
+        longPositions[msg.sender][series] = 0;
+        _recordUnclaimedPayoffs(unclaimedPayoffs - payoff); // claims never exceed what was set aside
+        emit ExpirySettlement.PayoffClaimed(msg.sender, series, size, payoff);
+        _transferOut(msg.sender, payoff);
+    }
+
+    /// @notice How `expiry` settled: price (2^-48), observation time, settlement time, owed and
+    ///     paid (token units); all zero before it settles.
+    function settlement(uint64 expiry) external view returns (ExpirySettlement.Settlement memory) {
+        return ExpirySettlement.settlementOf(_settlements, expiry);
+    }
+
+    // ---------------------------------------------------------------- views
 
     /// @notice The option series a position is in: keccak256(abi.encode(expiry, strike, isCall)).
     function seriesId(uint64 expiry, uint256 strike, bool isCall) public pure returns (bytes32) {
-        return keccak256(abi.encode(expiry, strike, isCall));
+        return BookLedger.seriesId(expiry, strike, isCall);
     }
 
-    /// @notice Batch `batchId`'s times (all zero for an unknown batch).
-    function batchTimes(uint256 batchId) external view returns (uint64 oracleTime, uint64 expiry, uint64 validUntil) {
+    /// @notice Batch `batchId`'s oracle time, quote validity and spot (all zero unless it was live).
+    function batchTimes(uint256 batchId) external view returns (uint64 oracleTime, uint64 validUntil, uint256 spot) {
         Batch storage batch = _batches[batchId];
-        return (batch.oracleTime, batch.expiry, batch.validUntil);
+        return (batch.oracleTime, batch.validUntil, batch.spot);
     }
 
-    /// @notice Quote `quoteIndex` of batch `batchId`: strike, type, bid = mid - half spread, ask = mid + half spread.
-    function quote(uint256 batchId, uint256 quoteIndex)
+    /// @notice Quote `quoteIndex` of batch `batchId`: its series, bid = mid - half spread, ask =
+    ///     mid + half spread, its proven size, and how much of that size fills have used.
+    function quote(uint256 batchId, uint256 quoteIndex) external view returns (QuoteTerms memory terms, uint256 used) {
+        Batch storage batch = _knownBatch(batchId, quoteIndex);
+        return (_quoteTerms(batch, quoteIndex), batch.used[quoteIndex]);
+    }
+
+    /// @notice The book as the vault recorded it: its commitment as of provenFills, fills recorded and proven.
+    function bookState()
         external
         view
-        returns (uint256 strike, bool isCall, int256 bid, int256 ask)
+        returns (uint256 bookCommitment, uint256 fillCount, uint256 provenFills, uint256 seriesCount)
     {
-        return _unpackQuote(_knownBatch(batchId, quoteIndex).quotes[quoteIndex]);
+        BookLedger.Counters memory counters = _book.counters;
+        return (_book.bookCommitment, counters.fillCount, counters.provenFills, counters.seriesCount);
     }
 
-    /// @notice Every field of packed batch elements, in layout order, read with the layout's shifts and masks.
-    function decodePacked(uint256[BATCH_ELEMENT_COUNT] calldata packed)
-        external
-        pure
-        returns (int256[BATCH_SLOT_COUNT] memory)
-    {
-        return BatchLayout.decode(packed);
+    /// @notice head[k]: the fill chain's head after k fills (0 for k = 0).
+    function chainHead(uint256 k) external view returns (uint256) {
+        return _book.head[k];
     }
 
-    function _unpackQuote(uint256 element)
-        private
-        pure
-        returns (uint256 strike, bool isCall, int256 bid, int256 ask)
-    {
-        // The generator only emits a strike slot with lo > 0, so the cast is exact.
-        strike = uint256(BatchLayout.quoteStrike(element));
-        isCall = BatchLayout.quoteIsCall(element) == 1;
-        int256 mid = BatchLayout.quoteMid(element);
-        int256 halfSpread = BatchLayout.quoteHalfSpread(element);
-        bid = mid - halfSpread;
-        ask = mid + halfSpread;
+    /// @notice Book slot `index`: its series and the vault's position (2^-48 contracts, short negative).
+    function bookSlot(uint256 index) external view returns (uint64 expiry, uint256 strike, bool isCall, int256 quantity) {
+        BookLedger.Slot memory s = _book.slots[index];
+        return (s.expiry, s.strike, s.isCall, s.quantity);
     }
 }

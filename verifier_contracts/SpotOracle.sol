@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @title SpotOracle: one trusted poster's spot price and the time it was observed
-/// @notice The owner posts (price, timestamp); readers get both from `latest`. The price is the
+/// @title SpotOracle: one trusted poster's spot prices and the times they were observed
+/// @notice The owner posts (price, timestamp); readers get the newest from `latest`, and every
+///     observation ever posted from `observation(index)` (index 0 the first): expiry settlement
+///     reads the first observation at or after an expiry, whatever was posted later. The price is the
 ///     engine's fixed-point integer, price · 2^48 (engine/fixed.py, FRAC_BITS = 48), stored as
 ///     posted: no conversion, hence no rounding here. Timestamps are Unix seconds, never in the
 ///     future of the posting block and strictly increasing, so that "newer" is well defined.
@@ -22,10 +24,17 @@ contract SpotOracle {
 
     address public immutable owner;
 
-    // One storage slot, so that `latest` costs one SLOAD. 2^192 is far above any 2^-48 fixed-point
-    // spot the engine admits (SPOT_MAX = 2^32 · 2^48 = 2^80).
-    uint192 private _price;
-    uint64 private _timestamp;
+    /// @dev One storage slot per observation. 2^192 is far above any 2^-48 fixed-point spot the
+    ///     engine admits (SPOT_MAX = 2^32 · 2^48 = 2^80).
+    struct Observation {
+        uint192 price;
+        uint64 timestamp;
+    }
+
+    /// @notice `index` is not below the number of observations posted, `count`.
+    error ObservationIndexOutOfRange(uint256 index, uint256 count);
+
+    Observation[] private _observations;
 
     constructor() {
         owner = msg.sender;
@@ -39,9 +48,10 @@ contract SpotOracle {
         // which observations count as not in the future, never the price itself
         // slither-disable-next-line timestamp
         if (timestamp > block.timestamp) revert TimestampInFuture(timestamp, block.timestamp);
-        if (timestamp <= _timestamp) revert TimestampNotAfterLatest(timestamp, _timestamp);
-        _price = price;
-        _timestamp = timestamp;
+        uint256 count = _observations.length;
+        uint64 latestTimestamp = count == 0 ? 0 : _observations[count - 1].timestamp;
+        if (timestamp <= latestTimestamp) revert TimestampNotAfterLatest(timestamp, latestTimestamp);
+        _observations.push(Observation(price, timestamp));
         emit PricePosted(price, timestamp);
     }
 
@@ -49,6 +59,22 @@ contract SpotOracle {
     /// @return price Spot at 2^-48 fixed point.
     /// @return timestamp When it was observed (Unix seconds).
     function latest() external view returns (uint256 price, uint64 timestamp) {
-        return (_price, _timestamp);
+        uint256 count = _observations.length;
+        if (count == 0) return (0, 0);
+        Observation memory o = _observations[count - 1];
+        return (o.price, o.timestamp);
+    }
+
+    /// @notice How many observations were posted.
+    function observationCount() external view returns (uint256) {
+        return _observations.length;
+    }
+
+    /// @notice Observation `index` (0 the first posted); timestamps strictly increase with the index.
+    function observation(uint256 index) external view returns (uint256 price, uint64 timestamp) {
+        uint256 count = _observations.length;
+        if (index >= count) revert ObservationIndexOutOfRange(index, count);
+        Observation memory o = _observations[index];
+        return (o.price, o.timestamp);
     }
 }

@@ -1,18 +1,27 @@
-"""BatchLayout.sol, generated from the batch circuit's public-input layout document.
+"""BatchLayout.sol, generated from the book batch circuit's public-input layout document.
 
-The layout is defined once, in circuits/layout.py, and written out as JSON (schema
-"dlpe.public-inputs/1", documented there; `python -m circuits.layout --quotes N`). This module
-reads that document (it does not import circuits/: DESIGN.md), checks that QuoteVault can
-read the layout it describes, and renders templates/BatchLayout.sol.tmpl: where each field
-sits in the packed public inputs, so that the contract and the circuit cannot drift.
+The layout is defined once, in circuits/ (`circuits.book_batch.BOOK_BATCH`, placed by
+circuits/layout.py), and written out as JSON (schema "dlpe.public-inputs/1", documented in
+circuits/layout.py). This module reads that document (it does not import circuits/: DESIGN.md),
+checks that QuoteVault can read the layout it describes, and renders
+templates/BatchLayout.sol.tmpl: where each public input and each packed field sits, so that the
+contract and the circuit cannot drift.
+
+Rendering is generic: a whole input NAME gets the constant NAME_INPUT (its index); a field of a
+group that occurs once gets NAME_ELEMENT/_OFFSET/_BITS/_LO and a reader name(packed); a repeated
+group G (every instance placed as instance 0, STRIDE elements apart) gets G_FIRST_ELEMENT,
+G_STRIDE, per field G_FIELD_ELEMENT (relative to the instance's first element) /_OFFSET/_BITS/_LO,
+and a reader gField(packed, i); a group of one element per instance also gets gField(element).
 
 What QuoteVault reads, and so requires (LayoutNotSupported otherwise):
-  whole inputs   exactly the two commitments it stores, in the order it assembles them
-  spot, t, nonce compared with what the vault derives (oracle, clock, nonce counter): lo >= 0
-  limits         the group of risk limits, compared with governance's: every lo >= 0
-  quote          one element per quote, the quotes in consecutive elements after every other
-                 field, each with the same offsets; strike (lo > 0), is_call (one bit, lo 0),
-                 mid and half spread
+  circuit        "book_batch"
+  whole inputs   exactly the five commitments it assembles, in its order (WHOLE_INPUTS)
+  unsigned reads spot, oracle_time, nonce, fills_from, fills_to, risk_ok, worst_loss, every
+                 risk limit and margin, each expiry's expiry and atm_variance: lo >= 0
+  mark           signed (read as int256)
+  expiry         a repeated group (the book's E expiries)
+  quote          a repeated group of one element per quote, the last elements, with
+                 strike_units, expiry_index, is_call (one bit, lo 0), mid, half_spread, size_units
 
     python -m verifier_contracts.batch_layout layout.json -o BatchLayout.sol
 """
@@ -20,6 +29,7 @@ What QuoteVault reads, and so requires (LayoutNotSupported otherwise):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -36,14 +46,20 @@ MAX_PACKED_BITS = 253
 FRAC_BITS = 48
 """The contracts' fixed-point format, x · 2^48: engine.fixed.FRAC_BITS (solver/settlement.py checks they agree)."""
 
-COMMITMENTS = ("state_commitment", "portfolio_commitment")
-"""The whole public inputs, in the order QuoteVault.submitBatch fills them from its storage."""
-DERIVED_FIELDS = ("spot", "t", "nonce")
-"""Fields the vault compares with values it derives itself, as unsigned integers."""
-LIMITS_GROUP = "limits"
+CIRCUIT = "book_batch"
+WHOLE_INPUTS = ("state_commitment", "book_before", "chain_from", "chain_to", "book_after")
+"""The whole public inputs, in the order QuoteVault.submitBatch assembles them."""
+SINGLE_READS = ("spot", "oracle_time", "rate", "carry", "nonce", "fills_from", "fills_to", "risk_ok",
+                   "worst_loss", "mark")
+"""Fields of groups that occur once which QuoteVault reads; all unsigned but SIGNED_FIELDS."""
+SIGNED_FIELDS = ("rate", "carry", "mark")
+RISK_GROUP = "risk"
+MARGIN_FIELD = "model_margin"
+EXPIRY_GROUP = "expiry"
+EXPIRY_READS = ("expiry", "atm_variance")
 QUOTE_GROUP = "quote"
-QUOTE_READS = ("strike", "is_call", "mid", "half_spread")
-"""The quote fields QuoteVault reads (BatchLayout.quoteStrike, ...)."""
+QUOTE_READS = ("strike_units", "expiry_index", "is_call", "mid", "half_spread", "size_units")
+"""The quote fields QuoteVault reads (BatchLayout.quoteStrikeUnits, ...)."""
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -66,18 +82,39 @@ class PackedSlot:
 
 
 @dataclass(frozen=True)
+class RepeatedGroup:
+    """A repeated group as placed: instance i's field f sits in element first + i·stride + f's
+    relative element, at the same offset for every instance."""
+
+    name: str
+    count: int
+    first_element: int
+    stride: int
+    fields: tuple[PackedSlot, ...]
+    """Instance 0's slots (their `element` is relative to first_element)."""
+
+
+@dataclass(frozen=True)
 class BatchInputs:
     """The batch layout as the vault reads it: whole public inputs, then packed slots in order."""
 
+    circuit: str
     whole: tuple[str, ...]
     slots: tuple[PackedSlot, ...]
     n_elements: int
+    repeated: tuple[RepeatedGroup, ...]
     sha256: str
     """layout_sha256 of the document it was read from."""
 
     def group(self, name: str) -> list[PackedSlot]:
         """The slots of every instance of group `name`, in layout order."""
         return [s for s in self.slots if s.group == name]
+
+    def repeated_group(self, name: str) -> RepeatedGroup:
+        for g in self.repeated:
+            if g.name == name:
+                return g
+        raise LayoutNotSupported(f"the layout has no repeated group {name!r}")
 
     @property
     def n_public_inputs(self) -> int:
@@ -114,12 +151,41 @@ def _slot(raw: Any, element: int) -> PackedSlot:
     return slot
 
 
+def _repeated_groups(document: Mapping[str, Any], slots: list[PackedSlot]) -> tuple[RepeatedGroup, ...]:
+    """Each repeated group of the document, checked to place every instance as instance 0, in
+    consecutive runs of `stride` elements."""
+    groups = []
+    for raw in _get(document, "groups", list):
+        if not _get(raw, "repeated", bool):
+            continue
+        name, count = _get(raw, "name", str), _get(raw, "count", int)
+        own = [s for s in slots if s.group == name]
+        if count == 0 or not own:
+            raise LayoutNotSupported(f"repeated group {name} has no instance")
+        first = own[0].element
+        zero = [s for s in own if s.index == 0]
+        stride = max(s.element for s in zero) - first + 1
+        reference = [(s.field, s.element - first, s.offset, s.bits, s.lo) for s in zero]
+        for i in range(count):
+            placed = [(s.field, s.element - first - i * stride, s.offset, s.bits, s.lo) for s in own if s.index == i]
+            if placed != reference:
+                raise LayoutNotSupported(f"{name} {i} does not place its fields as {name} 0 does, "
+                                         f"{stride} element(s) further")
+        if len(own) != count * len(zero):
+            raise LayoutNotSupported(f"group {name} has slots of instances beyond its count {count}")
+        run = range(first, first + count * stride)
+        if any(s.group != name and s.element in run for s in slots):
+            raise LayoutNotSupported(f"another group's slot shares the elements of group {name}")
+        fields = tuple(dataclasses.replace(s, element=s.element - first) for s in zero)
+        groups.append(RepeatedGroup(name, count, first, stride, fields))
+    return tuple(groups)
+
+
 def read_layout(document: Mapping[str, Any]) -> BatchInputs:
     """The batch layout a document describes, checked for what QuoteVault reads (see the module doc)."""
     if _get(document, "schema", str) != SCHEMA:
         raise LayoutNotSupported(f"schema is {document['schema']!r}; this generator reads {SCHEMA!r}")
-    if _get(document, "circuit", str) != "batch":
-        raise LayoutNotSupported(f"a layout of circuit {document['circuit']!r}; QuoteVault takes the batch circuit's")
+    circuit = _get(document, "circuit", str)
     whole: list[str] = []
     slots: list[PackedSlot] = []
     n_elements = 0
@@ -142,54 +208,47 @@ def read_layout(document: Mapping[str, Any]) -> BatchInputs:
             n_elements += 1
         else:
             raise LayoutNotSupported(f"public input kind {kind!r} is neither 'whole' nor 'packed'")
-    inputs = BatchInputs(tuple(whole), tuple(slots), n_elements, layout_sha256(document))
+    names = [s.name for s in slots] + whole
+    if len(set(names)) != len(names):
+        raise LayoutNotSupported("slot names repeat")
+    inputs = BatchInputs(circuit, tuple(whole), tuple(slots), n_elements, _repeated_groups(document, slots),
+                         layout_sha256(document))
     _check_vault_reads(inputs)
     return inputs
 
 
 def _check_vault_reads(inputs: BatchInputs) -> None:
-    if inputs.whole != COMMITMENTS:
+    if inputs.circuit != CIRCUIT:
+        raise LayoutNotSupported(f"a layout of circuit {inputs.circuit!r}; QuoteVault takes the {CIRCUIT} circuit's")
+    if inputs.whole != WHOLE_INPUTS:
         raise LayoutNotSupported(f"whole public inputs are {list(inputs.whole)}; "
-                                 f"the vault assembles {list(COMMITMENTS)}")
-    names = [s.name for s in inputs.slots]
-    if len(set(names)) != len(names):
-        raise LayoutNotSupported("slot names repeat")
-    by_name = {s.name: s for s in inputs.slots}
-    for name in DERIVED_FIELDS:
-        if name not in by_name or by_name[name].group == QUOTE_GROUP:
-            raise LayoutNotSupported(f"the vault checks {name}, which the layout lacks")
-    limits = inputs.group(LIMITS_GROUP)
-    if not limits:
-        raise LayoutNotSupported(f"the layout has no {LIMITS_GROUP} group; the vault checks the risk limits")
-    for s in (*(by_name[n] for n in DERIVED_FIELDS), *limits):
+                                 f"the vault assembles {list(WHOLE_INPUTS)}")
+    repeated = {g.name for g in inputs.repeated}
+    single = {s.name: s for s in inputs.slots if s.group not in repeated}
+    for name in SINGLE_READS:
+        if name not in single:
+            raise LayoutNotSupported(f"the vault reads {name}, which the layout lacks")
+    risk = inputs.group(RISK_GROUP)
+    if not any(s.field == MARGIN_FIELD for s in risk):
+        raise LayoutNotSupported(f"the layout has no {RISK_GROUP} group with {MARGIN_FIELD}; the vault checks them")
+    unsigned = [single[n] for n in SINGLE_READS if n not in SIGNED_FIELDS] + risk
+    expiries = inputs.repeated_group(EXPIRY_GROUP)
+    quotes = inputs.repeated_group(QUOTE_GROUP)
+    for group, reads in ((expiries, EXPIRY_READS), (quotes, QUOTE_READS)):
+        missing = [f for f in reads if f not in {s.field for s in group.fields}]
+        if missing:
+            raise LayoutNotSupported(f"the vault reads {group.name} fields {missing}, which the layout lacks")
+    unsigned += [s for s in expiries.fields if s.field in EXPIRY_READS]
+    unsigned += [s for s in quotes.fields if s.field != "mid"]
+    for s in unsigned:
         if s.lo < 0:
             raise LayoutNotSupported(f"{s.name} has lo {s.lo} < 0; the vault reads it unsigned")
-    _check_quotes(inputs)
-
-
-def _check_quotes(inputs: BatchInputs) -> None:
-    """Quotes q = 0..n-1 fill the last n elements, one each, placing their fields as quote 0 does."""
-    quotes = inputs.group(QUOTE_GROUP)
-    if not quotes:
-        raise LayoutNotSupported("the layout has no quote")
-    first = quotes[0].element
-    reference = [(s.field, s.offset, s.bits, s.lo) for s in quotes if s.index == 0]
-    n_quotes = max(s.index for s in quotes) + 1
-    for q in range(n_quotes):
-        own = [s for s in quotes if s.index == q]
-        if [(s.field, s.offset, s.bits, s.lo) for s in own] != reference:
-            raise LayoutNotSupported(f"quote {q} does not place its fields as quote 0 does")
-        if any(s.element != first + q for s in own):
-            raise LayoutNotSupported(f"quote {q} is not alone in element {first + q}")
-    if any(s.group != QUOTE_GROUP and s.element >= first for s in inputs.slots):
-        raise LayoutNotSupported("a non-quote slot shares or follows the quote elements")
-    fields = {field: (offset, bits, lo) for field, offset, bits, lo in reference}
-    missing = [name for name in QUOTE_READS if name not in fields]
-    if missing:
-        raise LayoutNotSupported(f"the vault reads quote fields {missing}, which the layout lacks")
-    if fields["strike"][2] <= 0:
-        raise LayoutNotSupported("the vault reads strikes unsigned: their lo must be > 0")
-    if fields["is_call"][1:] != (1, 0):
+    if quotes.stride != 1:
+        raise LayoutNotSupported("a quote must fill one element alone (the vault stores quotes by element)")
+    if quotes.first_element + quotes.count != inputs.n_elements:
+        raise LayoutNotSupported("the quote elements must come last")
+    is_call = next(s for s in quotes.fields if s.field == "is_call")
+    if (is_call.bits, is_call.lo) != (1, 0):
         raise LayoutNotSupported("is_call must be one bit with lo 0")
 
 
@@ -201,22 +260,23 @@ def _camel(name: str) -> str:
     return first + "".join(word.capitalize() for word in rest)
 
 
-def _slot_constants(prefix: str, slot: PackedSlot, element: int | None) -> list[str]:
-    lines = [f"    // {slot.name}: bits [{slot.offset}, {slot.offset + slot.bits}), lo {slot.lo}"]
-    if element is not None:
-        lines.append(f"    uint256 internal constant {prefix}_ELEMENT = {element};")
-    lines += [
+def _slot_constants(prefix: str, slot: PackedSlot, what: str) -> list[str]:
+    return [
+        f"    // {slot.name}: {what}, bits [{slot.offset}, {slot.offset + slot.bits}), lo {slot.lo}",
+        f"    uint256 internal constant {prefix}_ELEMENT = {slot.element};",
         f"    uint256 internal constant {prefix}_OFFSET = {slot.offset};",
         f"    uint256 internal constant {prefix}_BITS = {slot.bits};",
         f"    int256 internal constant {prefix}_LO = {slot.lo};",
     ]
-    return lines
 
 
-def _reader(function: str, parameter: str, element: str, prefix: str) -> str:
+PACKED = "uint256[BATCH_ELEMENT_COUNT] calldata packed"
+
+
+def _reader(function: str, parameters: str, element: str, prefix: str) -> str:
     """A library function returning one slot's field from `element`."""
     return (
-        f"    function {function}({parameter}) internal pure returns (int256) {{\n"
+        f"    function {function}({parameters}) internal pure returns (int256) {{\n"
         f"        return field({element}, {prefix}_OFFSET, {prefix}_BITS, {prefix}_LO);\n"
         "    }\n"
     )
@@ -225,35 +285,43 @@ def _reader(function: str, parameter: str, element: str, prefix: str) -> str:
 def render_batch_layout(document: Mapping[str, Any]) -> str:
     """BatchLayout.sol for a layout document (raises LayoutNotSupported when the vault cannot read it)."""
     inputs = read_layout(document)
-    quotes = inputs.group(QUOTE_GROUP)
-    first_quote_element = quotes[0].element
-    constants: list[str] = []
+    repeated = {g.name: g for g in inputs.repeated}
+    counts: list[str] = []
+    constants = [f"    uint256 internal constant {name.upper()}_INPUT = {i};" for i, name in enumerate(inputs.whole)]
     readers: list[str] = []
     decode: list[str] = []
+    for g in inputs.repeated:
+        group = g.name.upper()
+        counts.append(f"uint256 constant BATCH_{group}_COUNT = {g.count};")
+        constants += [f"    // group {g.name}: instance i in elements {group}_FIRST_ELEMENT + i·{group}_STRIDE + ...",
+                      f"    uint256 internal constant {group}_FIRST_ELEMENT = {g.first_element};",
+                      f"    uint256 internal constant {group}_STRIDE = {g.stride};"]
+        for s in g.fields:
+            prefix = f"{g.name}_{s.field}".upper()
+            constants += _slot_constants(prefix, s, "element relative to the instance")
+            function = _camel(f"{g.name}_{s.field}")
+            readers.append(_reader(function, f"{PACKED}, uint256 i", f"packed[{group}_FIRST_ELEMENT + i * {group}_STRIDE"
+                                   f" + {prefix}_ELEMENT]", prefix))
+            if g.stride == 1:
+                readers.append(_reader(function, "uint256 element", "element", prefix))
     for i, s in enumerate(inputs.slots):
-        if s.group == QUOTE_GROUP:
-            reader = _camel(f"{QUOTE_GROUP}_{s.field}")
-            decode.append(f"        fields[{i}] = {reader}(packed[FIRST_QUOTE_ELEMENT + {s.index}]);")
+        if s.group in repeated:
+            decode.append(f"        fields[{i}] = {_camel(f'{s.group}_{s.field}')}(packed, {s.index});")
         else:
             prefix = s.name.upper()
-            constants += _slot_constants(prefix, s, s.element)
-            packed = "uint256[BATCH_ELEMENT_COUNT] calldata packed"
-            readers.append(_reader(_camel(s.name), packed, f"packed[{prefix}_ELEMENT]", prefix))
+            constants += _slot_constants(prefix, s, f"element {s.element}")
+            readers.append(_reader(_camel(s.name), PACKED, f"packed[{prefix}_ELEMENT]", prefix))
             decode.append(f"        fields[{i}] = {_camel(s.name)}(packed);")
-    constants.append("    // every quote q, in element FIRST_QUOTE_ELEMENT + q, as quote 0:")
-    for s in quotes:
-        if s.index == 0:
-            prefix = f"{QUOTE_GROUP}_{s.field}".upper()
-            constants += _slot_constants(prefix, s, None)
-            readers.append(_reader(_camel(f"{QUOTE_GROUP}_{s.field}"), "uint256 element", "element", prefix))
     return Template(LAYOUT_TEMPLATE.read_text()).substitute(
         layout_sha256=inputs.sha256,
+        circuit=inputs.circuit,
         frac_bits=FRAC_BITS,
-        n_quotes=quotes[-1].index + 1,
+        n_whole=len(inputs.whole),
         n_elements=inputs.n_elements,
         n_public=inputs.n_public_inputs,
-        first_quote_element=first_quote_element,
         n_slots=len(inputs.slots),
+        group_counts="\n".join(counts),
+        whole_names=", ".join(inputs.whole),
         slot_constants="\n".join(constants),
         slot_readers="\n".join(readers),
         decode_lines="\n".join(decode),
@@ -262,7 +330,7 @@ def render_batch_layout(document: Mapping[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Generate BatchLayout.sol from a batch layout JSON document")
-    parser.add_argument("layout", type=Path, help="the layout JSON (python -m circuits.layout --quotes N)")
+    parser.add_argument("layout", type=Path, help="the layout JSON (circuits.book_batch.book_batch_layout(E, N))")
     parser.add_argument("-o", "--output", type=Path, default=Path("BatchLayout.sol"))
     args = parser.parse_args(argv)
     args.output.write_text(render_batch_layout(json.loads(args.layout.read_text())))

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from engine import fixed as fx
+from engine import fixed_book as fb
 from engine.bsm import bsm_greeks
 from engine.errors import DLPEError, InvalidInput
 from engine.implied_vol import implied_vol
@@ -47,12 +48,11 @@ INVALID = {422: {"description": "a field is invalid; the message names it"}}
 
 def proven_quotes(batch: BatchRecord) -> dict[str, tuple[float, float]]:
     """Bid and ask of each quote of an accepted batch, as the proof fixes them (mid -/+ half spread)."""
-    r = batch.request
-    terms = fx.expiry_terms(r.t, r.rate, r.carry)
+    market = batch.request.market
     out = {}
-    for name, line in zip(batch.instruments, r.quotes):
-        mid = fx.bsm_fixed_svi(r.spot, line.strike, terms, r.svi, line.is_call).price
-        out[name] = (fx.from_fixed(mid - line.half_spread), fx.from_fixed(mid + line.half_spread))
+    for name, order in zip(batch.instruments, batch.request.quotes):
+        mid = fb.quote_bsm(market, order).price
+        out[name] = (fx.from_fixed(mid - order.half_spread), fx.from_fixed(mid + order.half_spread))
     return out
 
 

@@ -1,11 +1,13 @@
 """The service's chain: the node, the vault stack, the operator's key, and signed transactions.
 
 - No --rpc-url: the service starts its own anvil (verifier_contracts.devnet) and deploys a fresh
-  stack (token, oracle, verifier, vault) from anvil's account #0, which also posts the oracle.
+  stack (token, spot and IV-index oracles, verifier, timelock, vault: solver.settlement) from
+  anvil's account #0, which also posts both oracles and deposits the LPs' collateral (a batch with
+  quotes needs its worst loss covered).
 - --rpc-url with chain id 31337 (a devnet) and no vault address: the stack is deployed once and
   its addresses recorded in the job store, so a restarted service attaches to the same vault.
-- --rpc-url and vault_address: the operator's own node and vault; the oracle is read, never posted
-  (unless post_oracle is set and the operator's key owns it).
+- --rpc-url and vault_address: the operator's own node and vault (every other contract is read
+  from it); the oracles are read, never posted (unless post_oracle is set and the key owns them).
 
 Transactions from the operator are signed here with the key from DLPE_OPERATOR_KEY (anvil's
 development account #1 when unset, on chain id 31337 only), with nonces managed here: the next
@@ -26,14 +28,22 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
+import prover
 from engine.errors import DLPEError
-from verifier_contracts.client import ContractClient, _revert_data
+from solver.settlement import BookCapacity, Settlement
+from verifier_contracts.client import ContractClient, Groth16VerifierClient, VerifyingKeyMismatch, _revert_data
 from verifier_contracts.devnet import Anvil
 from verifier_contracts.vault import (
+    IVIndexOracleClient,
+    Margins,
+    MarketSettings,
     QuoteVaultClient,
     RiskLimits,
     SpotOracleClient,
+    TestTokenClient,
+    TimelockClient,
     VaultContracts,
+    VaultStack,
     deploy_vault_stack,
 )
 
@@ -68,19 +78,61 @@ def operator_account(key: str | None, chain_id: int) -> LocalAccount:
 
 @dataclass
 class Chain:
-    """A connected chain: web3, the vault and its oracle, the operator, who posts the oracle."""
+    """A connected chain: web3, the vault stack as the solver's Settlement, and the operator."""
 
     w3: Web3
     chain_id: int
-    vault: QuoteVaultClient
-    oracle: SpotOracleClient
+    settlement: Settlement
     operator: LocalAccount
     posts_oracle: bool
     anvil: Anvil | None = None
 
+    @property
+    def stack(self) -> VaultStack:
+        return self.settlement.stack
+
+    @property
+    def vault(self) -> QuoteVaultClient:
+        return self.settlement.stack.vault
+
+    @property
+    def oracle(self) -> SpotOracleClient:
+        return self.settlement.stack.oracle
+
     def close(self) -> None:
         if self.anvil is not None:
             self.anvil.stop()
+
+
+def attach_stack(w3: Web3, vault_address: str, contracts: VaultContracts,
+                 verifying_key: prover.VerifyingKey) -> VaultStack:
+    """The stack around a deployed vault, every address read from the vault; ChainError unless
+    its verifier is the one of `verifying_key` (the service's proofs would never verify)."""
+    vault = QuoteVaultClient(w3, vault_address, contracts)
+    try:
+        verifier = Groth16VerifierClient.attach(w3, vault.call("verifier"), verifying_key)
+    except VerifyingKeyMismatch as error:
+        raise ChainError(f"the vault at {vault_address} verifies another circuit's proofs: {error}") from None
+    return VaultStack(
+        token=TestTokenClient(w3, vault.call("asset"), contracts.token.abi),
+        oracle=SpotOracleClient(w3, vault.call("oracle"), contracts.oracle.abi),
+        iv_oracle=IVIndexOracleClient(w3, vault.call("ivOracle"), contracts.iv_oracle.abi),
+        poseidon=ContractClient(w3, vault.call("poseidon"), contracts.poseidon.abi),
+        verifier=verifier,
+        vault=vault,
+        governance=TimelockClient(w3, vault.call("governance"), contracts.timelock.abi),
+    )
+
+
+@dataclass(frozen=True)
+class DevnetTerms:
+    """What a vault the service deploys on a devnet starts with (governance may change it later)."""
+
+    limits: RiskLimits
+    market: MarketSettings
+    margins: Margins
+    collateral: int
+    """Token units (6 decimals) anvil's account #0 deposits as the LPs' collateral."""
 
 
 def connect(
@@ -90,8 +142,9 @@ def connect(
     operator_key: str | None,
     post_oracle: bool | None,
     contracts: VaultContracts,
-    verifying_key: Any,
-    limits: RiskLimits,
+    capacity: BookCapacity,
+    verifying_key: prover.VerifyingKey,
+    terms: DevnetTerms,
     deployment: Callable[[int], tuple[dict[str, str], str] | None],
     key_fingerprint: str,
 ) -> tuple[Chain, dict[str, str] | None]:
@@ -109,8 +162,7 @@ def connect(
     operator = operator_account(operator_key, chain_id)
     deployed: dict[str, str] | None = None
     if vault_address is not None:
-        vault = QuoteVaultClient(w3, vault_address, contracts)
-        oracle = SpotOracleClient(w3, vault.call("oracle"), contracts.oracle.abi)
+        stack = attach_stack(w3, vault_address, contracts, verifying_key)
     else:
         if chain_id != DEVNET_CHAIN_ID:
             raise ChainError(f"chain id {chain_id}: give vault_address (the service deploys only on a devnet)")
@@ -119,20 +171,30 @@ def connect(
         reuse = (recorded is not None and recorded[1] == key_fingerprint
                  and len(w3.eth.get_code(Web3.to_checksum_address(recorded[0]["vault"]))) > 0)
         if recorded is not None and reuse:
-            vault = QuoteVaultClient(w3, recorded[0]["vault"], contracts)
-            oracle = SpotOracleClient(w3, recorded[0]["oracle"], contracts.oracle.abi)
+            stack = attach_stack(w3, recorded[0]["vault"], contracts, verifying_key)
         else:
-            if w3.eth.get_balance(operator.address) == 0:
-                w3.eth.wait_for_transaction_receipt(
-                    w3.eth.send_transaction({"to": operator.address, "value": 10**20}))
-            stack = deploy_vault_stack(w3, contracts, solver=operator.address, first_nonce=1, limits=limits,
-                                       verifying_key=verifying_key)
-            vault, oracle = stack.vault, stack.oracle
-            deployed = {"vault": vault.address, "oracle": oracle.address, "token": stack.token.address,
-                        "verifier": stack.verifier.address}
+            stack = deploy_devnet_stack(w3, operator.address, contracts, capacity, verifying_key, terms)
+            deployed = {name: getattr(stack, name).address
+                        for name in ("vault", "oracle", "iv_oracle", "token", "verifier", "governance")}
             log.info("deployed the vault stack", extra={"chain_id": chain_id, **deployed})
     posts = post_oracle if post_oracle is not None else chain_id == DEVNET_CHAIN_ID
-    return Chain(w3, chain_id, vault, oracle, operator, posts, anvil), deployed
+    return Chain(w3, chain_id, Settlement(stack, operator.address, capacity), operator, posts, anvil), deployed
+
+
+def deploy_devnet_stack(w3: Web3, operator: str, contracts: VaultContracts, capacity: BookCapacity,
+                        verifying_key: prover.VerifyingKey, terms: DevnetTerms) -> VaultStack:
+    """Deploy from w3.eth.default_account with `operator` as the solver, fund the operator's gas and
+    deposit `terms.collateral`."""
+    if w3.eth.get_balance(operator) == 0:
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"to": operator, "value": 10**20}))
+    stack = deploy_vault_stack(w3, contracts, solver=operator, first_nonce=1, limits=terms.limits,
+                               market=terms.market, margins=terms.margins, book_capacity=capacity.slots,
+                               fill_capacity=capacity.fills, verifying_key=verifying_key)
+    owner = w3.eth.default_account
+    stack.token.mint(owner, terms.collateral)
+    stack.token.approve(stack.vault.address, terms.collateral, sender=owner)
+    stack.vault.deposit(terms.collateral, sender=owner)
+    return stack
 
 
 class TransactionRejected(DLPEError):

@@ -52,8 +52,13 @@ class ServiceSettings(BaseSettings):
     post_oracle: bool | None = None  # None: post on a devnet (chain id 31337), never elsewhere
 
     batch_quotes: int = Field(1, ge=1, le=64)
-    batch_positions: int = Field(4, ge=1, le=64)
-    spread_tick: float = Field(0.01, gt=0, allow_inf_nan=False)
+    book_slots: int = Field(4, ge=1, le=64)
+    book_fills: int = Field(2, ge=1, le=64)
+    book_expiries: int = Field(2, ge=1, le=4)
+    quote_size: float = Field(1.0, gt=0, le=1e6, allow_inf_nan=False)
+    iv_band: float = Field(0.25, gt=0, le=1, allow_inf_nan=False)
+    spot_tolerance: float = Field(0.02, gt=0, lt=1, allow_inf_nan=False)
+    devnet_collateral: int = Field(1_000_000_000, ge=0)
     cut_interval_s: float = Field(30.0, gt=0, allow_inf_nan=False)
     cut_on_move: float = Field(0.002, gt=0, allow_inf_nan=False)
     prover_workers: int = Field(1, ge=1, le=64)

@@ -2,7 +2,7 @@
 embedded default, solver.service.proving.ProverPool (local processes).
 
 The proving key goes to each worker once, not with each batch: the pool registers a WorkerPlugin
-that carries the key file's bytes (16 MB for the 1-quote circuit); the scheduler hands it to
+that carries the key file's bytes (about 45 MB for the smallest book batch circuit); the scheduler hands it to
 every worker, including those that join later, and each worker unpickles it once into memory,
 keyed by circuit fingerprint. A batch task then carries only its request (a few kB of JSON).
 
@@ -33,7 +33,7 @@ from typing import Any
 from distributed import Client, KilledWorker, WorkerPlugin
 
 import prover
-from circuits.batch import BatchRequest
+from circuits.book_batch import BookBatchRequest
 from engine.errors import DLPEError
 from solver.service.proving import ProofResult, prove_request
 from solver.service.store import request_to_json
@@ -111,7 +111,7 @@ class DaskProverPool:
         log.info("dask prover pool ready", extra={"scheduler": address, "key_bytes": self.key_bytes,
                                                    "workers": len(self.client.scheduler_info()["workers"])})
 
-    def submit(self, request: BatchRequest) -> DaskProof:
+    def submit(self, request: BookBatchRequest) -> DaskProof:
         future = self.client.submit(prove_on_worker, request_to_json(request), self.fingerprint, self.nice,
                                     key=f"prove-{self.fingerprint[:8]}-{uuid.uuid4().hex}", pure=False)
         return DaskProof(future)

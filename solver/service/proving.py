@@ -1,18 +1,18 @@
-"""Prover workers: Groth16 proofs of batch requests in separate processes, at lower priority.
+"""Prover workers: Groth16 proofs of book batch requests in separate processes, at lower priority.
 
 Quoting never waits on a proof: the scheduler hands a request to a ProverPool and polls the
 future. Workers are spawned processes (a fresh interpreter: no forked threads or locks) that
 lower their own priority with os.nice at start and load the proving key once.
 
-Keys are cached on disk by circuit fingerprint, the sha256 of the circuit's iden3 .r1cs bytes:
-key_dir/<fingerprint>/keys.pickle holds (proving key, verifying key) of a development setup. A
-changed circuit has a new fingerprint, hence a fresh setup. Development keys are for devnets.
+Keys come from prover.keys_for, saved by circuit fingerprint in the DLPE cache (the demo and the
+vault tests share them: the book batch circuit's shape depends only on its capacities). The
+workers read them from key_dir/<fingerprint>/keys-<vk sha256>.pickle, (proving key, verifying
+key), written once from those. A changed circuit has a new fingerprint, hence a fresh setup. Development keys
+are for devnets.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import os
 import pickle
 import time
@@ -22,13 +22,16 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import prover
-from bn254.iden3 import r1cs_bytes
-from circuits.batch import BatchRequest, batch_circuit
-from circuits.builder import ConstraintSystem
-from engine.fixed_risk import PositionFixed
-from solver.samples import sample_batch_request
-from solver.settlement import build_batch
+from circuits import book_batch as bb
+from engine import fixed as fx
+from engine import fixed_book as fb
+from engine.fixed_quote import PolicyFixed
+from engine.quoting import QuotePolicy
+from solver.pipeline import BatchLimits, limits_fixed
+from solver.samples import sample_svi
+from solver.settlement import BookCapacity, book_update_quotes, build_book_batch
 from solver.service.store import request_from_json, request_to_json
+from verifier_contracts.generate import verifying_key_sha256
 
 
 @dataclass(frozen=True)
@@ -39,26 +42,32 @@ class CircuitKeys:
     verifying_key: prover.VerifyingKey
 
 
-def shape_request(n_quotes: int, n_positions: int) -> BatchRequest:
-    """A request of the batch circuit's shape (values do not change the circuit, only the witness)."""
-    empty = PositionFixed(0, 0, 0, 0)
-    return dataclasses.replace(sample_batch_request(n_quotes), positions=(empty,) * n_positions)
+SHAPE_TIME = 1_700_000_000
+"""The oracle time of shape_request (any will do: values change the witness, not the circuit)."""
 
 
-def circuit_keys(n_quotes: int, n_positions: int, key_dir: Path) -> CircuitKeys:
-    """Keys of the (n_quotes, n_positions) batch circuit: read from key_dir by fingerprint, or set up and stored."""
-    cs = ConstraintSystem()
-    batch_circuit(cs, shape_request(n_quotes, n_positions))
-    r1cs = cs.to_r1cs()
-    fingerprint = hashlib.sha256(r1cs_bytes(r1cs)).hexdigest()
-    path = Path(key_dir).expanduser() / fingerprint / "keys.pickle"
-    if path.is_file():
-        with open(path, "rb") as f:
-            pk, vk = pickle.load(f)
-    else:
-        pk, vk = prover.setup(r1cs)
+def shape_request(capacity: BookCapacity, nonce: int = 1) -> bb.BookBatchRequest:
+    """A request of the book batch circuit's shape: an empty book, E monthly expiries on the sample
+    smile, N quotes of size 0 (values do not change the circuit, only the witness)."""
+    expiries = tuple(fb.ExpirySmile(SHAPE_TIME + 30 * 86_400 * (i + 1), sample_svi()) for i in range(capacity.expiries))
+    market = fb.BookMarket(fx.to_fixed(95_000.0), SHAPE_TIME, fx.to_fixed(0.04), 0, expiries)
+    policy = PolicyFixed.from_policy(QuotePolicy())
+    book = fb.empty_book(capacity.slots)
+    return bb.book_batch_request(market, book, (), capacity.fills, 0, 0,
+                                 quotes=book_update_quotes(market, book, capacity.quotes, policy), nonce=nonce,
+                                 policy=policy, state_salt=1, limits=limits_fixed(BatchLimits()), margin=fx.ONE)
+
+
+def circuit_keys(capacity: BookCapacity, key_dir: Path) -> CircuitKeys:
+    """Keys of the book batch circuit of `capacity` (prover.keys_for), and the workers' copy in key_dir."""
+    r1cs = build_book_batch(shape_request(capacity)).r1cs
+    fingerprint = prover.circuit_fingerprint(r1cs)
+    pk, vk, _ = prover.keys_for(r1cs)
+    # named by the verifying key too: a cache refilled by a fresh setup never meets a stale copy
+    path = Path(key_dir).expanduser() / fingerprint / f"keys-{verifying_key_sha256(vk)[:16]}.pickle"
+    if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
+        partial = path.with_suffix(f".{os.getpid()}.partial")  # two services starting at once write apart
         with open(partial, "wb") as f:
             pickle.dump((pk, vk), f)
         os.replace(partial, path)  # never a half-written key under the final name
@@ -90,9 +99,9 @@ def _prove_in_worker(request_json: str, key_path: str) -> ProofResult:
 
 
 def prove_request(proving_key: prover.ProvingKey, request_json: str) -> ProofResult:
-    """Witness and Groth16 proof of one batch request (in whichever worker holds the key)."""
+    """Witness and Groth16 proof of one book batch request (in whichever worker holds the key)."""
     start = time.perf_counter()
-    built = build_batch(request_from_json(request_json))
+    built = build_book_batch(request_from_json(request_json))
     witness_seconds = time.perf_counter() - start
     start = time.perf_counter()
     proof = prover.prove(proving_key, built.witness)
@@ -113,7 +122,7 @@ class ProverPool:
         return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=_lower_priority,
                                    initargs=(self.nice,))
 
-    def submit(self, request: BatchRequest) -> Future:
+    def submit(self, request: bb.BookBatchRequest) -> Future:
         return self._pool.submit(_prove_in_worker, request_to_json(request), str(self.key_path))
 
     def worker_pids(self) -> list[int]:

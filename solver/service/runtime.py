@@ -20,15 +20,17 @@ from engine.risk import Portfolio
 from solver.feeds import FeedExhausted, MarketFeed, TickRejected, TickValidator
 from solver.feeds.replay import ReplayFeed
 from solver.feeds.simulated import SimulatedFeed
-from solver.pipeline import BatchLimits, BatchSpec, PipelineConfig, QuoteSet, QuotingPipeline, limits_fixed
-from solver.service.chain import Chain, connect
+from engine import fixed as fx
+from solver.book_plan import BookSpec
+from solver.pipeline import BatchLimits, PipelineConfig, QuoteSet, QuotingPipeline, limits_fixed
+from solver.service.chain import Chain, DevnetTerms, connect
 from solver.service.config import ServiceSettings
 from solver.service.metrics import ServiceMetrics
-from solver.service.proving import CircuitKeys, ProverPool, circuit_keys, shape_request
+from solver.service.proving import CircuitKeys, ProverPool, circuit_keys
 from solver.service.scheduler import BatchScheduler
 from solver.service.store import JobStore
-from solver.settlement import build_batch, vault_limits
-from verifier_contracts.vault import compile_vault
+from solver.settlement import BookCapacity, vault_limits
+from verifier_contracts.vault import Margins, MarketSettings, compile_vault
 
 log = logging.getLogger("dlpe.runtime")
 
@@ -48,6 +50,14 @@ def make_feed(settings: ServiceSettings, validator: TickValidator) -> MarketFeed
 
     params = MarketParams(n_steps=settings.sim_steps, step_seconds=settings.sim_step_seconds)
     return SimulatedFeed.live(params, seed=settings.sim_seed)
+
+
+def devnet_terms(settings: ServiceSettings, spec: BookSpec, config: PipelineConfig) -> DevnetTerms:
+    """The market, limits, margins and collateral of a vault the service deploys on a devnet."""
+    market = MarketSettings(rate=fx.to_fixed(config.rate), carry=0, spot_tolerance=fx.to_fixed(settings.spot_tolerance),
+                            iv_band=fx.to_fixed(settings.iv_band))
+    return DevnetTerms(vault_limits(limits_fixed(spec.limits)), market, Margins(model_margin=fx.ONE, solvency_margin=0),
+                       collateral=settings.devnet_collateral * 10**6)
 
 
 def make_pool(settings: ServiceSettings, keys: CircuitKeys) -> ProverPool:
@@ -79,18 +89,20 @@ class SolverRuntime:
     @classmethod
     def start(cls, settings: ServiceSettings) -> SolverRuntime:
         metrics = ServiceMetrics()
-        spec = BatchSpec(n_quotes=settings.batch_quotes, n_positions=settings.batch_positions,
-                         spread_tick=settings.spread_tick, limits=BatchLimits())
+        capacity = BookCapacity(slots=settings.book_slots, fills=settings.book_fills,
+                                expiries=settings.book_expiries, quotes=settings.batch_quotes)
+        spec = BookSpec(capacity=capacity, quote_size=settings.quote_size, limits=BatchLimits())
         config = PipelineConfig()
         store = JobStore(settings.db_path)
-        log.info("loading or setting up the batch circuit's keys", extra={"quotes": spec.n_quotes})
-        keys = circuit_keys(spec.n_quotes, spec.n_positions, settings.key_dir)
-        layout = build_batch(shape_request(spec.n_quotes, spec.n_positions)).layout
+        log.info("loading or setting up the book batch circuit's keys",
+                 extra={"slots": capacity.slots, "fills": capacity.fills, "expiries": capacity.expiries,
+                        "quotes": capacity.quotes})
+        keys = circuit_keys(capacity, settings.key_dir)
         key = settings.operator_key.get_secret_value() if settings.operator_key else None
         chain, deployed = connect(
             rpc_url=settings.rpc_url, vault_address=settings.vault_address, operator_key=key,
-            post_oracle=settings.post_oracle, contracts=compile_vault(layout.to_json()), verifying_key=keys.verifying_key,
-            limits=vault_limits(limits_fixed(spec.limits)), deployment=store.deployment,
+            post_oracle=settings.post_oracle, contracts=compile_vault(capacity.layout().to_json()), capacity=capacity,
+            verifying_key=keys.verifying_key, terms=devnet_terms(settings, spec, config), deployment=store.deployment,
             key_fingerprint=keys.fingerprint)
         if deployed is not None:
             store.record_deployment(chain.chain_id, deployed, keys.fingerprint)

@@ -1,16 +1,18 @@
 """The batch scheduler: cuts batches, has them proven, submits them, and reconciles after a restart.
 
 One batch is in flight at a time: the vault accepts nonces in order and binds each proof to the
-oracle's latest observation, so a second batch could only invalidate the first. A batch is cut
-when none is in flight and either ``cut_interval_s`` has passed since the last cut or spot has
-moved by ``cut_on_move`` (relative) since then. On a devnet the service posts the feed's spot to
-the oracle at the cut; elsewhere it proves against whatever the oracle holds.
+oracle's latest observation and to every fill it has recorded, so a second batch could only
+invalidate the first. A batch is cut when none is in flight and either ``cut_interval_s`` has
+passed since the last cut or spot has moved by ``cut_on_move`` (relative) since then. On a devnet
+the service posts the feed's spot and IV index to the oracles at the cut; elsewhere it proves
+against whatever they hold. The cut is a book batch (solver.book_plan) over the vault's own book:
+rebuilt from its fill events, with every fill recorded since the last proof.
 
 Each ``step`` drives the batch in flight one transition further (solver.service.store):
-  queued     still valid (oracle unchanged, vault expects its nonce)? hand it to a prover worker
+  queued     still valid (oracle unchanged, vault expects its nonce, no fill since)? to a prover worker
   proving    the worker's result: proved; a dead worker: the pool restarts and the batch is
              queued again (at most ``prove_attempts`` times)
-  proved     still valid? set the vault's commitments if they differ, sign submitBatch, store the
+  proved     still valid? set the vault's state commitment if it differs, sign submitBatch, store the
              hash and raw bytes (SUBMITTED), then broadcast
   submitted  the receipt decides accepted or rejected; without one, a node that has forgotten the
              transaction (restarted) gets the same signed bytes again: same nonce, so never twice
@@ -32,17 +34,19 @@ from typing import Callable
 import requests
 from web3.exceptions import TimeExhausted, Web3RPCError
 
+import prover
 from engine import fixed as fx
 from engine.errors import DLPEError
 from engine.risk import Portfolio
-from solver.pipeline import BatchSpec, NothingToBatch, PipelineConfig, QuoteSet, plan_batch, to_batch_request
+from solver.book_plan import BookSpec, plan_book_batch
+from solver.pipeline import NothingToBatch, PipelineConfig, QuoteSet
 from solver.service.chain import DEVNET_CHAIN_ID, Chain, OperatorSender, TransactionRejected
-from verifier_contracts.client import ContractReverted
 from solver.service.failpoints import failpoint
 from solver.service.metrics import ServiceMetrics
 from solver.service.proving import ProverPool
 from solver.service.store import BatchRecord, BatchState, JobStore
-from verifier_contracts.vault import years_to_expiry
+from verifier_contracts.client import ContractReverted
+from verifier_contracts.vault import QuoteVaultClient
 
 log = logging.getLogger("dlpe.scheduler")
 
@@ -50,13 +54,13 @@ NODE_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
 
 
 class BatchScheduler:
-    def __init__(self, *, store: JobStore, pool: ProverPool, chain: Chain, spec: BatchSpec, config: PipelineConfig,
+    def __init__(self, *, store: JobStore, pool: ProverPool, chain: Chain, spec: BookSpec, config: PipelineConfig,
                  latest_quotes: Callable[[], QuoteSet | None], book: Callable[[], Portfolio], metrics: ServiceMetrics,
                  cut_interval_s: float, cut_on_move: float, prove_attempts: int, backoff_s: float,
                  backoff_max_s: float, receipt_timeout_s: float):
         self.store, self.pool, self.chain, self.spec, self.config = store, pool, chain, spec, config
         self.sender = OperatorSender(chain)
-        self.latest_quotes, self.book, self.metrics = latest_quotes, book, metrics
+        self.latest_quotes, self.book, self.metrics = latest_quotes, book, metrics  # book: the pipeline's Portfolio
         self.cut_interval_s, self.cut_on_move = cut_interval_s, cut_on_move
         self.prove_attempts = prove_attempts
         self.backoff_s, self.backoff_max_s, self.receipt_timeout_s = backoff_s, backoff_max_s, receipt_timeout_s
@@ -140,16 +144,11 @@ class BatchScheduler:
                     self.chain.w3.provider.make_request("evm_mine", [])
                 return
             oracle.post(fx.to_fixed(spot), observed)
-        oracle_spot, oracle_time = oracle.latest()
-        if oracle_time == 0:
-            return  # nothing posted yet
-        nonce = self.chain.vault.call("nextNonce")
+            self.chain.stack.iv_oracle.post(fx.to_fixed(quotes.snapshot.iv_index.value), observed)
         self._last_cut = (time.monotonic(), spot)
         try:
-            plan = plan_batch(quotes, self.book(), oracle_spot=oracle_spot, oracle_time=oracle_time, nonce=nonce,
-                              spec=self.spec, config=self.config, state_salt=secrets.randbits(128),
-                              portfolio_salt=secrets.randbits(128))
-            request = to_batch_request(plan)
+            plan = plan_book_batch(quotes, self.chain.settlement, spec=self.spec, config=self.config,
+                                   state_salt=secrets.randbits(128))
         except NothingToBatch as why:
             log.info("no batch cut", extra={"reason": str(why)})
             return
@@ -157,9 +156,11 @@ class BatchScheduler:
             self.metrics.cut_failures.inc()
             log.warning("batch could not be planned", extra={"error": str(error)})
             return
-        batch_id = self.store.add(request, plan.expiry, [q.instrument.name for q in plan.quotes])
+        request = plan.request
+        batch_id = self.store.add(request, plan.expiry, list(plan.instruments))
         self.metrics.batches.labels(BatchState.QUEUED.value).inc()
-        log.info("batch cut", extra={"batch": batch_id, "nonce": nonce, "quotes": len(plan.quotes)})
+        log.info("batch cut", extra={"batch": batch_id, "nonce": request.nonce, "quotes": len(request.quotes),
+                                     "fills": request.fills_to - request.fills_from})
         failpoint("after_cut")
 
     # -- driving one batch
@@ -221,16 +222,23 @@ class BatchScheduler:
 
     def _stale(self, batch: BatchRecord) -> str | None:
         """Why the batch can no longer be accepted, or None."""
-        spot, oracle_time = self.chain.oracle.latest()
         request = batch.request
-        if spot != request.spot or years_to_expiry(batch.expiry, oracle_time) != request.t:
+        spot, oracle_time = self.chain.oracle.latest()
+        if (spot, oracle_time) != (request.market.spot, request.market.now):
             return "the oracle has posted since the batch was cut"
-        age = self.chain.w3.eth.get_block("latest")["timestamp"] - oracle_time
-        if age > self.chain.vault.call("maxOracleAge"):
-            return f"the oracle's observation is {age} s old"
+        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        max_age = self.chain.vault.call("oracleSettings")[0]
+        _, iv_time = self.chain.stack.iv_oracle.latest()
+        for name, observed in (("oracle", oracle_time), ("IV index", iv_time)):
+            if now - observed > max_age:
+                return f"the {name}'s observation is {now - observed} s old"
         next_nonce = self.chain.vault.call("nextNonce")
         if next_nonce != batch.nonce:
             return f"the vault expects nonce {next_nonce}, the batch carries {batch.nonce}"
+        book = self.chain.vault.book_state()
+        if (book.proven_fills, book.fill_count) != (request.fills_from, request.fills_to):
+            return (f"the vault holds fills {book.proven_fills}..{book.fill_count}, the batch proves "
+                    f"{request.fills_from}..{request.fills_to}")
         return None
 
     def _submit(self, batch: BatchRecord) -> None:
@@ -238,21 +246,21 @@ class BatchScheduler:
         if stale:
             self._move(batch, BatchState.REJECTED, error=stale)
             return
-        import prover
-        from verifier_contracts.vault import QuoteVaultClient
-
+        # [state commitment, book before, chain from, chain to, book after, packed...]: the vault
+        # assembles all but the last two itself
         public = [int(v) for v in batch.public_inputs or []]
+        state_commitment, book_after, packed = public[0], public[4], public[5:]
         vault = self.chain.vault
         start = time.time()
         try:
-            if (vault.call("stateCommitment"), vault.call("portfolioCommitment")) != (public[0], public[1]):
-                tx_hash, raw, _ = self.sender.sign(vault, "setCommitments", public[0], public[1])
+            if vault.call("stateCommitment") != state_commitment:
+                tx_hash, raw, _ = self.sender.sign(vault, "setStateCommitment", state_commitment)
                 self.sender.broadcast(raw)
                 receipt = self.chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s)
                 if receipt["status"] != 1:
-                    self._move(batch, BatchState.REJECTED, error="setCommitments failed on chain")
+                    self._move(batch, BatchState.REJECTED, error="setStateCommitment failed on chain")
                     return
-            args = QuoteVaultClient.submit_arguments(prover.proof_from_json(batch.proof), public[2:], batch.expiry)
+            args = QuoteVaultClient.submit_arguments(prover.proof_from_json(batch.proof), book_after, packed)
             tx_hash, raw, tx_nonce = self.sender.sign(vault, "submitBatch", *args)
         except TransactionRejected as refused:
             self._move(batch, BatchState.REJECTED, error=str(refused))

@@ -20,10 +20,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from circuits.batch import BatchRequest, QuoteLine
+from circuits.book_batch import BookBatchRequest
 from engine import fixed as fx
+from engine import fixed_book as fb
+from engine.errors import DLPEError
 from engine.fixed_quote import PolicyFixed
-from engine.fixed_risk import PositionFixed, RiskLimitsFixed
+from engine.fixed_risk import RiskLimitsFixed
 
 
 class BatchState(Enum):
@@ -39,16 +41,34 @@ class BatchState(Enum):
         return self in (BatchState.ACCEPTED, BatchState.REJECTED)
 
 
-def request_to_json(request: BatchRequest) -> str:
-    return json.dumps(dataclasses.asdict(request))
+REQUEST_KIND = "book_batch"
+"""The kind every stored request carries: a store written before the book vault holds another."""
 
 
-def request_from_json(text: str) -> BatchRequest:
+class StoredRequestUnreadable(DLPEError):
+    """A stored request is not a book batch request (a job store of the old single-expiry batches)."""
+
+
+def request_to_json(request: BookBatchRequest) -> str:
+    """JSON of `request`; its chain records (fills or expiry settlements) as their packed integers."""
+    d = dataclasses.asdict(request)
+    d["fills"] = [fb.pack_record(r) for r in request.fills]
+    return json.dumps({"kind": REQUEST_KIND, **d})
+
+
+def request_from_json(text: str) -> BookBatchRequest:
     d = json.loads(text)
-    return BatchRequest(
-        **{**d, "svi": fx.SVIFixed(**d["svi"]), "policy": PolicyFixed(**d["policy"]),
-           "quotes": tuple(QuoteLine(**q) for q in d["quotes"]),
-           "positions": tuple(PositionFixed(**p) for p in d["positions"]),
+    if d.pop("kind", None) != REQUEST_KIND:
+        raise StoredRequestUnreadable("the stored request is not a book batch request: this job store was "
+                                      "written by a service of the old vault; start with a fresh --db-path")
+    m = d["market"]
+    market = fb.BookMarket(m["spot"], m["now"], m["rate"], m["carry"],
+                           tuple(fb.ExpirySmile(e["expiry"], fx.SVIFixed(**e["svi"])) for e in m["expiries"]))
+    return BookBatchRequest(
+        **{**d, "market": market, "policy": PolicyFixed(**d["policy"]),
+           "quotes": tuple(fb.QuoteOrder(**q) for q in d["quotes"]),
+           "old_book": tuple(fb.BookSlot(**s) for s in d["old_book"]),
+           "fills": tuple(fb.unpack_record(r) for r in d["fills"]),
            "limits": RiskLimitsFixed(**d["limits"])})
 
 
@@ -61,7 +81,7 @@ class BatchRecord:
     nonce: int
     expiry: int
     instruments: tuple[str, ...]
-    request: BatchRequest
+    request: BookBatchRequest
     created: float
     updated: float
     attempts: int
@@ -127,8 +147,8 @@ class JobStore:
                 raise
             return cursor.lastrowid
 
-    def add(self, request: BatchRequest, expiry: int, instruments: list[str]) -> int:
-        """Store a freshly cut batch as queued; returns its id."""
+    def add(self, request: BookBatchRequest, expiry: int, instruments: list[str]) -> int:
+        """Store a freshly cut batch as queued (``expiry``: its quotes'); returns its id."""
         now = time.time()
         return self._write(
             "INSERT INTO batches (state, nonce, expiry, instruments, request, created, updated) VALUES (?,?,?,?,?,?,?)",

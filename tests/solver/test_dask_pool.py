@@ -1,11 +1,11 @@
 """Batches proved on a Dask cluster: a LocalCluster of one worker process with one thread gets the
-proving key once, through the plugin, and proves two 1-quote batches whose proofs verify; the
+proving key once, through the plugin, and proves two book batches of the smallest circuit (P = 4,
+F = 2, E = 2, 1 quote) whose proofs verify; the
 worker is killed during the second, and its replacement (started by the nanny, given the key by
 the plugin) proves it."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import time
@@ -16,17 +16,18 @@ from distributed import LocalCluster
 import prover
 from bn254.cache import dlpe_cache_folder
 from solver.service.dask_pool import DaskProverPool, DaskUnavailable
+from solver.book_plan import BookSpec
 from solver.service.proving import circuit_keys, shape_request
 
 
 @pytest.fixture(scope="module")
 def keys():
-    return circuit_keys(1, 4, dlpe_cache_folder() / "keys")  # the service's own 1-quote circuit, cached
+    return circuit_keys(BookSpec().capacity, dlpe_cache_folder() / "keys")  # the service's own circuit, cached
 
 
 def test_two_batches_proved_on_a_local_cluster(keys):
-    first = shape_request(1, 4)
-    second = dataclasses.replace(first, nonce=first.nonce + 1)
+    first = shape_request(BookSpec().capacity)
+    second = shape_request(BookSpec().capacity, nonce=first.nonce + 1)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster:
         pool = DaskProverPool(cluster.scheduler_address, keys.path, keys.fingerprint, nice=10)

@@ -25,7 +25,7 @@ def sender() -> Iterator[OperatorSender]:
     with Anvil() as anvil:
         w3 = anvil.web3()
         operator = Account.from_key(ANVIL_OPERATOR_KEY)
-        chain = Chain(w3, DEVNET_CHAIN_ID, vault=None, oracle=None, operator=operator,  # type: ignore[arg-type]
+        chain = Chain(w3, DEVNET_CHAIN_ID, settlement=None, operator=operator,  # type: ignore[arg-type]
                       posts_oracle=False)
         yield OperatorSender(chain)
 

@@ -31,9 +31,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from web3 import HTTPProvider, Web3
 
 from solver.service.failpoints import EXIT_STATUS, POINTS
-from solver.service.proving import shape_request
+from solver.book_plan import BookSpec
 from solver.service.store import BatchState, JobStore
-from solver.settlement import build_batch
 from tests.solver.service_process import ServiceProcess, free_loopback_port
 from verifier_contracts.devnet import ANVIL_HARDFORK, find_anvil
 from verifier_contracts.vault import QuoteVaultClient, SpotOracleClient, compile_vault
@@ -100,7 +99,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PersistentAnvil]
 
 @pytest.fixture(scope="module")
 def vault_contracts():
-    return compile_vault(build_batch(shape_request(1, 4)).layout.to_json())
+    return compile_vault(BookSpec().capacity.layout().to_json())  # the service's default circuit
 
 
 def read_store(db_path: Path) -> tuple[list, dict[str, str]]:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from engine.risk import Portfolio
-from solver.pipeline import BatchSpec, PipelineConfig
+from solver.book_plan import BookSpec
+from solver.pipeline import PipelineConfig
 from solver.service.metrics import ServiceMetrics
 from solver.service.proving import shape_request
 from solver.service.scheduler import BatchScheduler
@@ -53,7 +54,7 @@ def store(tmp_path: Path):
 
 def scheduler_with(store: JobStore, pool: StandInPool, metrics: ServiceMetrics) -> BatchScheduler:
     scheduler = BatchScheduler(
-        store=store, pool=pool, chain=None, spec=BatchSpec(), config=PipelineConfig(),  # type: ignore[arg-type]
+        store=store, pool=pool, chain=None, spec=BookSpec(), config=PipelineConfig(),  # type: ignore[arg-type]
         latest_quotes=lambda: None, book=Portfolio, metrics=metrics, cut_interval_s=3600, cut_on_move=1.0,
         prove_attempts=3, backoff_s=0.01, backoff_max_s=0.01, receipt_timeout_s=1)
     scheduler._stale = lambda batch: None  # the chain's validity checks are not under test
@@ -61,7 +62,7 @@ def scheduler_with(store: JobStore, pool: StandInPool, metrics: ServiceMetrics) 
 
 
 def queued_batch(store: JobStore) -> int:
-    return store.add(shape_request(1, 4), expiry=1_900_000_000, instruments=["BTC-7DEC26-60000-C"])
+    return store.add(shape_request(BookSpec().capacity), expiry=1_900_000_000, instruments=["BTC-7DEC26-60000-C"])
 
 
 def restarts(metrics: ServiceMetrics) -> float:

@@ -1,18 +1,37 @@
 """The job store: states and requests survive a reopen; transitions are whole."""
 
+import dataclasses
+import json
+
 import pytest
 
-from solver.feeds.simulated import simulated_batch_request
-from solver.service.store import BatchState, JobStore, request_from_json, request_to_json
+from engine import fixed as fx
+from engine import fixed_book as fb
+from solver.service.proving import shape_request
+from solver.service.store import BatchState, JobStore, StoredRequestUnreadable, request_from_json, request_to_json
+from solver.settlement import BookCapacity
 
 
 @pytest.fixture(scope="module")
 def request_():
-    return simulated_batch_request(1)[0]
+    """A book batch request with a held slot, a pending fill and an expiry settlement, so every
+    nested type is stored."""
+    shape = shape_request(BookCapacity(slots=4, fills=2, expiries=2, quotes=1))
+    expiry = shape.market.expiries[0].expiry
+    slot = fb.BookSlot(expiry, 95_000 * fx.ONE, True, -fx.ONE)
+    fill = fb.Fill(1, False, 90_000 * fx.ONE, expiry, fx.ONE // 2)
+    return dataclasses.replace(shape, old_book=(slot,) + shape.old_book[1:], fills=(fill, fb.ExpirySettled(expiry)))
 
 
 def test_request_json_round_trip(request_):
     assert request_from_json(request_to_json(request_)) == request_
+
+
+def test_a_request_of_the_old_batch_layout_is_a_typed_error(request_):
+    old = json.loads(request_to_json(request_))
+    del old["kind"]
+    with pytest.raises(StoredRequestUnreadable, match="fresh --db-path"):
+        request_from_json(json.dumps(old))
 
 
 def test_batches_and_states_survive_a_reopen(tmp_path, request_):

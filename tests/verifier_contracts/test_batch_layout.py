@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from circuits import layout as cl
-from circuits.layout import batch_layout
+from circuits.book_batch import book_batch_layout
 from verifier_contracts import batch_layout as vbl
 from verifier_contracts.batch_layout import LayoutNotSupported, layout_sha256, read_layout, render_batch_layout
 from verifier_contracts.vault import vault_sources
@@ -21,53 +20,65 @@ def constants(source: str) -> dict[str, int]:
     return {name: int(value) for name, value in found}
 
 
-@pytest.mark.parametrize("n_quotes", [1, 4, 64])
-def test_solidity_constants_are_the_layouts(n_quotes):
-    layout = batch_layout(n_quotes)
+@pytest.mark.parametrize("n_expiries, n_quotes", [(1, 1), (2, 1), (4, 4), (4, 64)])
+def test_solidity_constants_are_the_layouts(n_expiries, n_quotes):
+    layout = book_batch_layout(n_expiries, n_quotes)
     source = render_batch_layout(layout.to_json())
-    got = constants(source)
     want = {
-        "BATCH_QUOTE_COUNT": n_quotes,
+        "BATCH_WHOLE_COUNT": len(layout.whole),
         "BATCH_ELEMENT_COUNT": layout.n_elements,
         "BATCH_PUBLIC_INPUT_COUNT": layout.n_public_inputs,
         "BATCH_SLOT_COUNT": len(layout.slots),
+        "BATCH_EXPIRY_COUNT": n_expiries,
+        "BATCH_QUOTE_COUNT": n_quotes,
         "FRAC_BITS": 48,
     }
-    quotes = [s for s in layout.slots if s.group == "quote"]
-    want["FIRST_QUOTE_ELEMENT"] = quotes[0].element
-    for s in layout.slots:
-        if s.group == "quote":
+    want.update({f"{w.name.upper()}_INPUT": i for i, w in enumerate(layout.whole)})
+    for group in ("expiry", "quote"):
+        own = [s for s in layout.slots if s.group == group]
+        first = own[0].element
+        stride = max(s.element for s in own if s.index == 0) - first + 1
+        want.update({f"{group.upper()}_FIRST_ELEMENT": first, f"{group.upper()}_STRIDE": stride})
+        for s in own:
+            prefix = f"{group}_{s.field}".upper()
             if s.index == 0:
-                prefix = f"QUOTE_{s.field.upper()}"
-                want.update({f"{prefix}_OFFSET": s.offset, f"{prefix}_BITS": s.bits, f"{prefix}_LO": s.lo})
-            assert s.element == want["FIRST_QUOTE_ELEMENT"] + s.index
-        else:
+                want.update({f"{prefix}_ELEMENT": s.element - first, f"{prefix}_OFFSET": s.offset,
+                             f"{prefix}_BITS": s.bits, f"{prefix}_LO": s.lo})
+            # every instance sits where the constants say
+            assert s.element == first + s.index * stride + want[f"{prefix}_ELEMENT"]
+            assert (s.offset, s.bits, s.lo) == (want[f"{prefix}_OFFSET"], want[f"{prefix}_BITS"], want[f"{prefix}_LO"])
+    for s in layout.slots:
+        if s.group not in ("expiry", "quote"):
             prefix = s.name.upper()
             want.update({f"{prefix}_ELEMENT": s.element, f"{prefix}_OFFSET": s.offset, f"{prefix}_BITS": s.bits,
                          f"{prefix}_LO": s.lo})
-    assert got == want
+    assert constants(source) == want
     assert layout_sha256(layout.to_json()) in source
 
 
 def test_decode_lists_every_slot_in_layout_order():
-    layout = batch_layout(2)
+    layout = book_batch_layout(2, 2)
     decode = re.findall(r"fields\[(\d+)\] = (\w+)\(([^;]*)\);", render_batch_layout(layout.to_json()))
     assert [int(i) for i, _, _ in decode] == list(range(len(layout.slots)))
     for (_, reader, argument), s in zip(decode, layout.slots):
-        if s.group == "quote":
-            assert (reader, argument) == (f"quote{''.join(w.capitalize() for w in s.field.split('_'))}",
-                                          f"packed[FIRST_QUOTE_ELEMENT + {s.index}]")
+        if s.group in ("expiry", "quote"):
+            camel = s.group + "".join(w.capitalize() for w in s.field.split("_"))
+            assert (reader, argument) == (camel, f"packed, {s.index}")
         else:
             assert argument == "packed"
 
 
-def _document(n_quotes: int = 1) -> dict:
-    return json.loads(json.dumps(batch_layout(n_quotes).to_json()))
+def _document(n_expiries: int = 2, n_quotes: int = 1) -> dict:
+    return json.loads(json.dumps(book_batch_layout(n_expiries, n_quotes).to_json()))
 
 
 def _slot(document: dict, name: str) -> dict:
     return next(s for entry in document["public_inputs"] if entry["kind"] == "packed"
                 for s in entry["slots"] if s["name"] == name)
+
+
+def _element_of(document: dict, name: str) -> dict:
+    return next(e for e in document["public_inputs"] if _slot(document, name) in e.get("slots", []))
 
 
 def test_the_generator_refuses_what_the_vault_cannot_read():
@@ -77,32 +88,28 @@ def test_the_generator_refuses_what_the_vault_cannot_read():
         with pytest.raises(LayoutNotSupported, match=match):
             render_batch_layout(document)
 
-    def drop_nonce(document: dict) -> None:
-        regime = next(e for e in document["public_inputs"] if _slot(document, "nonce") in e.get("slots", []))
-        regime["slots"].remove(_slot(document, "nonce"))
-
-    refused(drop_nonce, "nonce")
+    refused(lambda d: _element_of(d, "nonce")["slots"].remove(_slot(d, "nonce")), "nonce")
+    refused(lambda d: _element_of(d, "worst_loss")["slots"].remove(_slot(d, "worst_loss")), "worst_loss")
     refused(lambda d: _slot(d, "spot").update(lo="-1"), "spot")
+    refused(lambda d: _slot(d, "fills_to").update(lo="-1"), "fills_to")
     refused(lambda d: _slot(d, "max_loss").update(lo="-5"), "max_loss")
-    refused(lambda d: _slot(d, "svi_a").update(bits=254), "svi_a")
-    refused(lambda d: _slot(d, "quote0_strike").update(lo="0"), "strikes unsigned")
+    refused(lambda d: [_slot(d, f"expiry{e}_atm_variance").update(lo="-5") for e in (0, 1)], "atm_variance")
+    refused(lambda d: _slot(d, "quote0_size_units").update(lo="-1"), "size_units")
     refused(lambda d: _slot(d, "quote0_is_call").update(lo="1"), "is_call")
+    refused(lambda d: _slot(d, "expiry0_svi_a").update(bits=254), "svi_a")
     refused(lambda d: d["public_inputs"].append(d["public_inputs"].pop(0)), "whole input")
     refused(lambda d: d["public_inputs"].pop(0), "the vault assembles")
-    refused(lambda d: d.update(circuit="risk"), "circuit")
+    refused(lambda d: d.update(circuit="batch"), "circuit")
     refused(lambda d: d.update(schema="dlpe.public-inputs/2"), "schema")
-    # a slot of quote 1 squeezed into quote 0's element
-    refused(lambda d: d["public_inputs"][-1]["slots"].append(
-        {"name": "quote1_strike", "group": "quote", "index": 1, "field": "strike", "offset": 250, "bits": 3,
-         "lo": "1"}), "quote 1")
+    # expiry 1 placing a field elsewhere than expiry 0 does
+    refused(lambda d: _slot(d, "expiry1_svi_b").update(bits=50), "expiry 1")
     refused(lambda d: _slot(d, "quote0_mid").update(offset=0), "overlap")
 
 
 def test_the_vault_refuses_a_layout_whose_limits_are_not_its_struct():
     document = _document()
-    limits = next(e for e in document["public_inputs"] if e["kind"] == "packed"
-                  and e["slots"][0]["group"] == "limits")
-    first, second = limits["slots"][:2]
+    risk = next(e for e in document["public_inputs"] if e["kind"] == "packed" and e["slots"][0]["group"] == "risk")
+    first, second = risk["slots"][:2]
     for key in ("name", "field"):
         first[key], second[key] = second[key], first[key]
     read_layout(document)  # the generator could render it ...
@@ -110,8 +117,8 @@ def test_the_vault_refuses_a_layout_whose_limits_are_not_its_struct():
         vault_sources(document)  # ... but QuoteVault's struct holds the limits in another order
 
 
-def test_json_file_to_solidity_from_the_command_line(tmp_path, capsys):
+def test_json_file_to_solidity_from_the_command_line(tmp_path):
     path = tmp_path / "layout.json"
-    cl.main(["--quotes", "3", "-o", str(path)])
+    path.write_text(json.dumps(book_batch_layout(3, 2).to_json()))
     vbl.main([str(path), "-o", str(tmp_path / "BatchLayout.sol")])
-    assert (tmp_path / "BatchLayout.sol").read_text() == render_batch_layout(batch_layout(3).to_json())
+    assert (tmp_path / "BatchLayout.sol").read_text() == render_batch_layout(book_batch_layout(3, 2).to_json())

@@ -2,8 +2,8 @@
 the vault, oracle and token that needs no batch proof, on both devnets (py-evm and anvil).
 
 The vaults here are deployed over a stand-in verifier: the generated verifier of a tiny circuit with
-as many public inputs as the batch, which the constructor accepts. No proof is ever sent to it;
-test_quote_vault.py submits real batch proofs.
+as many public inputs as the book batch, which the constructor accepts. No proof is ever sent to it;
+test_book_vault.py submits real book batch proofs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from web3 import Web3
 
 import prover
 from circuits.builder import ConstraintSystem
-from circuits.layout import Layout, batch_layout
+from circuits.book_batch import book_batch_layout
+from circuits.layout import Layout
 from engine import fixed as fx
 from verifier_contracts.batch_layout import layout_sha256
 from verifier_contracts.client import ContractReverted, Groth16VerifierClient
@@ -25,6 +26,9 @@ from verifier_contracts.devnet import latest_timestamp, mine_block_at
 from verifier_contracts.vault import (
     MIN_GOVERNANCE_DELAY,
     YEAR_SECONDS,
+    BatchLayoutReaderClient,
+    Margins,
+    MarketSettings,
     QuoteVaultClient,
     RiskLimits,
     SpotOracleClient,
@@ -32,6 +36,7 @@ from verifier_contracts.vault import (
     VaultContracts,
     compile_vault,
     deploy_vault_stack,
+    mark_liability,
     premium,
     years_to_expiry,
 )
@@ -39,6 +44,8 @@ from verifier_contracts.vault import (
 f = fx.to_fixed
 LIMITS = RiskLimits(f(200.0), f(1.0), f(5e5), f(5e6))
 MAX_LIMIT = (1 << 88) - 1  # the layout's 88-bit limit slots (engine.fixed_risk.LIMIT_BITS)
+MARKET = MarketSettings(rate=f(0.01), carry=0, spot_tolerance=f(0.02), iv_band=f(0.1))
+MARGINS = Margins(model_margin=f(1.0), solvency_margin=1_000)
 
 
 def stand_in_verifier_key(n_public: int) -> prover.VerifyingKey:
@@ -57,15 +64,15 @@ class Compiled:
     verifier_key: prover.VerifyingKey
 
 
-@pytest.fixture(scope="session", params=[1, 4], ids=["1-quote", "4-quote"])
+@pytest.fixture(scope="session", params=[(2, 1), (4, 4)], ids=["2-expiry-1-quote", "4-expiry-4-quote"])
 def compiled(request: pytest.FixtureRequest) -> Compiled:
-    layout = batch_layout(request.param)
+    layout = book_batch_layout(*request.param)
     return Compiled(layout, compile_vault(layout.to_json()), stand_in_verifier_key(layout.n_public_inputs))
 
 
 @pytest.fixture(scope="session")
 def one_quote() -> Compiled:
-    layout = batch_layout(1)
+    layout = book_batch_layout(2, 1)
     return Compiled(layout, compile_vault(layout.to_json()), stand_in_verifier_key(layout.n_public_inputs))
 
 
@@ -77,8 +84,9 @@ def read_only_vault(devnet: Web3, compiled: Compiled) -> QuoteVaultClient:
 
 def _stack(w3: Web3, built: Compiled, **options):
     solver = w3.eth.accounts[1]
-    return deploy_vault_stack(w3, built.contracts, solver=solver, first_nonce=1, limits=LIMITS,
-                              verifying_key=built.verifier_key, **options)
+    return deploy_vault_stack(w3, built.contracts, solver=solver, first_nonce=1, limits=LIMITS, market=MARKET,
+                              margins=MARGINS, book_capacity=4, fill_capacity=2, verifying_key=built.verifier_key,
+                              **options)
 
 
 def assert_reverts(error: str, values: dict, action, *args, **kwargs) -> None:
@@ -95,8 +103,8 @@ def test_generated_layout_compiles_cleanly(compiled):
     assert compiled.contracts.layout.sha256 == layout_sha256(compiled.layout.to_json())
 
 
-def test_packed_elements_unpack_on_chain_to_the_python_fields(read_only_vault, compiled):
-    vault = read_only_vault
+def test_packed_elements_unpack_on_chain_to_the_python_fields(devnet, compiled):
+    reader = BatchLayoutReaderClient.deploy(devnet, compiled.contracts)
     rng = random.Random(4)
     slots = compiled.layout.slots
     samples = [
@@ -106,7 +114,7 @@ def test_packed_elements_unpack_on_chain_to_the_python_fields(read_only_vault, c
     ]
     for values in samples:
         packed = compiled.layout.pack(values)
-        assert vault.decode_packed(packed) == [values[s.name] for s in slots]
+        assert reader.decode_packed(packed) == [values[s.name] for s in slots]
 
 
 def test_verifier_errors_the_vault_lets_through_are_the_verifiers(one_quote):
@@ -120,20 +128,16 @@ def test_verifier_errors_the_vault_lets_through_are_the_verifiers(one_quote):
 # ---------------------------------------------------------------------------------- fixed point
 
 
-@pytest.mark.parametrize("seconds", [1, 59, 3_600, 86_400, 30 * 86_400, YEAR_SECONDS, 4 * YEAR_SECONDS])
-def test_years_to_expiry_is_the_contracts(read_only_vault, seconds):
-    vault = read_only_vault
-    oracle_time = 1_700_000_000
-    expected = years_to_expiry(oracle_time + seconds, oracle_time)
-    assert vault.call("yearsToExpiry", oracle_time + seconds, oracle_time) == expected
-    # round to nearest: within half an ulp of the exact quotient
-    assert abs(expected * YEAR_SECONDS - seconds * fx.ONE) <= YEAR_SECONDS // 2
-
-
 def test_years_to_expiry_of_a_whole_year_is_one():
     assert years_to_expiry(YEAR_SECONDS, 0) == fx.ONE
     with pytest.raises(ValueError):
         years_to_expiry(5, 5)
+
+
+def test_mark_liability_rounds_in_the_vaults_favour():
+    assert mark_liability(-f(2.5), 6) == 2_500_000
+    assert mark_liability(-1, 6) == 1  # a 2^-48 short mark is still a whole token unit owed
+    assert mark_liability(f(3.0), 6) == 0  # a long mark is an asset the vault does not count
 
 
 def test_premium_rounds_in_the_vaults_favour():
@@ -150,7 +154,7 @@ def test_premium_rounds_in_the_vaults_favour():
 
 def test_vault_refuses_a_verifier_with_another_input_count(devnet, one_quote):
     wrong = dataclasses.replace(one_quote, verifier_key=stand_in_verifier_key(3))
-    assert_reverts("VerifierInputCountMismatch", {"expected": 8, "actual": 3}, _stack, devnet, wrong)
+    assert_reverts("VerifierInputCountMismatch", {"expected": 17, "actual": 3}, _stack, devnet, wrong)
 
 
 def test_vault_refuses_a_token_with_more_than_18_decimals(devnet, one_quote):
@@ -194,20 +198,58 @@ def test_vault_refuses_governance_that_is_not_a_timelock(devnet, one_quote):
     eoa = devnet.eth.accounts[5]
     with pytest.raises(ContractReverted) as raised:
         QuoteVaultClient.deploy(devnet, one_quote.contracts, token=stack.token.address, oracle=stack.oracle.address,
+                                iv_oracle=stack.iv_oracle.address, poseidon=stack.poseidon.address,
                                 verifier=stack.verifier.address, solver=eoa, governance=eoa, first_nonce=1,
-                                limits=LIMITS, max_oracle_age=300, quote_lifetime=600)
+                                book_capacity=4, fill_capacity=2, limits=LIMITS, market=MARKET, margins=MARGINS,
+                                max_oracle_age=300, quote_lifetime=300)
     assert (raised.value.error, raised.value.values) == ("GovernanceNotTimelock", {"governance": eoa})
     assert_reverts("GovernanceDelayTooShort", {"delay": 3_600, "minDelay": MIN_GOVERNANCE_DELAY},
                    _stack, devnet, one_quote, governance_delay=3_600)
 
 
-def test_commitments_are_the_solvers(devnet, one_quote):
+def test_the_state_commitment_is_the_solvers_and_the_book_the_vaults(devnet, one_quote):
     vault = _stack(devnet, one_quote).vault
     solver, other = devnet.eth.accounts[1], devnet.eth.accounts[2]
-    receipt = vault.set_commitments(11, 22, sender=solver)
-    assert (vault.state().state_commitment, vault.state().portfolio_commitment) == (11, 22)
-    assert vault.events("CommitmentsUpdated", receipt) == [{"stateCommitment": 11, "portfolioCommitment": 22}]
-    assert_reverts("NotSolver", {"caller": other}, vault.set_commitments, 1, 2, sender=other)
+    receipt = vault.set_state_commitment(11, sender=solver)
+    assert vault.state().state_commitment == 11
+    assert vault.events("StateCommitmentUpdated", receipt) == [{"stateCommitment": 11}]
+    assert_reverts("NotSolver", {"caller": other}, vault.set_state_commitment, 1, sender=other)
+    # nobody sets the book: it starts empty (the empty book's pinned commitment, docs/real-book.md)
+    assert "setCommitments" not in {e.get("name") for e in vault.abi}
+    assert vault.book_state().book_commitment == 6032751096789635616315999875366561345361274904829962121803934853659457843694
+
+
+@pytest.mark.parametrize("function, settings, error", [
+    ("setMarketSettings", dataclasses.replace(MARKET, rate=f(0.5) + 1), "MarketSettingsInvalid"),
+    ("setMarketSettings", dataclasses.replace(MARKET, spot_tolerance=f(1.0)), "MarketSettingsInvalid"),
+    ("setMargins", dataclasses.replace(MARGINS, model_margin=MAX_LIMIT + 1), "RiskLimitOutOfRange"),
+    ("setOracleSettings", (300, 301), "OracleSettingsInvalid"),
+])
+def test_governance_settings_the_circuit_cannot_carry_are_refused(devnet, one_quote, function, settings, error):
+    stack = _stack(devnet, one_quote)
+    vault, governance = stack.vault, stack.governance
+    values = settings if isinstance(settings, tuple) else settings.as_tuple()
+    governance.schedule(vault, function, values)
+    mine_block_at(devnet, latest_timestamp(devnet) + MIN_GOVERNANCE_DELAY)
+    before = vault.state()
+    with pytest.raises(ContractReverted) as raised:
+        governance.execute(vault, function, values)
+    assert raised.value.error == error
+    assert vault.state() == before
+    assert_reverts("NotGovernance", {"caller": devnet.eth.default_account}, vault.transact, function, values)
+
+
+def test_governance_sets_rate_carry_and_margins_through_the_timelock(devnet, one_quote):
+    stack = _stack(devnet, one_quote)
+    vault, governance = stack.vault, stack.governance
+    market = dataclasses.replace(MARKET, rate=-f(0.02), carry=f(0.01))
+    margins = Margins(model_margin=f(2.0), solvency_margin=7)
+    governance.schedule(vault, "setMarketSettings", market.as_tuple())
+    governance.schedule(vault, "setMargins", margins.as_tuple())
+    mine_block_at(devnet, latest_timestamp(devnet) + MIN_GOVERNANCE_DELAY)
+    governance.execute(vault, "setMarketSettings", market.as_tuple())
+    governance.execute(vault, "setMargins", margins.as_tuple())
+    assert (vault.state().market_settings, vault.state().margins) == (market, margins)
 
 
 def test_lp_deposits_and_redeems_shares_at_nav(devnet, one_quote):
@@ -286,4 +328,5 @@ def test_token_transfers_and_allowances(devnet, one_quote):
 def test_vault_client_decodes_its_own_and_the_verifiers_errors(one_quote):
     vault = QuoteVaultClient(Web3(), "0x" + "11" * 20, one_quote.contracts)
     names = {entry["name"] for entry in vault.abi if entry["type"] == "error"}
-    assert {"ProofInvalid", "PublicInputNotInField", "PrecompileFailed", "StaleOraclePrice", "NonceMismatch"} <= names
+    assert {"ProofInvalid", "PublicInputNotInField", "PrecompileFailed", "StaleObservation", "NonceMismatch",
+            "FillsPending", "BookCommitmentMismatch", "FillRangeInvalid", "SpotMoved", "AtmVolOutsideBand"} <= names

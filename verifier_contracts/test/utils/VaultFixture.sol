@@ -3,8 +3,16 @@ pragma solidity ^0.8.28;
 
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {
-    BatchLayout, BATCH_ELEMENT_COUNT, BATCH_PUBLIC_INPUT_COUNT, BATCH_QUOTE_COUNT
+    BatchLayout,
+    IBatchVerifier,
+    BATCH_ELEMENT_COUNT,
+    BATCH_EXPIRY_COUNT,
+    BATCH_PUBLIC_INPUT_COUNT,
+    BATCH_QUOTE_COUNT,
+    BATCH_WHOLE_COUNT
 } from "generated/BatchLayout.sol";
+import {IVIndexOracle} from "../../IVIndexOracle.sol";
+import {PoseidonT3} from "../../PoseidonT3.sol";
 import {QuoteVault} from "../../QuoteVault.sol";
 import {SpotOracle} from "../../SpotOracle.sol";
 import {TestToken} from "../../TestToken.sol";
@@ -12,37 +20,85 @@ import {PairVerifier} from "./PairVerifier.sol";
 import {QuoteVaultHarness} from "./QuoteVaultHarness.sol";
 import {vm} from "./Vm.sol";
 
-/// @title A vault with its token, oracle, governance timelock and planned batches, for forge tests
-/// @notice setUp deploys a TestToken (6 decimals), a SpotOracle owned by the test, a
-///     TimelockController (delay GOVERNANCE_DELAY; this test contract proposes and executes), and a
-///     QuoteVaultHarness over a PairVerifier that accepts the batches planned here: nonces
-///     FIRST_NONCE .. FIRST_NONCE + PLANNED_BATCHES - 1, each at any of SPOT_COUNT spots, every one
-///     for an expiry EXPIRY_SECONDS after its oracle observation, with the fixture's limits and
-///     commitments, and BATCH_QUOTE_COUNT identical quotes (a call struck at STRIKE, bid BID and
-///     ask ASK). The LPs and the taker are funded and have approved the vault.
+/// @title A book vault with its token, oracles, Poseidon, governance timelock and planned batches
+/// @notice setUp deploys a TestToken (6 decimals), a SpotOracle and an IVIndexOracle owned by the
+///     test, the Poseidon contract, a TimelockController (delay GOVERNANCE_DELAY; this contract
+///     proposes and executes), and a QuoteVaultHarness over a PairVerifier whose pairs this
+///     contract lists as it plans batches. A batch is planned (`plan`) from the vault's public
+///     state as the solver would prove it: the oracle's latest spot and time, the next nonce,
+///     governance's rate, carry, limits and model margin, fills_from = provenFills and fills_to =
+///     fillCount, BATCH_EXPIRY_COUNT expiries 30 days apart whose ATM variance sits at the IV
+///     index, risk_ok, a worst loss of 0, a mark of 0, and BATCH_QUOTE_COUNT quotes (a call on the
+///     first expiry struck at STRIKE, mid MID, half spread HALF_SPREAD, size SIZE). Tests change
+///     any field before submitting; `submit` lists the pair the vault will assemble and submits
+///     it, so a field the vault does not accept is refused by the vault's own check, and an
+///     unlisted pair by the verifier. The LPs and the taker are funded and have approved the vault.
 abstract contract VaultFixture {
     uint256 internal constant FRAC_BITS = 48;
     uint256 internal constant ONE = 1 << FRAC_BITS;
     uint8 internal constant DECIMALS = 6;
     uint64 internal constant FIRST_NONCE = 7;
     uint64 internal constant MAX_ORACLE_AGE = 300;
-    uint64 internal constant QUOTE_LIFETIME = 600;
-    uint256 internal constant EXPIRY_SECONDS = 30 days;
+    uint64 internal constant QUOTE_LIFETIME = 300;
+    uint16 internal constant BOOK_CAPACITY = 8;
+    uint32 internal constant FILL_CAPACITY = 4;
     uint256 internal constant GOVERNANCE_DELAY = 2 days;
     uint256 internal constant STATE_COMMITMENT = 11;
-    uint256 internal constant PORTFOLIO_COMMITMENT = 22;
-    uint256 internal constant PLANNED_BATCHES = 64;
-    uint256 internal constant SPOT_COUNT = 3;
+    uint256 internal constant START_TIME = 1_700_000_000;
+    uint64 internal constant EXPIRY_0 = uint64(START_TIME + 30 days);
+    uint64 internal constant EXPIRY_STEP = 30 days;
+    uint256 internal constant YEAR_SECONDS = 365 days;
+    uint256 internal constant SPOT = 100_000 * ONE;
+    uint256 internal constant IV_INDEX = ONE / 2;
+    uint64 internal constant IV_BAND = uint64(ONE / 10);
+    uint64 internal constant SPOT_TOLERANCE = uint64(ONE / 50);
+    int64 internal constant RATE = int64(int256(ONE / 20));
+    uint128 internal constant MODEL_MARGIN = uint128(100 * ONE);
     uint256 internal constant STRIKE = 100_000 * ONE;
     uint256 internal constant MID = 3_000 * ONE;
     uint256 internal constant HALF_SPREAD = 50 * ONE;
     uint256 internal constant BID = MID - HALF_SPREAD;
     uint256 internal constant ASK = MID + HALF_SPREAD;
+    uint256 internal constant SIZE = 100 * ONE;
     uint256 internal constant FUNDS = 1e18;
-    uint256 internal constant START_TIME = 1_700_000_000;
+    uint256 internal constant STRIKE_MIN = 1 << 40;
+
+    /// @dev One quote of a planned batch, in the vault's units (strike and size at 2^-48).
+    struct PlannedQuote {
+        uint256 strike;
+        uint256 expiryIndex;
+        bool isCall;
+        int256 mid;
+        uint256 halfSpread;
+        uint256 size;
+    }
+
+    /// @dev Everything a batch proof publishes, field by field, plus the proof's book_after and a
+    ///     salt that tells two proofs of the same statement apart.
+    struct Plan {
+        uint256 spot;
+        uint64 oracleTime;
+        uint64 nonce;
+        int256 rate;
+        int256 carry;
+        uint256 fillsFrom;
+        uint256 fillsTo;
+        uint64[BATCH_EXPIRY_COUNT] expiries;
+        uint256[BATCH_EXPIRY_COUNT] atmVariances;
+        /// delta, gamma, vega, loss, model margin
+        uint256[5] limits;
+        bool riskOk;
+        uint256 worstLoss;
+        int256 mark;
+        PlannedQuote[BATCH_QUOTE_COUNT] quotes;
+        uint256 bookAfter;
+        uint256 salt;
+    }
 
     TestToken internal token;
     SpotOracle internal oracle;
+    IVIndexOracle internal ivOracle;
+    PoseidonT3 internal poseidon;
     TimelockController internal timelock;
     PairVerifier internal verifier;
     QuoteVaultHarness internal vault;
@@ -56,11 +112,13 @@ abstract contract VaultFixture {
         vm.warp(START_TIME);
         token = new TestToken("Test USD", "tUSD", DECIMALS);
         oracle = new SpotOracle();
+        ivOracle = new IVIndexOracle();
+        poseidon = new PoseidonT3();
         timelock = newTimelock(GOVERNANCE_DELAY);
-        verifier = new PairVerifier(BATCH_PUBLIC_INPUT_COUNT, plannedPairs());
-        vault = newVault(token, verifier, timelock, oracleSettings(), limits());
+        verifier = new PairVerifier(BATCH_PUBLIC_INPUT_COUNT, new bytes32[](0));
+        vault = newVault(dependencies());
         vm.prank(SOLVER);
-        vault.setCommitments(STATE_COMMITMENT, PORTFOLIO_COMMITMENT);
+        vault.setStateCommitment(STATE_COMMITMENT);
         address[3] memory accounts = [LP, LP2, TAKER];
         for (uint256 i = 0; i < accounts.length; ++i) {
             token.mint(accounts[i], FUNDS);
@@ -81,6 +139,20 @@ abstract contract VaultFixture {
         return QuoteVault.OracleSettings(MAX_ORACLE_AGE, QUOTE_LIFETIME);
     }
 
+    function marketSettings() internal pure returns (QuoteVault.MarketSettings memory) {
+        return QuoteVault.MarketSettings(RATE, 0, SPOT_TOLERANCE, IV_BAND);
+    }
+
+    function margins() internal pure returns (QuoteVault.Margins memory) {
+        return QuoteVault.Margins(MODEL_MARGIN, 0);
+    }
+
+    function dependencies() internal view returns (QuoteVault.Dependencies memory) {
+        return QuoteVault.Dependencies(
+            oracle, ivOracle, poseidon, verifier, SOLVER, timelock, FIRST_NONCE, BOOK_CAPACITY, FILL_CAPACITY
+        );
+    }
+
     /// @dev A timelock that only this test contract may propose to and execute, with no admin.
     function newTimelock(uint256 delay) internal returns (TimelockController) {
         address[] memory roles = new address[](1);
@@ -88,14 +160,19 @@ abstract contract VaultFixture {
         return new TimelockController(delay, roles, roles, address(0));
     }
 
+    function newVault(QuoteVault.Dependencies memory deps) internal returns (QuoteVaultHarness) {
+        return newVault(token, deps, oracleSettings(), limits(), marketSettings(), margins());
+    }
+
     function newVault(
         TestToken token_,
-        PairVerifier verifier_,
-        TimelockController governance,
+        QuoteVault.Dependencies memory deps,
         QuoteVault.OracleSettings memory settings,
-        QuoteVault.RiskLimits memory riskLimits
+        QuoteVault.RiskLimits memory riskLimits,
+        QuoteVault.MarketSettings memory market,
+        QuoteVault.Margins memory margins_
     ) internal returns (QuoteVaultHarness) {
-        return new QuoteVaultHarness(token_, oracle, verifier_, SOLVER, governance, FIRST_NONCE, settings, riskLimits);
+        return new QuoteVaultHarness(token_, deps, settings, riskLimits, market, margins_);
     }
 
     // ------------------------------------------------------------------ governance
@@ -110,105 +187,246 @@ abstract contract VaultFixture {
         timelock.execute(address(vault), 0, data, bytes32(0), bytes32(0));
     }
 
+    /// @dev Schedule `data`, wait the delay, execute it.
+    function govern(bytes memory data) internal {
+        schedule(data);
+        vm.warp(block.timestamp + GOVERNANCE_DELAY);
+        execute(data);
+    }
+
+    // ------------------------------------------------------------------ the market
+
+    /// @dev One second later, both oracles observe: spot `spot` and the IV index at IV_INDEX.
+    function postMarket(uint256 spot) internal {
+        vm.warp(block.timestamp + 1);
+        oracle.post(uint192(spot), uint64(block.timestamp));
+        ivOracle.post(uint192(IV_INDEX), uint64(block.timestamp));
+    }
+
+    /// @dev The ATM total variance (2^-48) of a vol at the IV index from `oracleTime` to `expiry`:
+    ///     floor(IV_INDEX² · seconds / (2^48 · year)), well inside the band; 0 for an expiry not
+    ///     after the observation (which the vault refuses: ExpiryNotAfter).
+    function centredVariance(uint64 expiry, uint64 oracleTime) internal pure returns (uint256) {
+        if (expiry <= oracleTime) return 0;
+        return IV_INDEX * IV_INDEX * (expiry - oracleTime) / (ONE * YEAR_SECONDS);
+    }
+
     // ------------------------------------------------------------------ planned batches
 
-    function spotOf(uint256 spotIndex) internal pure returns (uint256) {
-        return (95_000 + 1_000 * spotIndex) * ONE;
+    /// @dev The batch the solver would prove now, over the whole recorded book (see the title).
+    function plan() internal view returns (Plan memory p) {
+        (p.spot, p.oracleTime) = oracle.latest();
+        p.nonce = vault.nextNonce();
+        (int64 rate, int64 carry,,) = vault.marketSettings();
+        (p.rate, p.carry) = (rate, carry);
+        (, uint256 fillCount, uint256 provenFills,) = vault.bookState();
+        (p.fillsFrom, p.fillsTo) = (provenFills, fillCount);
+        for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
+            p.expiries[e] = EXPIRY_0 + uint64(e) * EXPIRY_STEP;
+            p.atmVariances[e] = centredVariance(p.expiries[e], p.oracleTime);
+        }
+        (uint128 d, uint128 g, uint128 v, uint128 loss) = vault.riskLimits();
+        (uint128 modelMargin,) = vault.margins();
+        p.limits = [uint256(d), g, v, loss, modelMargin];
+        p.riskOk = true;
+        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
+            p.quotes[q] = PlannedQuote(STRIKE, 0, true, int256(MID), HALF_SPREAD, SIZE);
+        }
+        p.bookAfter = uint256(keccak256(abi.encode("book after", p.nonce, fillCount))) >> 8; // < r
     }
 
-    /// @dev t of every planned batch: EXPIRY_SECONDS in years at 2^-48, rounded to nearest.
-    function plannedT() internal pure returns (uint256) {
-        uint256 year = 365 days;
-        return (EXPIRY_SECONDS * ONE + year / 2) / year;
+    /// @dev A pure book update: the plan with every quote's size 0.
+    function bookUpdate() internal view returns (Plan memory p) {
+        p = plan();
+        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
+            p.quotes[q].size = 0;
+        }
     }
 
-    /// @dev The stand-in proof of batch (nonce, spotIndex): any points will do (see PairVerifier).
-    function proofOf(uint64 nonce, uint256 spotIndex)
+    /// @dev The stand-in proof of a plan: any points will do (see PairVerifier).
+    function proofOf(Plan memory p)
         internal
         pure
         returns (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c)
     {
-        a = [uint256(nonce), spotIndex];
+        a = [uint256(p.nonce), p.salt];
         b = [[uint256(1), 2], [uint256(3), 4]];
         c = [uint256(5), 6];
     }
 
-    /// @dev The packed elements of a planned batch: the fields the vault checks, the quotes, and
-    ///     every other slot at its lowest value (component 0).
-    function packedOf(uint64 nonce, uint256 spot) internal pure returns (uint256[BATCH_ELEMENT_COUNT] memory packed) {
-        QuoteVault.RiskLimits memory l = limits();
-        put(packed, BatchLayout.SPOT_ELEMENT, BatchLayout.SPOT_OFFSET, BatchLayout.SPOT_BITS, BatchLayout.SPOT_LO, spot);
-        put(packed, BatchLayout.T_ELEMENT, BatchLayout.T_OFFSET, BatchLayout.T_BITS, BatchLayout.T_LO, plannedT());
-        put(packed, BatchLayout.NONCE_ELEMENT, BatchLayout.NONCE_OFFSET, BatchLayout.NONCE_BITS, BatchLayout.NONCE_LO, nonce);
-        put(packed, BatchLayout.MAX_ABS_DELTA_ELEMENT, BatchLayout.MAX_ABS_DELTA_OFFSET, BatchLayout.MAX_ABS_DELTA_BITS,
-            BatchLayout.MAX_ABS_DELTA_LO, l.maxAbsDelta);
-        put(packed, BatchLayout.MAX_ABS_GAMMA_ELEMENT, BatchLayout.MAX_ABS_GAMMA_OFFSET, BatchLayout.MAX_ABS_GAMMA_BITS,
-            BatchLayout.MAX_ABS_GAMMA_LO, l.maxAbsGamma);
-        put(packed, BatchLayout.MAX_ABS_VEGA_ELEMENT, BatchLayout.MAX_ABS_VEGA_OFFSET, BatchLayout.MAX_ABS_VEGA_BITS,
-            BatchLayout.MAX_ABS_VEGA_LO, l.maxAbsVega);
-        put(packed, BatchLayout.MAX_LOSS_ELEMENT, BatchLayout.MAX_LOSS_OFFSET, BatchLayout.MAX_LOSS_BITS,
-            BatchLayout.MAX_LOSS_LO, l.maxLoss);
+    /// @dev The plan's packed elements; slots the vault never reads (the SVI parameters, the
+    ///     regime flag) stay at their lowest value (component 0).
+    function pack(Plan memory p) internal pure returns (uint256[BATCH_ELEMENT_COUNT] memory packed) {
+        put(packed, BatchLayout.SPOT_ELEMENT, BatchLayout.SPOT_OFFSET, BatchLayout.SPOT_BITS, BatchLayout.SPOT_LO, int256(p.spot));
+        put(packed, BatchLayout.ORACLE_TIME_ELEMENT, BatchLayout.ORACLE_TIME_OFFSET, BatchLayout.ORACLE_TIME_BITS,
+            BatchLayout.ORACLE_TIME_LO, int256(uint256(p.oracleTime)));
+        put(packed, BatchLayout.RATE_ELEMENT, BatchLayout.RATE_OFFSET, BatchLayout.RATE_BITS, BatchLayout.RATE_LO, p.rate);
+        put(packed, BatchLayout.CARRY_ELEMENT, BatchLayout.CARRY_OFFSET, BatchLayout.CARRY_BITS, BatchLayout.CARRY_LO, p.carry);
+        put(packed, BatchLayout.NONCE_ELEMENT, BatchLayout.NONCE_OFFSET, BatchLayout.NONCE_BITS, BatchLayout.NONCE_LO,
+            int256(uint256(p.nonce)));
+        put(packed, BatchLayout.FILLS_FROM_ELEMENT, BatchLayout.FILLS_FROM_OFFSET, BatchLayout.FILLS_FROM_BITS,
+            BatchLayout.FILLS_FROM_LO, int256(p.fillsFrom));
+        put(packed, BatchLayout.FILLS_TO_ELEMENT, BatchLayout.FILLS_TO_OFFSET, BatchLayout.FILLS_TO_BITS,
+            BatchLayout.FILLS_TO_LO, int256(p.fillsTo));
+        packExpiries(packed, p);
+        packRisk(packed, p);
         for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-            uint256 e = BatchLayout.FIRST_QUOTE_ELEMENT + q;
-            put(packed, e, BatchLayout.QUOTE_STRIKE_OFFSET, BatchLayout.QUOTE_STRIKE_BITS, BatchLayout.QUOTE_STRIKE_LO, STRIKE);
-            put(packed, e, BatchLayout.QUOTE_IS_CALL_OFFSET, BatchLayout.QUOTE_IS_CALL_BITS, BatchLayout.QUOTE_IS_CALL_LO, 1);
-            put(packed, e, BatchLayout.QUOTE_MID_OFFSET, BatchLayout.QUOTE_MID_BITS, BatchLayout.QUOTE_MID_LO, MID);
-            put(packed, e, BatchLayout.QUOTE_HALF_SPREAD_OFFSET, BatchLayout.QUOTE_HALF_SPREAD_BITS,
-                BatchLayout.QUOTE_HALF_SPREAD_LO, HALF_SPREAD);
+            packQuote(packed, BatchLayout.QUOTE_FIRST_ELEMENT + q * BatchLayout.QUOTE_STRIDE, p.quotes[q]);
         }
     }
 
+    function packExpiries(uint256[BATCH_ELEMENT_COUNT] memory packed, Plan memory p) private pure {
+        for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
+            uint256 base = BatchLayout.EXPIRY_FIRST_ELEMENT + e * BatchLayout.EXPIRY_STRIDE;
+            put(packed, base + BatchLayout.EXPIRY_EXPIRY_ELEMENT, BatchLayout.EXPIRY_EXPIRY_OFFSET,
+                BatchLayout.EXPIRY_EXPIRY_BITS, BatchLayout.EXPIRY_EXPIRY_LO, int256(uint256(p.expiries[e])));
+            put(packed, base + BatchLayout.EXPIRY_ATM_VARIANCE_ELEMENT, BatchLayout.EXPIRY_ATM_VARIANCE_OFFSET,
+                BatchLayout.EXPIRY_ATM_VARIANCE_BITS, BatchLayout.EXPIRY_ATM_VARIANCE_LO, int256(p.atmVariances[e]));
+        }
+    }
+
+    function packRisk(uint256[BATCH_ELEMENT_COUNT] memory packed, Plan memory p) private pure {
+        put(packed, BatchLayout.MAX_ABS_DELTA_ELEMENT, BatchLayout.MAX_ABS_DELTA_OFFSET, BatchLayout.MAX_ABS_DELTA_BITS,
+            BatchLayout.MAX_ABS_DELTA_LO, int256(p.limits[0]));
+        put(packed, BatchLayout.MAX_ABS_GAMMA_ELEMENT, BatchLayout.MAX_ABS_GAMMA_OFFSET, BatchLayout.MAX_ABS_GAMMA_BITS,
+            BatchLayout.MAX_ABS_GAMMA_LO, int256(p.limits[1]));
+        put(packed, BatchLayout.MAX_ABS_VEGA_ELEMENT, BatchLayout.MAX_ABS_VEGA_OFFSET, BatchLayout.MAX_ABS_VEGA_BITS,
+            BatchLayout.MAX_ABS_VEGA_LO, int256(p.limits[2]));
+        put(packed, BatchLayout.MAX_LOSS_ELEMENT, BatchLayout.MAX_LOSS_OFFSET, BatchLayout.MAX_LOSS_BITS,
+            BatchLayout.MAX_LOSS_LO, int256(p.limits[3]));
+        put(packed, BatchLayout.MODEL_MARGIN_ELEMENT, BatchLayout.MODEL_MARGIN_OFFSET, BatchLayout.MODEL_MARGIN_BITS,
+            BatchLayout.MODEL_MARGIN_LO, int256(p.limits[4]));
+        put(packed, BatchLayout.RISK_OK_ELEMENT, BatchLayout.RISK_OK_OFFSET, BatchLayout.RISK_OK_BITS,
+            BatchLayout.RISK_OK_LO, p.riskOk ? int256(1) : int256(0));
+        put(packed, BatchLayout.WORST_LOSS_ELEMENT, BatchLayout.WORST_LOSS_OFFSET, BatchLayout.WORST_LOSS_BITS,
+            BatchLayout.WORST_LOSS_LO, int256(p.worstLoss));
+        put(packed, BatchLayout.MARK_ELEMENT, BatchLayout.MARK_OFFSET, BatchLayout.MARK_BITS, BatchLayout.MARK_LO, p.mark);
+    }
+
+    /// @dev A quote's strike and size go on their grids: strike = 2^40 + units · 2^32, size = units · 2^36.
+    function packQuote(uint256[BATCH_ELEMENT_COUNT] memory packed, uint256 element, PlannedQuote memory q)
+        private
+        pure
+    {
+        uint256 strikeUnits = (q.strike - STRIKE_MIN) >> 32;
+        require(STRIKE_MIN + (strikeUnits << 32) == q.strike, "strike off its grid");
+        require((q.size >> 36) << 36 == q.size, "size off its grid");
+        put(packed, element, BatchLayout.QUOTE_STRIKE_UNITS_OFFSET, BatchLayout.QUOTE_STRIKE_UNITS_BITS,
+            BatchLayout.QUOTE_STRIKE_UNITS_LO, int256(strikeUnits));
+        put(packed, element, BatchLayout.QUOTE_EXPIRY_INDEX_OFFSET, BatchLayout.QUOTE_EXPIRY_INDEX_BITS,
+            BatchLayout.QUOTE_EXPIRY_INDEX_LO, int256(q.expiryIndex));
+        put(packed, element, BatchLayout.QUOTE_IS_CALL_OFFSET, BatchLayout.QUOTE_IS_CALL_BITS,
+            BatchLayout.QUOTE_IS_CALL_LO, q.isCall ? int256(1) : int256(0));
+        put(packed, element, BatchLayout.QUOTE_MID_OFFSET, BatchLayout.QUOTE_MID_BITS, BatchLayout.QUOTE_MID_LO, q.mid);
+        put(packed, element, BatchLayout.QUOTE_HALF_SPREAD_OFFSET, BatchLayout.QUOTE_HALF_SPREAD_BITS,
+            BatchLayout.QUOTE_HALF_SPREAD_LO, int256(q.halfSpread));
+        put(packed, element, BatchLayout.QUOTE_SIZE_UNITS_OFFSET, BatchLayout.QUOTE_SIZE_UNITS_BITS,
+            BatchLayout.QUOTE_SIZE_UNITS_LO, int256(q.size >> 36));
+    }
+
     /// @dev packed[element] gets (value - lo) at offset: the layout's e = sum (x - lo) · 2^offset.
-    function put(
-        uint256[BATCH_ELEMENT_COUNT] memory packed,
-        uint256 element,
-        uint256 offset,
-        uint256 bits,
-        int256 lo,
-        uint256 value
-    ) internal pure {
-        int256 component = int256(value) - lo;
+    function put(uint256[BATCH_ELEMENT_COUNT] memory packed, uint256 element, uint256 offset, uint256 bits, int256 lo, int256 value)
+        internal
+        pure
+    {
+        int256 component = value - lo;
         require(component >= 0 && uint256(component) < 1 << bits, "value outside its slot");
         packed[element] |= uint256(component) << offset;
     }
 
-    function inputOf(uint256[BATCH_ELEMENT_COUNT] memory packed)
-        internal
-        pure
-        returns (uint256[BATCH_PUBLIC_INPUT_COUNT] memory input)
-    {
-        input[0] = STATE_COMMITMENT;
-        input[1] = PORTFOLIO_COMMITMENT;
+    /// @dev The whole public inputs the vault will assemble for the plan, as the vault is now.
+    function inputOf(Plan memory p) internal view returns (uint256[BATCH_PUBLIC_INPUT_COUNT] memory input) {
+        uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        (uint256 bookCommitment,,,) = vault.bookState();
+        input[BatchLayout.STATE_COMMITMENT_INPUT] = vault.stateCommitment();
+        input[BatchLayout.BOOK_BEFORE_INPUT] = bookCommitment;
+        input[BatchLayout.CHAIN_FROM_INPUT] = vault.chainHead(p.fillsFrom);
+        input[BatchLayout.CHAIN_TO_INPUT] = vault.chainHead(p.fillsTo);
+        input[BatchLayout.BOOK_AFTER_INPUT] = p.bookAfter;
         for (uint256 i = 0; i < BATCH_ELEMENT_COUNT; ++i) {
-            input[2 + i] = packed[i];
+            input[BATCH_WHOLE_COUNT + i] = packed[i];
         }
     }
 
-    function plannedPairs() internal pure returns (bytes32[] memory pairs) {
-        pairs = new bytes32[](PLANNED_BATCHES * SPOT_COUNT);
-        for (uint256 i = 0; i < PLANNED_BATCHES; ++i) {
-            uint64 nonce = FIRST_NONCE + uint64(i);
-            for (uint256 k = 0; k < SPOT_COUNT; ++k) {
-                (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(nonce, k);
-                pairs[i * SPOT_COUNT + k] = keccak256(abi.encode(a, b, c, inputOf(packedOf(nonce, spotOf(k)))));
-            }
-        }
+    /// @dev List the plan's (proof, input) pair with the verifier: "the solver proved it".
+    function prove(Plan memory p) internal {
+        (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
+        verifier.accept(keccak256(abi.encode(a, b, c, inputOf(p))));
     }
 
-    /// @dev One second later, the oracle posts spot `spotIndex` and the solver submits the next
-    ///     planned batch, for an expiry EXPIRY_SECONDS away.
-    function submitBatch(uint256 spotIndex) internal returns (uint256 batchId) {
-        vm.warp(block.timestamp + 1);
-        oracle.post(uint192(spotOf(spotIndex)), uint64(block.timestamp));
-        uint64 nonce = vault.nextNonce();
-        (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(nonce, spotIndex);
+    /// @dev Prove and submit the plan as the solver.
+    function submit(Plan memory p) internal returns (uint256 batchId) {
+        prove(p);
+        return submitProven(p);
+    }
+
+    /// @dev Submit a plan proven before (its submitBatch is the next call: for expectEmit).
+    function submitProven(Plan memory p) internal returns (uint256 batchId) {
+        (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
+        uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
         vm.prank(SOLVER);
-        return vault.submitBatch(a, b, c, packedOf(nonce, spotOf(spotIndex)), uint64(block.timestamp + EXPIRY_SECONDS));
+        return vault.submitBatch(a, b, c, p.bookAfter, packed);
     }
 
-    function seriesOf(uint256 batchId) internal view returns (bytes32) {
-        (, uint64 expiry,) = vault.batchTimes(batchId);
-        return vault.seriesId(expiry, STRIKE, true);
+    /// @dev The market moves on a second (spot SPOT) and the solver submits the plan of that moment.
+    function submitLive() internal returns (uint256 batchId) {
+        postMarket(SPOT);
+        return submit(plan());
+    }
+
+    /// @dev A pure book update at the current spot, one second later, proving `mark_` over every fill.
+    function proveMark(int256 mark_) internal returns (uint256 batchId) {
+        (uint256 spot,) = oracle.latest();
+        postMarket(spot == 0 ? SPOT : spot);
+        Plan memory p = bookUpdate();
+        p.mark = mark_;
+        return submit(p);
+    }
+
+    /// @dev The submission of `p` (its pair listed first when `listed`) reverts with `err` and
+    ///     changes nothing.
+    function refuseSubmit(Plan memory p, bool listed, bytes memory err) internal {
+        if (listed) prove(p);
+        (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
+        uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        bytes32 before = vaultState();
+        vm.prank(SOLVER);
+        vm.expectRevert(err);
+        vault.submitBatch(a, b, c, p.bookAfter, packed);
+        vm.assertEq(vaultState(), before, "a refused batch changes nothing");
+    }
+
+    /// @dev `who` buying (takerBuys) or selling `size` of quote `quoteIndex` reverts with `err`
+    ///     and changes nothing.
+    function refuseTrade(address who, bool takerBuys, uint256 batchId, uint256 quoteIndex, uint256 size, uint256 bound_, bytes memory err)
+        internal
+    {
+        bytes32 before = vaultState();
+        vm.prank(who);
+        vm.expectRevert(err);
+        if (takerBuys) vault.fill(batchId, quoteIndex, size, bound_);
+        else vault.sell(batchId, quoteIndex, size, bound_);
+        vm.assertEq(vaultState(), before, "a refused trade changes nothing");
+    }
+
+    function buy(address who, uint256 batchId, uint256 size) internal returns (uint256 premium) {
+        vm.prank(who);
+        return vault.fill(batchId, 0, size, type(uint256).max);
+    }
+
+    function sellBack(address who, uint256 batchId, uint256 size) internal returns (uint256 premium) {
+        vm.prank(who);
+        return vault.sell(batchId, 0, size, 0);
+    }
+
+    function deposit(address who, uint256 assets) internal returns (uint256 shares) {
+        vm.prank(who);
+        return vault.deposit(assets, who);
+    }
+
+    /// @dev The series of the planned quote.
+    function plannedSeries() internal view returns (bytes32) {
+        return vault.seriesId(EXPIRY_0, STRIKE, true);
     }
 
     /// @dev Token units for `size` contracts at `price`, rounded up or down, computed in two
@@ -222,26 +440,72 @@ abstract contract VaultFixture {
         return whole + fromRest + (roundUp && inexact ? 1 : 0);
     }
 
+    /// @dev A mark's liability in token units, the other way round from the vault: the least L
+    ///     with L · 2^48 >= -mark · 10^6 (0 for mark >= 0).
+    function liabilityOf(int256 mark_) internal pure returns (uint256) {
+        if (mark_ >= 0) return 0;
+        uint256 owed = uint256(-mark_) * 10 ** DECIMALS;
+        uint256 l = owed / ONE;
+        while (l * ONE < owed) ++l;
+        return l;
+    }
+
     // ------------------------------------------------------------------ state
 
     /// @dev Everything a refused call must leave as it was: the vault's storage as its getters
-    ///     show it, the token balances and the shares of every actor, and the taker's position in
-    ///     the first planned batch's series.
+    ///     show it (NAV, liabilities, settings, redemption requests and their escrow, batches, the
+    ///     book and its chain, the first expiry's settlement), the token
+    ///     balances and shares of every actor, and the taker's position in the planned series.
     function vaultState() internal view returns (bytes32) {
+        return keccak256(abi.encode(accountsView(), settingsView(), lifecycleView(), bookView(), holdingsView()));
+    }
+
+    function accountsView() private view returns (bytes memory) {
+        return abi.encode(
+            vault.totalSupply(), vault.totalAssets(), vault.collateral(), vault.provenMark(), vault.mark(),
+            vault.markTime(), vault.unclaimedPayoffs(), vault.unprovenPremiums(), vault.nextNonce(),
+            vault.liveBatch(), vault.hasLiveBatch(), vault.stateCommitment()
+        );
+    }
+
+    function lifecycleView() private view returns (bytes memory) {
+        (uint64 window, uint64 markAge) = vault.lifecycle();
+        return abi.encode(window, markAge, vault.redeemRequestCount(), vault.balanceOf(address(vault)));
+    }
+
+    function settingsView() private view returns (bytes memory) {
         (uint128 d, uint128 g, uint128 v, uint128 loss) = vault.riskLimits();
         (uint64 age, uint64 lifetime) = vault.oracleSettings();
-        bytes memory storageView = abi.encode(
-            vault.totalSupply(), vault.totalAssets(), vault.collateral(), vault.provenMark(),
-            vault.unclaimedPayoffs(), vault.nextNonce(), vault.stateCommitment(), vault.portfolioCommitment(),
-            d, g, v, loss, age, lifetime
-        );
-        bytes memory holdings = abi.encode(
+        (int64 rate, int64 carry, uint64 tolerance, uint64 band) = vault.marketSettings();
+        (uint128 modelMargin, uint128 solvencyMargin) = vault.margins();
+        return abi.encode(d, g, v, loss, age, lifetime, rate, carry, tolerance, band, modelMargin, solvencyMargin);
+    }
+
+    function bookView() private view returns (bytes memory encoded) {
+        (uint256 commitment, uint256 fillCount, uint256 provenFills, uint256 seriesCount) = vault.bookState();
+        encoded = abi.encode(commitment, fillCount, provenFills, seriesCount, vault.chainHead(fillCount),
+            vault.premiumsIn(fillCount), vault.settlement(EXPIRY_0));
+        for (uint256 s = 0; s < seriesCount; ++s) {
+            (,,, int256 quantity) = vault.bookSlot(s);
+            encoded = abi.encode(encoded, quantity);
+        }
+        uint256 live = vault.liveBatch();
+        (uint64 oracleTime, uint64 validUntil, uint256 spot) = vault.batchTimes(live);
+        encoded = abi.encode(encoded, oracleTime, validUntil, spot);
+        if (validUntil != 0) {
+            for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
+                (, uint256 used) = vault.quote(live, q);
+                encoded = abi.encode(encoded, used);
+            }
+        }
+    }
+
+    function holdingsView() private view returns (bytes memory) {
+        return abi.encode(
             token.balanceOf(address(vault)), token.balanceOf(LP), token.balanceOf(LP2), token.balanceOf(TAKER),
             vault.balanceOf(LP), vault.balanceOf(LP2), vault.balanceOf(TAKER),
-            vault.allowance(LP, TAKER), token.allowance(TAKER, address(vault))
+            vault.allowance(LP, TAKER), token.allowance(TAKER, address(vault)),
+            vault.longPositions(TAKER, plannedSeries()), vault.longPositions(LP, plannedSeries())
         );
-        (uint64 oracleTime, uint64 expiry,) = vault.batchTimes(FIRST_NONCE);
-        bytes32 series = vault.seriesId(expiry, STRIKE, true);
-        return keccak256(abi.encode(storageView, holdings, oracleTime, vault.longPositions(TAKER, series)));
     }
 }

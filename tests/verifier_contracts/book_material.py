@@ -1,0 +1,156 @@
+"""Proof material for the QuoteVault tests: the smallest book batch (P = 4 slots, F = 2 fills,
+E = 2 expiries, N = 1 quote) and the proofs of one scripted market, made once.
+
+The proofs bind absolute times (the oracle's time is a public input), so the script fixes them:
+every batch is proven at BASE_TIME + an offset, on a fresh chain that the tests move to those
+times (test_book_vault.py). The vault's fills are scripted too (FILLS), so every book and chain
+head a proof opens is known before any chain exists. Keys come from prover.keys_for (saved by
+circuit fingerprint in the DLPE cache folder); a proof is saved beside them under the sha256 of
+its witness, so a second run proves nothing.
+
+Proofs (nonce, oracle time, book, quotes):
+  rich      1, T0: a 250%-vol smile on the first expiry (the issue's drain): outside the IV band
+  first     1, T0: an at-the-money call on the first expiry, size 2, over the empty book
+  stale     2, T1: over the empty book although FILLS were recorded (fills_to = 0), size 2
+  second    2, T1: over the book after FILLS (fills 0..2), size 2
+  breached  3, T2: over the proven book with governance's limits tightened to 0, size 2: risk_ok = 0
+  update    3, T2: the same with size 0: a pure book update, risk_ok = 0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import prover
+from bn254.cache import dlpe_cache_folder
+from circuits import book_batch as bb
+from engine import fixed as fx
+from engine import fixed_book as fb
+from engine import fixed_quote as fq
+from engine import fixed_risk as fr
+from solver.settlement import (
+    BookCapacity,
+    ProvenBookBatch,
+    book_batch_keys,
+    build_book_batch,
+    prove_book_batch,
+    quote_at_floor,
+)
+from verifier_contracts.vault import Margins, MarketSettings
+
+ONE = fx.ONE
+DAY = 86_400
+CAPACITY = BookCapacity(slots=4, fills=2, expiries=2, quotes=1)
+FIRST_NONCE = 1
+BASE_TIME = 4_000_000_000
+"""Far beyond any devnet's genesis clock, so a fresh chain can always be moved there."""
+T0 = BASE_TIME
+T1 = BASE_TIME + 60
+T2 = BASE_TIME + 2 * DAY
+EXPIRIES = (BASE_TIME + 30 * DAY, BASE_TIME + 60 * DAY)
+SPOT = 100 * ONE
+STRIKE = 100 * ONE
+IV_INDEX = fx.to_fixed(0.6)
+MARKET = MarketSettings(rate=fx.to_fixed(0.01), carry=0, spot_tolerance=fx.to_fixed(0.02), iv_band=fx.to_fixed(0.1))
+MARGINS = Margins(model_margin=ONE, solvency_margin=1_000)
+LIMITS = fr.RiskLimitsFixed(50 * ONE, 10 * ONE, 10_000 * ONE, 100_000 * ONE)
+TIGHT = fr.RiskLimitsFixed(0, 0, 0, 0)
+POLICY = fq.PolicyFixed(fx.to_fixed(0.5), fx.to_fixed(0.01), fx.to_fixed(0.001), ONE, 2 * ONE)
+SALT = 7
+SIZE = 2 * ONE
+FILLS = (fb.Fill(0, True, STRIKE, EXPIRIES[0], -ONE), fb.Fill(0, True, STRIKE, EXPIRIES[0], ONE // 2))
+"""The script's fills: a taker buys 1 contract of the quoted call (the vault's dq = -1), then sells 0.5 back."""
+CACHE_DIR = dlpe_cache_folder() / "book_vault_tests"
+
+
+def smile(expiry: int, now: int, vol: float) -> fb.ExpirySmile:
+    """An SVI smile (b 0.1, rho -0.3, m 0, sigma 0.2) whose ATM vol at `now` is `vol`: w(0) = a + b·sigma."""
+    t = fx.from_fixed(fb.year_fraction(expiry, now))
+    b, sigma = 0.1, 0.2
+    svi = fx.SVIFixed(fx.to_fixed(vol * vol * t - b * sigma), fx.to_fixed(b), fx.to_fixed(-0.3), 0,
+                      fx.to_fixed(sigma))
+    return fb.ExpirySmile(expiry, svi)
+
+
+def market(now: int, first_vol: float = 0.6) -> fb.BookMarket:
+    return fb.BookMarket(SPOT, now, MARKET.rate, MARKET.carry,
+                         (smile(EXPIRIES[0], now, first_vol), smile(EXPIRIES[1], now, 0.6)))
+
+
+def _request(nonce: int, now: int, proven_fills: int, fills: tuple[fb.Fill, ...], *, size: int = SIZE,
+             limits: fr.RiskLimitsFixed = LIMITS, first_vol: float = 0.6) -> bb.BookBatchRequest:
+    m = market(now, first_vol)
+    old = fb.apply_fills(fb.empty_book(CAPACITY.slots), FILLS[:proven_fills])
+    heads = fb.fill_chain([fb.pack_fill(f) for f in FILLS])
+    chain_from = heads[proven_fills - 1] if proven_fills else 0
+    quote = quote_at_floor(m, fb.apply_fills(old, fills), STRIKE, 0, True, size, POLICY)
+    return bb.book_batch_request(m, old, fills, CAPACITY.fills, proven_fills, chain_from, quotes=(quote,),
+                                 nonce=nonce, policy=POLICY, state_salt=SALT, limits=limits,
+                                 margin=MARGINS.model_margin)
+
+
+def requests() -> dict[str, bb.BookBatchRequest]:
+    return {
+        "rich": _request(FIRST_NONCE, T0, 0, (), first_vol=2.5),
+        "first": _request(FIRST_NONCE, T0, 0, ()),
+        "stale": _request(FIRST_NONCE + 1, T1, 0, ()),
+        "second": _request(FIRST_NONCE + 1, T1, 0, FILLS),
+        "breached": _request(FIRST_NONCE + 2, T2, 2, (), limits=TIGHT),
+        "update": _request(FIRST_NONCE + 2, T2, 2, (), size=0, limits=TIGHT),
+    }
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class BookMaterial:
+    verifying_key: prover.VerifyingKey
+    proofs: dict[str, ProvenBookBatch]
+
+    def __getattr__(self, name: str) -> ProvenBookBatch:
+        try:
+            return self.__dict__["proofs"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def make_book_material() -> BookMaterial:
+    """Every scripted proof, proven unless saved; all under one key (the circuit's shape depends
+    only on CAPACITY: a request whose circuit differs fails the fingerprint check)."""
+    return make_material(requests())
+
+
+def make_material(reqs: dict[str, bb.BookBatchRequest]) -> BookMaterial:
+    """The proofs of `reqs`, proven unless saved, under the one key of their circuit."""
+    built = {name: build_book_batch(req) for name, req in reqs.items()}
+    fingerprints = {prover.circuit_fingerprint(b.r1cs) for b in built.values()}
+    assert len(fingerprints) == 1, "the book batch's shape must not depend on the request's values"
+    (fingerprint,) = fingerprints
+    keys: tuple[prover.ProvingKey, prover.VerifyingKey] | None = None
+    proofs = {}
+    for name, b in built.items():
+        witness_hash = hashlib.sha256(",".join(map(str, b.witness)).encode()).hexdigest()
+        path = CACHE_DIR / fingerprint / f"proof_{witness_hash}.json"
+        if not path.is_file():
+            keys = keys or book_batch_keys(b)
+            proven = prove_book_batch(keys[0], reqs[name], b)
+            _write_atomically(path, json.dumps(prover.proof_to_json(proven.proof)).encode())
+        proofs[name] = ProvenBookBatch(reqs[name], prover.read_proof(path), b.public_inputs)
+    keys = keys or book_batch_keys(next(iter(built.values())))
+    return BookMaterial(keys[1], proofs)
+
+
+def tampered(proven: ProvenBookBatch, **changes) -> ProvenBookBatch:
+    return dataclasses.replace(proven, **changes)

@@ -1,0 +1,66 @@
+"""NAV freshness (issue 11 item 2): deposits and instant redemptions stop when the proven mark is
+older than governance's maxMarkAge, and an ERC-7540-style requestRedeem is settled at the next
+fresh mark. Both devnets, real proofs (book_material.py): the mark proven at T1 over the traded
+book goes stale a day later; the pure book update at T2 makes it fresh again.
+"""
+
+from __future__ import annotations
+
+from tests.verifier_contracts.book_material import DAY, T1, T2, TIGHT
+from tests.verifier_contracts.test_book_vault import (  # noqa: F401  (fixtures)
+    chain,
+    contracts,
+    material,
+    open_scene,
+    traded_scene,
+)
+from solver.settlement import vault_limits
+from verifier_contracts.devnet import mine_block_at
+
+
+def test_a_stale_mark_stops_deposits_and_redemptions_and_a_request_waits_for_the_next_mark(
+        chain, contracts, material):
+    empty = open_scene(chain, contracts, material)
+    assert empty.vault.call("markFresh")  # nothing open: NAV needs no mark
+    scene = traded_scene(chain, contracts, material)
+    vault, lp = scene.vault, scene.lp
+    scene.post(T1)
+    scene.submit(material.second)
+    shares = vault.shares(lp)
+    assert vault.call("markFresh") and vault.call("maxRedeem", lp) == shares
+    governance = scene.stack.governance
+    governance.schedule(vault, "setRiskLimits", vault_limits(TIGHT).as_tuple())  # what the T2 proof was made with
+    stale_time = T1 + DAY + 10
+    mine_block_at(chain, stale_time)
+    governance.execute(vault, "setRiskLimits", vault_limits(TIGHT).as_tuple())
+
+    assert not vault.call("markFresh")
+    assert (vault.call("maxDeposit", lp), vault.call("maxMint", lp)) == (0, 0)
+    assert (vault.call("maxRedeem", lp), vault.call("maxWithdraw", lp)) == (0, 0)
+    scene.refused("redeem", (shares, lp, lp), "ERC4626ExceededMaxRedeem", {"owner": lp, "shares": shares, "max": 0},
+                  sender=lp)
+    scene.refused("deposit", (10**6, lp), "ERC4626ExceededMaxDeposit", {"receiver": lp, "assets": 10**6, "max": 0},
+                  sender=lp)
+    scene.refused("requestRedeem", (0,), "RedeemRequestEmpty", {}, sender=lp)
+
+    half = shares // 2
+    receipt = vault.transact("requestRedeem", half, sender=lp)
+    assert vault.events("RedeemRequested", receipt) == [{"id": 0, "owner": lp, "shares": half}]
+    assert vault.shares(lp) == shares - half and vault.shares(vault.address) == half
+    requested_at = vault.call("redeemRequests", 0)[1]
+    scene.refused("settleRedeem", (0,), "RedeemRequestWaitsForMark",
+                  {"id": 0, "requestedAt": requested_at, "markTime": T1}, sender=lp)
+    scene.refused("settleRedeem", (0,), "RedeemRequestNotOwned", {"id": 0, "caller": scene.taker},
+                  sender=scene.taker)
+
+    scene.post(T2)
+    scene.submit(material.update)  # a pure book update: the mark at T2, after the request
+    assert vault.call("markFresh")
+    nav_per_half = vault.call("previewRedeem", half)
+    balance = scene.stack.token.balance_of(lp)
+    receipt = vault.transact("settleRedeem", 0, sender=lp)
+    assert vault.events("RedeemRequestSettled", receipt) == [
+        {"id": 0, "owner": lp, "shares": half, "assets": nav_per_half}]
+    assert scene.stack.token.balance_of(lp) == balance + nav_per_half
+    assert vault.shares(vault.address) == 0 and vault.call("redeemRequests", 0)[0] == "0x" + "00" * 20
+    assert vault.call("maxRedeem", lp) == shares - half
