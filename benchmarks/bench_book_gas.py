@@ -25,6 +25,7 @@ from typing import Any
 
 from web3 import Web3
 
+from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
 from verifier_contracts.build import SOLC_SETTINGS, compile_sources, solc_version
@@ -65,8 +66,8 @@ def measure(w3: Web3) -> dict[str, Any]:
     out["fill_known_series"] = execution_gas(ledger, "recordFill", EXPIRY, 100 * one, True, -3 * one)
     fills = [fb.Fill(0, True, 100 * one, EXPIRY, -2 * one), fb.Fill(1, True, 110 * one, EXPIRY, -one),
              fb.Fill(0, True, 100 * one, EXPIRY, -3 * one)]
-    heads = fb.fill_chain(fb.pack_fill(f) for f in fills)
-    after = fb.book_commitment(fb.apply_fills(fb.empty_book(16), fills))
+    heads = bh.fill_chain(fb.pack_fill(f) for f in fills)
+    after = bh.book_commitment(fb.apply_fills(fb.empty_book(16), fills))
     out["proof_book_check"] = execution_gas(ledger, "proveBook", ledger.call("bookCommitment"), 0, heads[-1], 0, 3,
                                             after)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bn254.constants import R
 from circuits import book as cbk
+from circuits import book_hash as bh
 from circuits import bsm as cb
 from circuits import quote as cq
 from circuits.builder import ConstraintSystem
@@ -131,9 +132,9 @@ def book_batch_request(market: fb.BookMarket, old_book: fb.Book, fills: tuple[fb
                        high_vol: bool = False, nonce: int = 0, policy: fq.PolicyFixed, state_salt: int,
                        limits: fr.RiskLimitsFixed, margin: int) -> BookBatchRequest:
     """The honest request: book_before, fills_to and chain_to computed from the book and the fills."""
-    heads = fb.fill_chain([fb.pack_record(f) for f in fills], chain_from)
+    heads = bh.fill_chain([fb.pack_record(f) for f in fills], chain_from)
     return BookBatchRequest(market, high_vol, nonce, policy, state_salt, quotes, old_book, fills, fill_capacity,
-                            fb.book_commitment(old_book), fills_from, chain_from, fills_from + len(fills),
+                            bh.book_commitment(old_book), fills_from, chain_from, fills_from + len(fills),
                             heads[-1] if heads else chain_from, limits, margin)
 
 
@@ -186,7 +187,7 @@ def book_batch_circuit(cs: ConstraintSystem, req: BookBatchRequest) -> BookBatch
         book_before = cs.public_input("book_before", req.book_before)
         chain_from = cs.public_input("chain_from", req.chain_from)
         chain_to = cs.public_input("chain_to", req.chain_to)
-        book_after = cs.public_input("book_after", fb.book_commitment(new_book))
+        book_after = cs.public_input("book_after", bh.book_commitment(new_book))
     private = {"public": False}
     with cs.scope("market"):
         spot = gf.fixed_input(cs, "spot", m.spot, fx.SPOT_MIN, fx.SPOT_MAX, **private)

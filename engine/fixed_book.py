@@ -13,16 +13,15 @@ Python vault client and the tests:
   expiry field 0 (no fill has expiry 0) marks it, E sits in the strike field, every other field
   is 0; applying it empties every slot of expiry E (its positions are paid by claims, not by
   the book). `pack_record` / `unpack_record` read and write either kind;
-- `chain_head`, `fill_chain`: head_{k+1} = Poseidon(head_k, record_k), head_0 = 0;
-- `slot_record`, `book_commitment`: h_{j+1} = Poseidon(h_j, slot_record_j), h_0 = 0, where a
-  slot's record is the fill-record packing of slot j with dq := q_j; an empty slot is
-  (expiry 0, strike field 0, put, q = 0), packed the same way;
+- `slot_record`: slot j's record, the fill-record packing of slot j with dq := q_j; an empty
+  slot is (expiry 0, strike field 0, put, q = 0), packed the same way;
 - `apply_fills`: the book after a run of chain records (a fill opens an empty slot or must
   match the series already there; a settlement empties its expiry's slots);
 - the book's pricing and risk (per-slot Greeks and mid on the expiry's SVI smile, mark, net
   Greeks, the worst-case risk report with quote sizes, Durrleman's g(k)) follow below.
 
-Poseidon is circomlib's (circuits.poseidon, pure F_r arithmetic over BN254 constants).
+The hashes over these integers (the chain's heads, the book's commitment) are
+circuits/book_hash.py's: engine imports no crypto (DESIGN.md).
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from circuits.poseidon import poseidon_hash
 from engine import fixed as fx
 from engine import fixed_risk as fr
 from engine.errors import DLPEError, InvalidInput
@@ -214,28 +212,6 @@ def slot_record(index: int, slot: BookSlot) -> int:
         raise InvalidInput("slot index", f"must be in [0, {MAX_SLOTS})", index)
     strike_field = 0 if slot.empty else slot.strike - fx.SPOT_MIN
     return _pack(index, slot.is_call, strike_field, slot.expiry, slot.quantity)
-
-
-def chain_head(head: int, record: int) -> int:
-    """head_{k+1} = Poseidon(head_k, record_k) (circomlib's Poseidon(2))."""
-    return poseidon_hash([head, record])
-
-
-def fill_chain(records: Iterable[int], head: int = 0) -> list[int]:
-    """The heads after each record, starting from `head` (head_0 = 0 for the vault's first fill)."""
-    heads = []
-    for record in records:
-        head = chain_head(head, record)
-        heads.append(head)
-    return heads
-
-
-def book_commitment(book: Sequence[BookSlot]) -> int:
-    """C(book) = h_P, h_0 = 0, h_{j+1} = Poseidon(h_j, slot_record_j)."""
-    h = 0
-    for j, slot in enumerate(book):
-        h = chain_head(h, slot_record(j, slot))
-    return h
 
 
 def apply_fill(book: Book, fill: Fill) -> Book:

@@ -15,6 +15,7 @@ import re
 import pytest
 
 from circuits import book_batch as bb
+from circuits import book_hash as bh
 from circuits.builder import ConstraintSystem
 from engine import fixed as fx
 from engine import fixed_book as fb
@@ -37,7 +38,7 @@ QUOTE = fb.QuoteOrder(110 * ONE, 1, True, 5 * ONE, 3 * ONE)
 
 def request(quotes=(QUOTE,), limits=LIMITS) -> bb.BookBatchRequest:
     old = fb.apply_fills(fb.empty_book(4), [FIRST])
-    head = fb.fill_chain([fb.pack_fill(FIRST)])[0]
+    head = bh.fill_chain([fb.pack_fill(FIRST)])[0]
     return bb.book_batch_request(MARKET, old, FILLS, 2, 1, head, quotes=quotes, policy=POLICY, state_salt=7,
                                  limits=limits, margin=ONE)
 
@@ -67,8 +68,8 @@ def test_honest_batch_proves_the_engines_book(honest):
     pricing = fb.price_book(MARKET, book)
     report = fb.book_risk_report(pricing, [(QUOTE, fb.quote_bsm(MARKET, QUOTE))], LIMITS, MARKET.spot, ONE)
     got = public_fields(cs, wires)
-    assert got["book_before"] == fb.book_commitment(req.old_book)
-    assert got["book_after"] == fb.book_commitment(book)
+    assert got["book_before"] == bh.book_commitment(req.old_book)
+    assert got["book_after"] == bh.book_commitment(book)
     assert (got["chain_to"], got["fills_from"], got["fills_to"]) == (req.chain_to, 1, 3)
     assert got["mark"] == pricing.mark and got["worst_loss"] == report.worst_loss > 0
     assert got["risk_ok"] == 1 and report.risk_ok
@@ -96,7 +97,7 @@ def test_omitting_a_fill_is_unsatisfiable():
     assert not cs.is_satisfied()
     # honest twin: a proof that stops at the first fill publishes that head and index
     partial = dataclasses.replace(req, fills=req.fills[:1], fills_to=2,
-                                  chain_to=fb.fill_chain([fb.pack_fill(req.fills[0])], req.chain_from)[0])
+                                  chain_to=bh.fill_chain([fb.pack_fill(req.fills[0])], req.chain_from)[0])
     cs, _ = build(partial)
     assert cs.is_satisfied(), cs.first_failure()
 

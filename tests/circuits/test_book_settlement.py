@@ -17,6 +17,7 @@ import pytest
 
 from circuits import book as cbk
 from circuits import book_batch as bb
+from circuits import book_hash as bh
 from circuits.builder import ConstraintSystem
 from circuits.lc import LC
 from engine import fixed as fx
@@ -43,12 +44,12 @@ def transition(old_book: fb.Book, records: list[int], new_book: fb.Book | None =
     the prover claims (default: the engine's)."""
     if new_book is None:
         new_book = fb.apply_fills(old_book, [fb.unpack_record(r) for r in records])
-    heads = fb.fill_chain(records)
+    heads = bh.fill_chain(records)
     cs = ConstraintSystem(tamper_hint=tamper)
-    before = cs.public_input("book_before", fb.book_commitment(old_book))
+    before = cs.public_input("book_before", bh.book_commitment(old_book))
     chain_from = cs.public_input("chain_from", 0)
     chain_to = cs.public_input("chain_to", heads[-1] if heads else 0)
-    after = cs.public_input("book_after", fb.book_commitment(new_book))
+    after = cs.public_input("book_after", bh.book_commitment(new_book))
     count = cs.public_input("fill_count", len(records))
     states = cbk.open_book(cs, old_book, before)
     states = cbk.apply_fills(cs, states, records, capacity, chain_from, chain_to, count)
@@ -136,12 +137,12 @@ def test_cost_is_8_constraints_per_slot_and_record():
     def apply_cost(slots: int) -> int:
         book = OLD_BOOK + (fb.EMPTY_SLOT,) * (slots - 4)
         cs = ConstraintSystem()
-        before = cs.public_input("book_before", fb.book_commitment(book))
+        before = cs.public_input("book_before", bh.book_commitment(book))
         states = cbk.open_book(cs, book, before)
         start = cs.n_constraints
         records = [SETTLE_GONE, fb.pack_fill(REUSE)]
         cbk.apply_fills(cs, states, records, 2, cs.public_input("chain_from", 0),
-                        cs.public_input("chain_to", fb.fill_chain(records)[-1]), 2)
+                        cs.public_input("chain_to", bh.fill_chain(records)[-1]), 2)
         return cs.n_constraints - start
     assert apply_cost(5) - apply_cost(4) == 2 * 8
 
@@ -153,7 +154,7 @@ LIVE_MARKET = fb.BookMarket(100 * ONE, NOW, fx.to_fixed(0.01), 0,
                             (fb.ExpirySmile(LIVE, SMILE), fb.ExpirySmile(LATER, SMILE)))
 POLICY = fq.PolicyFixed(fx.to_fixed(0.5), fx.to_fixed(0.01), fx.to_fixed(0.001), ONE, 2 * ONE)
 LIMITS = fr.RiskLimitsFixed(50 * ONE, 10 * ONE, 10_000 * ONE, 100_000 * ONE)
-PROVEN = fb.fill_chain([fb.pack_fill(fb.Fill(0, True, 100 * ONE, GONE, -ONE))])[0]  # any proven head
+PROVEN = bh.fill_chain([fb.pack_fill(fb.Fill(0, True, 100 * ONE, GONE, -ONE))])[0]  # any proven head
 
 
 def _unchecked_market(expiries: tuple[fb.ExpirySmile, ...]) -> fb.BookMarket:
@@ -197,8 +198,8 @@ def test_an_expired_series_is_unprovable_until_its_settlement_is_applied():
     layout = wires.layout
     public = cs.witness()[1:1 + layout.n_public_inputs]
     whole = dict(zip((w.name for w in layout.whole), public))
-    assert whole["book_after"] == fb.book_commitment(book)
-    assert whole["chain_to"] == fb.fill_chain([SETTLE_GONE, fb.pack_fill(REUSE)], PROVEN)[-1]
+    assert whole["book_after"] == bh.book_commitment(book)
+    assert whole["chain_to"] == bh.fill_chain([SETTLE_GONE, fb.pack_fill(REUSE)], PROVEN)[-1]
     assert layout.unpack(public[len(layout.whole):])["mark"] == fb.price_book(LIVE_MARKET, book).mark
 
 
@@ -207,7 +208,7 @@ def test_no_single_wire_of_a_settlement_and_a_fill_can_change_the_book_unseen():
     # wrong value, breaks a constraint or leaves every slot's (code, expiry, q) as it was
     records = [SETTLE_GONE, fb.pack_fill(REUSE)]
     cs = ConstraintSystem()
-    before = cs.public_input("book_before", fb.book_commitment(OLD_BOOK))
-    chain_to = cs.public_input("chain_to", fb.fill_chain(records)[-1])
+    before = cs.public_input("book_before", bh.book_commitment(OLD_BOOK))
+    chain_to = cs.public_input("chain_to", bh.fill_chain(records)[-1])
     states = cbk.apply_fills(cs, cbk.open_book(cs, OLD_BOOK, before), records, 2, LC.constant(0), chain_to, 2)
     assert_wire_tampering_caught(cs, [lc for s in states for lc in (s.code, s.expiry, s.quantity)])

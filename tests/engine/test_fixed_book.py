@@ -1,10 +1,10 @@
-"""engine.fixed_book: fill and settlement record packing, the fill chain, the book commitment, applying records."""
+"""engine.fixed_book: fill and settlement record packing, slot records, applying records, pricing and risk
+(the chain heads and the book commitment over them: tests/circuits/test_book_hash.py)."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circuits.poseidon import poseidon_hash
 from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_risk as fr
@@ -39,8 +39,6 @@ def test_record_layout_vector():
     assert fb.RECORD_BITS == 202
     # pinned decimals, shared with the vault's tests (a change here is a change of the interface)
     assert expected == 3213875705394095334611710647344601810047549505977238364881155
-    assert fb.fill_chain([expected]) == [
-        15935959852357606896906908083708863497866994148446463112770332007285758146696]
 
 
 @pytest.mark.parametrize("field, kwargs", [
@@ -66,25 +64,10 @@ def test_unpack_refuses_records_outside_the_width():
         fb.unpack_fill(0)  # expiry 0 is no fill
 
 
-def test_chain_is_poseidon_of_head_and_record():
-    a = fb.pack_fill(fb.Fill(0, True, 100 * ONE, 1_700_000_000, -ONE))
-    b = fb.pack_fill(fb.Fill(1, False, 90 * ONE, 1_700_000_000, ONE // 2))
-    heads = fb.fill_chain([a, b])
-    assert heads == [poseidon_hash([0, a]), poseidon_hash([poseidon_hash([0, a]), b])]
-    assert fb.fill_chain([b], head=heads[0]) == heads[1:]
-    assert fb.fill_chain([b, a]) != heads  # order matters
-
-
-def test_empty_book_commitment_and_slot_records():
+def test_empty_slot_records():
     book = fb.empty_book(4)
-    h = 0
     for j in range(4):
-        record = j + ((1 << 72) << fb.QUANTITY_OFFSET)  # slot index and the quantity bias only
-        assert fb.slot_record(j, book[j]) == record
-        h = poseidon_hash([h, record])
-    assert fb.book_commitment(book) == h
-    assert h == 6032751096789635616315999875366561345361274904829962121803934853659457843694
-    assert fb.book_commitment(fb.empty_book(5)) != h
+        assert fb.slot_record(j, book[j]) == j + ((1 << 72) << fb.QUANTITY_OFFSET)  # index and quantity bias only
 
 
 def test_apply_fills_opens_and_updates_slots():
@@ -99,7 +82,6 @@ def test_apply_fills_opens_and_updates_slots():
     assert book[2:] == (fb.EMPTY_SLOT, fb.EMPTY_SLOT)
     # the slot record of a live slot is the fill packing with dq := q
     assert fb.slot_record(0, book[0]) == fb.pack_fill(fb.Fill(0, True, 100 * ONE, expiry, -2 * ONE))
-    assert fb.book_commitment(book) != fb.book_commitment(fb.empty_book(4))
 
 
 def test_apply_fills_refuses_mismatch_capacity_and_overflow():
@@ -125,7 +107,6 @@ def test_settlement_record_vector():
     assert record == 1_700_000_000 << fb.STRIKE_OFFSET == 870_400_000_000
     assert fb.pack_record(fb.ExpirySettled(1_700_000_000)) == record
     assert fb.unpack_record(record) == fb.ExpirySettled(1_700_000_000)
-    assert fb.fill_chain([record]) == [poseidon_hash([0, record])]
 
 
 @given(st.one_of(fills, st.builds(fb.ExpirySettled, st.integers(1, fb.EXPIRY_MAX))))

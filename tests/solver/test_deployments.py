@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
 from solver import deployments as dep
@@ -104,4 +105,4 @@ def test_deploy_request_prove_submit_then_a_fill_in_the_next_batch(tmp_path: Pat
         assert (book.fill_count, book.proven_fills) == (1, 1)
         held = fb.apply_fills(fb.empty_book(4), [fb.Fill(0, quote["is_call"], quote["strike"], quote["expiry"],
                                                          -(fx.ONE // 2))])
-        assert book.book_commitment == fb.book_commitment(held) == int(json.loads(public.read_text())[4])
+        assert book.book_commitment == bh.book_commitment(held) == int(json.loads(public.read_text())[4])

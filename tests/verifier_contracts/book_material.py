@@ -30,6 +30,7 @@ from pathlib import Path
 import prover
 from bn254.cache import dlpe_cache_folder
 from circuits import book_batch as bb
+from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_quote as fq
@@ -87,7 +88,7 @@ def _request(nonce: int, now: int, proven_fills: int, fills: tuple[fb.Fill, ...]
              limits: fr.RiskLimitsFixed = LIMITS, first_vol: float = 0.6) -> bb.BookBatchRequest:
     m = market(now, first_vol)
     old = fb.apply_fills(fb.empty_book(CAPACITY.slots), FILLS[:proven_fills])
-    heads = fb.fill_chain([fb.pack_fill(f) for f in FILLS])
+    heads = bh.fill_chain([fb.pack_fill(f) for f in FILLS])
     chain_from = heads[proven_fills - 1] if proven_fills else 0
     quote = quote_at_floor(m, fb.apply_fills(old, fills), STRIKE, 0, True, size, POLICY)
     return bb.book_batch_request(m, old, fills, CAPACITY.fills, proven_fills, chain_from, quotes=(quote,),

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
+from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
 from verifier_contracts.build import compile_sources
@@ -105,11 +106,11 @@ def test_pack_fill_matches_the_pinned_vector_on_both_devnets(devnet: Web3, compi
     assert ledger.call("packFill", 3, True, 50_000 * ONE, EXPIRY, -2 * ONE) == PINNED_RECORD
     assert ledger.call("bookCommitment") == PINNED_EMPTY_BOOK_4
     ledger.transact("recordFill", EXPIRY, 50_000 * ONE, True, -2 * ONE)
-    assert ledger.call("headAt", 1) == fb.fill_chain([ledger.call("packFill", 0, True, 50_000 * ONE, EXPIRY, -2 * ONE)])[0]
+    assert ledger.call("headAt", 1) == bh.fill_chain([ledger.call("packFill", 0, True, 50_000 * ONE, EXPIRY, -2 * ONE)])[0]
 
 
 def test_pinned_head_is_the_chain_of_the_pinned_record() -> None:
-    assert fb.fill_chain([PINNED_RECORD]) == [PINNED_HEAD]
+    assert bh.fill_chain([PINNED_RECORD]) == [PINNED_HEAD]
 
 
 fills = st.builds(
@@ -143,7 +144,7 @@ def _packing_ledger(w3: Web3, compiled: dict[str, Any], poseidon: ContractClient
 def test_initial_commitment_is_the_empty_books(py_evm_web3: Web3, compiled: dict[str, Any],
                                                poseidon: ContractClient, capacity: int) -> None:
     ledger = deploy(py_evm_web3, compiled, poseidon, capacity, 8)
-    assert ledger.call("bookCommitment") == fb.book_commitment(fb.empty_book(capacity))
+    assert ledger.call("bookCommitment") == bh.book_commitment(fb.empty_book(capacity))
     assert tuple(ledger.call("counters")) == (0, 0, capacity, 0, 8, 0)
 
 
@@ -178,7 +179,7 @@ def test_fills_build_the_engines_book_and_chain(py_evm_web3: Web3, compiled: dic
         assert receipt["status"] == 1
         records.append(fb.pack_fill(fill))
         book = fb.apply_fill(book, fill)
-    heads = fb.fill_chain(records)
+    heads = bh.fill_chain(records)
     assert [ledger.call("headAt", k + 1) for k in range(len(records))] == heads
     for j, slot in enumerate(book):
         assert tuple(ledger.call("slotAt", j)) == (slot.expiry, slot.strike, slot.is_call, slot.quantity)
@@ -186,7 +187,7 @@ def test_fills_build_the_engines_book_and_chain(py_evm_web3: Web3, compiled: dic
         assert ledger.call("slotOf", expiry, strike, is_call) == j
     assert sorted(ledger.call("liveExpiries")) == sorted({s[0] for s in slots})
     # A proof that applied all 30 fills: the commitment it would publish is the engine's.
-    after = fb.book_commitment(book)
+    after = bh.book_commitment(book)
     ledger.transact("proveBook", ledger.call("bookCommitment"), 0, heads[-1], 0, 30, after)
     assert ledger.call("bookCommitment") == after
     assert ledger.call("counters")[:2] == (30, 30)
@@ -203,7 +204,7 @@ def test_fill_event_carries_record_and_head(py_evm_web3: Web3, compiled: dict[st
     record = fb.pack_fill(fb.Fill(0, True, 50_000 * ONE, EXPIRY, -2 * ONE))
     assert [dict(e["args"]) for e in recorded] == [
         {"index": 0, "slot": 0, "dq": -2 * ONE, "position": -2 * ONE, "record": record,
-         "head": fb.fill_chain([record])[0]}]
+         "head": bh.fill_chain([record])[0]}]
 
 
 def test_a_series_beyond_capacity_is_refused(py_evm_web3: Web3, compiled: dict[str, Any],
@@ -246,8 +247,8 @@ def test_fills_beyond_the_circuits_capacity_wait_for_a_proof(py_evm_web3: Web3, 
     assert refused.values == {"unproven": 3, "fillCapacity": 3}
     # A proof of the first two fills frees two places.
     book = fb.apply_fills(fb.empty_book(4), [fb.unpack_fill(r) for r in records[:2]])
-    heads = fb.fill_chain(records)
-    ledger.transact("proveBook", ledger.call("bookCommitment"), 0, heads[1], 0, 2, fb.book_commitment(book))
+    heads = bh.fill_chain(records)
+    ledger.transact("proveBook", ledger.call("bookCommitment"), 0, heads[1], 0, 2, bh.book_commitment(book))
     ledger.transact("recordFill", EXPIRY, 100 * ONE, True, ONE)
     ledger.transact("recordFill", EXPIRY, 100 * ONE, True, ONE)
     assert_refused(ledger, "FillCapacityReached", "recordFill", EXPIRY, 100 * ONE, True, ONE)
@@ -291,7 +292,7 @@ def filled(py_evm_web3: Web3, compiled: dict[str, Any], poseidon: ContractClient
              fb.Fill(0, True, 100 * ONE, EXPIRY, ONE)]
     for fill in fills:
         ledger.transact("recordFill", *fill_args(fill))
-    return ledger, [0, *fb.fill_chain(fb.pack_fill(f) for f in fills)], ledger.call("bookCommitment")
+    return ledger, [0, *bh.fill_chain(fb.pack_fill(f) for f in fills)], ledger.call("bookCommitment")
 
 
 def test_a_proof_made_at_k_stays_valid_while_fills_arrive(filled) -> None:

@@ -26,6 +26,7 @@ from web3 import Web3
 from engine import fixed as fx
 from engine import fixed_book as fb
 from circuits import book_batch as bb
+from circuits import book_hash as bh
 from tests.verifier_contracts.book_material import (
     CAPACITY,
     DAY,
@@ -217,7 +218,7 @@ def test_a_batch_trades_and_the_next_proof_opens_the_book_with_its_fills(chain, 
     scene = open_scene(chain, contracts, material)
     vault = scene.vault
     empty = vault.book_state()
-    assert (empty.book_commitment, empty.fill_count) == (fb.book_commitment(fb.empty_book(CAPACITY.slots)), 0)
+    assert (empty.book_commitment, empty.fill_count) == (bh.book_commitment(fb.empty_book(CAPACITY.slots)), 0)
     scene.post(T0)
     accepted = scene.submit(material.first)
     want = engine_quote(material.first)
@@ -234,7 +235,7 @@ def test_a_batch_trades_and_the_next_proof_opens_the_book_with_its_fills(chain, 
     sold = scene.sell(FIRST_NONCE, ONE // 2)
     assert sold.premium == premium(want.bid, ONE // 2, DECIMALS, taker_buys=False)
     records = [fb.pack_fill(f) for f in FILLS]
-    assert vault.book_state().fill_count == 2 and vault.chain_head(2) == fb.fill_chain(records)[-1]
+    assert vault.book_state().fill_count == 2 and vault.chain_head(2) == bh.fill_chain(records)[-1]
     assert vault.book_slot(0) == (EXPIRIES[0], STRIKE, True, -ONE // 2)
     assert vault.quote(FIRST_NONCE, 0).used == ONE + ONE // 2
 
@@ -244,7 +245,7 @@ def test_a_batch_trades_and_the_next_proof_opens_the_book_with_its_fills(chain, 
     mark = fb.price_book(market(T1), book).mark
     state = vault.state()
     assert (second.batch_id, second.live, second.fills_to) == (FIRST_NONCE + 1, True, 2)
-    assert state.book.book_commitment == fb.book_commitment(book) == material.second.book_after
+    assert state.book.book_commitment == bh.book_commitment(book) == material.second.book_after
     assert (state.book.proven_fills, state.live_batch) == (2, (True, FIRST_NONCE + 1))
     assert mark < 0 and state.mark == (mark, mark_liability(mark, DECIMALS), T1)
     assert vault.call("unprovenPremiums") == 0

@@ -9,6 +9,7 @@ the taker's position and the chain head are as they were.
 
 from __future__ import annotations
 
+from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
 from tests.verifier_contracts.book_material import DAY, EXPIRIES, FILLS, FIRST_NONCE, STRIKE, T0
@@ -82,7 +83,7 @@ def test_an_expiry_settles_at_the_first_observation_after_it_and_only_the_holder
     assert vault.events("SeriesSettled", receipt) == [
         {"expiry": EXPIRY, "strike": STRIKE, "isCall": True, "position": -ONE, "owed": owed}]
     records = [fb.pack_fill(FILLS[0]), fb.pack_expiry_settled(EXPIRY)]
-    head = fb.fill_chain(records)[-1]
+    head = bh.fill_chain(records)[-1]
     assert vault.events("ExpirySettlementRecorded", receipt) == [
         {"index": 1, "expiry": EXPIRY, "record": EXPIRY << 9, "head": head}]
     after = vault.state()
