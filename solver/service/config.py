@@ -30,7 +30,7 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     db_path: Path = Field(default_factory=lambda: data_dir() / "solver.sqlite")
-    key_dir: Path = Field(default_factory=lambda: dlpe_cache_folder() / "keys")
+    key_dir: Path = Field(default_factory=lambda: dlpe_cache_folder() / "worker-keys")  # apart from prover.keys_for's keys/
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
