@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from eth_account import Account
+from web3 import Web3
 
 from solver.service.chain import ANVIL_OPERATOR_KEY, DEVNET_CHAIN_ID, Chain, OperatorSender
 from verifier_contracts.devnet import Anvil, find_anvil
@@ -53,7 +54,10 @@ def test_a_failed_broadcast_gives_its_nonce_back(sender: OperatorSender, monkeyp
     # the node never saw it: the next transaction takes the same nonce and is mined at once
     retry = sender.next_nonce()
     assert retry == first == w3.eth.get_transaction_count(sender.chain.operator.address, "pending")
-    sender.broadcast(signed_transfer(sender, retry))
+    raw = signed_transfer(sender, retry)
+    sender.broadcast(raw)
+    # anvil mines on its own clock: wait for the receipt rather than read the count at once
+    w3.eth.wait_for_transaction_receipt(Web3.keccak(hexstr=raw), timeout=30)
     assert w3.eth.get_transaction_count(sender.chain.operator.address) == first + 1
 
 
