@@ -3,7 +3,7 @@
 slither reaches the pinned solc-js through verifier_contracts/bin/solc, which speaks only
 standard JSON; crytic-compile's Foundry route mis-parses forge 1.x build-info here (missing
 inheritance ids in OpenZeppelin's contracts), so the input is built as the Python clients
-compile: every hand-written contract, the generated BatchLayout.sol of a 1-quote batch, a
+compile: every hand-written contract, the generated BatchLayout.sol of a 2-expiry 1-quote book batch, a
 generated Groth16Verifier (of a throwaway development key: the template is what is linted),
 and their OpenZeppelin imports, with verifier_contracts.build's settings.
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from circuits.builder import ConstraintSystem  # noqa: E402
-from circuits.layout import batch_layout  # noqa: E402
+from circuits.book_batch import book_batch_layout  # noqa: E402
 import prover  # noqa: E402
 from verifier_contracts.build import SOLC_SETTINGS, with_imports  # noqa: E402
 from verifier_contracts.generate import render_verifier  # noqa: E402
@@ -42,7 +42,7 @@ def _throwaway_verifier() -> str:
 
 
 def main(folder: Path) -> None:
-    sources = vault_sources(batch_layout(1).to_json())
+    sources = vault_sources(book_batch_layout(2, 1).to_json())  # the smallest vault: 2 expiries, 1 quote
     sources.update({name: (ROOT / "verifier_contracts" / name).read_text() for name in LINTED})
     sources["generated/Groth16Verifier.sol"] = _throwaway_verifier()
     sources = with_imports(sources)
