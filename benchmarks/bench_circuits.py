@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 
 from bn254.cache import dlpe_cache_folder
 from circuits.costs import gadget_costs
-from circuits.mode_costs import PER_QUOTE_SIZES, BatchCost, batch_cost, build_batch, lookup_gadget_costs, per_quote_costs
+from solver.mode_costs import PER_QUOTE_SIZES, BatchCost, batch_cost, build_batch, lookup_gadget_costs, per_quote_costs
 from engine import fixed as fx
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from importlib.metadata import PackageNotFoundError
+from importlib.metadata import PackageNotFoundError, entry_points
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Optional
@@ -21,11 +21,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from solver.progress import ProgressLines
-from solver.cli_base import DlpeGroup, NumericArgsCommand, fail, json_number, print_json
+from solver.cli_base import JSON_KEYS_HELP, DlpeGroup, NumericArgsCommand, fail, json_number, print_json
 from solver.cli_bench import register as register_bench
 from solver.cli_circuit_info import register as register_circuit_info
 from solver.cli_toolchain import register as register_toolchain
-from solver.paths import data_dir
 
 app = typer.Typer(help="DLPE: verifiable options market making.", no_args_is_help=True, add_completion=False,
                   cls=DlpeGroup)
@@ -51,7 +50,6 @@ RATE_HELP = "risk-free rate r, continuously compounded, per year as a decimal (0
 CARRY_HELP = ("carry yield q, continuously compounded, per year as a decimal: dividend yield, "
               "foreign rate (Garman-Kohlhagen), or q = r for Black-76 on a futures price")
 CALL_HELP = "option type: --call (default) or --put"
-JSON_HELP = "print one JSON document on stdout instead of tables (keys below)"
 
 
 def _print_version(value: bool) -> None:
@@ -89,7 +87,7 @@ def price(
     rate: float = typer.Option(0.0, "--rate", help=RATE_HELP),
     carry: float = typer.Option(0.0, "--carry", help=CARRY_HELP),
     call: bool = typer.Option(True, "--call/--put", help=CALL_HELP),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_KEYS_HELP),
 ) -> None:
     """Price one European option (generalized Black-Scholes-Merton) with all its Greeks.
 
@@ -161,7 +159,7 @@ def iv(
              "(type: call, put, C or P); replaces PRICE SPOT STRIKE and the options above"),
     out: Path | None = typer.Option(None, "--out", dir_okay=False, show_default=False,
                                     help="with --csv: also write the rows and their implied_vol to this CSV file"),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_KEYS_HELP),
 ) -> None:
     """Implied volatility (generalized BSM) of one option price, or of every row of a CSV file.
 
@@ -250,7 +248,7 @@ def demo(
     spot: float = typer.Option(95_000.0, help="underlying price (USD) of the priced chain"),
     quotes: int = typer.Option(4, min=1, help="quotes in the proven batch"),
     prove: bool = typer.Option(True, help="also prove a batch and settle it on a local devnet"),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP + "; progress goes to stderr"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_KEYS_HELP + "; progress goes to stderr"),
     log: Optional[Path] = typer.Option(None, help="also append the progress lines to this plain log file"),
 ) -> None:
     """The main job: price a chain, prove a batch of quotes and its risk check, settle it on a devnet.
@@ -354,64 +352,6 @@ def _print_life(life) -> None:
                   + ", ".join(f"{r / unit:,.2f} for {d / unit:,.0f}" for r, d in zip(life.redeemed, life.deposits)))
 
 
-SIMULATE_JSON_KEYS = (
-    "JSON keys (--json): seed, minutes, out (the folder written), files (a list of paths), run_seconds, dlpe and "
-    "static_amm {lp_pnl, spread_capture, adverse_selection_loss, adverse_selection_loss_informed, hedging_cost, "
-    "max_drawdown, trades, informed_trades, option_volume, hedge_volume, quoting_share, final_net_delta, "
-    "final_net_vega_per_point}, breaker_pauses, regime_detection_accuracy; amounts in USD."
-)
-
-
-@app.command(epilog=SIMULATE_JSON_KEYS)
-def simulate(
-    seed: int = typer.Option(1, help="seed of the simulated day (market, traders, feeds)"),
-    minutes: int = typer.Option(1440, min=1, help="length of the simulated market in minutes (one step a minute)"),
-    out: Path | None = typer.Option(
-        None, "--out", file_okay=False, show_default=False,
-        help="folder for the plots and summary tables (default: dlpe/simulation/seed-SEED in the XDG data "
-             "folder, ~/.local/share unless XDG_DATA_HOME is set)"),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP + "; progress goes to stderr"),
-) -> None:
-    """Simulate a day of market making: the DLPE against a static AMM-style quoter (plots + summary in OUT)."""
-    from rich.progress import Progress
-
-    from study.backtest import StudyConfig, run_study
-
-    out = out if out is not None else data_dir() / "simulation" / f"seed-{seed}"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        fail(f"--out {out}: cannot create the folder ({err.strerror})")
-    config = StudyConfig()
-    config = dataclasses.replace(config, market=dataclasses.replace(config.market, n_steps=minutes))
-    with Progress(console=Console(stderr=True) if as_json else console) as progress:
-        task = progress.add_task("quoting, trading, hedging", total=2 * (config.market.n_steps + 1))
-        result = run_study(seed, out, config, progress=lambda n: progress.advance(task, n))
-    if as_json:
-        print_json({
-            "seed": seed, "minutes": minutes, "out": str(out.resolve()), "files": [str(p) for p in result.files],
-            "run_seconds": result.run_seconds,
-            "dlpe": dataclasses.asdict(result.dlpe), "static_amm": dataclasses.asdict(result.amm),
-            "breaker_pauses": result.breaker_pauses, "regime_detection_accuracy": result.regime_detection_accuracy,
-        })
-        return
-    table = Table(title=f"Simulated market, seed {seed}, {minutes} minutes: DLPE vs static AMM")
-    for col in ("metric", "DLPE", "static AMM"):
-        table.add_column(col, justify="right")
-    for label, key in (
-        ("LP PnL (USD)", "lp_pnl"), ("spread capture (USD)", "spread_capture"),
-        ("adverse-selection loss (USD)", "adverse_selection_loss"), ("hedging cost (USD)", "hedging_cost"),
-        ("max drawdown (USD)", "max_drawdown"),
-    ):
-        table.add_row(label, f"{getattr(result.dlpe, key):,.0f}", f"{getattr(result.amm, key):,.0f}")
-    table.add_row("trades (informed)", f"{result.dlpe.trades} ({result.dlpe.informed_trades})",
-                  f"{result.amm.trades} ({result.amm.informed_trades})")
-    console.print(table)
-    console.print(f"breaker pauses {result.breaker_pauses}, regime accuracy {result.regime_detection_accuracy:.1%}, "
-                  f"{result.run_seconds:.1f} s")
-    console.print(f"wrote {len(result.files)} files to {escape(str(out.resolve()))}", soft_wrap=True)
-
-
 @app.command()
 def serve(
     config: Path | None = typer.Option(None, help="TOML settings file (also $DLPE_CONFIG); see docs/operator.md"),
@@ -440,6 +380,10 @@ def serve(
 register_toolchain(app)  # ceremony, setup, prove, verify, export, deploy, submit, devnet (solver.cli_toolchain)
 register_bench(app)  # bench: the research sweep (solver.cli_bench)
 register_circuit_info(app)  # circuit-info, bits or lookup mode (solver.cli_circuit_info)
+# Commands of the packages above solver (study's `simulate`) register themselves through the
+# `dlpe.commands` entry points (pyproject.toml), so that solver imports nothing from them.
+for _command in entry_points(group="dlpe.commands"):
+    _command.load()(app)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,10 @@ BAD_INPUT_EXIT = 2
 ENVIRONMENT_EXIT = 1
 
 
+JSON_HELP = "print one JSON document on stdout instead of text"
+JSON_KEYS_HELP = JSON_HELP + " (its keys: below)"
+
+
 def _loaded_classes(names: Sequence[tuple[str, str]]) -> tuple[type[BaseException], ...]:
     found = []
     for module, name in names:

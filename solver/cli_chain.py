@@ -20,9 +20,8 @@ from pathlib import Path
 
 import typer
 
-from solver.cli_base import fail, print_json
+from solver.cli_base import JSON_HELP, fail, print_json
 
-JSON_HELP = "print one JSON document on stdout instead of text"
 RPC_HELP = "the node's JSON-RPC URL (e.g. http://127.0.0.1:8545)"
 KEY_ENV_HELP = "environment variable holding the signer's hex private key"
 KEYSTORE_HELP = "an encrypted keystore file (web3 secret storage) instead of --key-env"

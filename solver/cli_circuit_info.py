@@ -3,7 +3,7 @@
 --mode bits (default) is the plain R1CS; --mode lookup settles the range checks by a
 log-derivative lookup over a committed challenge (circuits.gadgets.logup), and the
 profile then shows the settle step as the scope "lookup". The per-quote figure is
-issue 14's: (C(16) - C(4)) / 12 with the lookup table taken out (circuits.mode_costs),
+issue 14's: (C(16) - C(4)) / 12 with the lookup table taken out (solver.mode_costs),
 so it builds the 4- and 16-quote batches besides the one asked for.
 """
 
@@ -39,7 +39,7 @@ def circuit_info(
     """Constraint profile of the batch circuit (quotes + risk check), per quote, and the cost of each gadget."""
     from circuits.builder import RangeCheckMode
     from circuits.costs import gadget_costs
-    from circuits.mode_costs import PER_QUOTE_SIZES, batch_cost, build_batch, lookup_gadget_costs, per_quote_costs
+    from solver.mode_costs import PER_QUOTE_SIZES, batch_cost, build_batch, lookup_gadget_costs, per_quote_costs
 
     if mode not in {m.value for m in RangeCheckMode}:
         raise typer.BadParameter(f"{mode!r}: expected bits or lookup", param_hint="--mode")

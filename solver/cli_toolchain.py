@@ -24,10 +24,9 @@ from pathlib import Path
 
 import typer
 
-from solver.cli_base import fail, print_json
+from solver.cli_base import JSON_HELP, fail, print_json
 from solver.cli_chain import register as register_chain
 
-JSON_HELP = "print one JSON document on stdout instead of text"
 KEYS_FOLDER_HELP = "a folder written by `dlpe setup` (circuit.zkey, verification_key.json, fingerprint)"
 
 ceremony_app = typer.Typer(help="The phase-2 trusted setup, snarkjs-compatible (snarkjs zkey new/contribute/beacon/verify).",

@@ -171,7 +171,7 @@ def test_checks_no_cheaper_by_lookup_stay_bits_without_a_challenge():
 
 
 def test_both_modes_publish_bit_identical_outputs():
-    from circuits.mode_costs import build_batch
+    from solver.mode_costs import build_batch
 
     bits, lookup = build_batch(2, "bits"), build_batch(2, "lookup")
     bits_public = bits.to_r1cs().public_values(bits.witness())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from circuits.gadgets.logup import committed_statement
-from circuits.mode_costs import build_batch
+from solver.mode_costs import build_batch
 from prover.committed import prove_committed, verify_committed
 from prover.committed_keystore import committed_keys_for
 from verifier_contracts.build import compile_contract

@@ -9,7 +9,8 @@
   own constraints plus what its collected checks cost at the limb width L the
   16-quote batch chooses (a gadget alone would otherwise pay a whole table).
 
-Used by `dlpe circuit-info --mode` and benchmarks/bench_circuits.py.
+Used by `dlpe circuit-info --mode` and benchmarks/bench_circuits.py. It lives in solver, not circuits,
+because it builds solver.samples' sample batches.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from circuits.builder import ConstraintSystem, RangeCheckMode
 from circuits.costs import GADGETS
 from circuits.gadgets import fixed as gf
 from circuits.gadgets.logup import SHARED_ROWS, check_cost, committed_statement, single_private_wire
+from solver.samples import sample_batch_request
 
 PER_QUOTE_SIZES = (4, 16)
 """The two batch sizes whose difference defines the per-quote cost."""
@@ -55,8 +57,6 @@ class BatchCost:
 
 def build_batch(n_quotes: int, mode: RangeCheckMode | str) -> ConstraintSystem:
     """The batch circuit of solver.samples.sample_batch_request(n_quotes), built and settled in `mode`."""
-    from solver.samples import sample_batch_request  # the sample request lives above circuits
-
     cs = ConstraintSystem(range_mode=mode)
     batch_circuit(cs, sample_batch_request(n_quotes))
     cs.finish()
