@@ -1,5 +1,5 @@
 """The vault's whole life once (solver/vault_life.py, issue 11 item 7): smallest circuit, keys
-from prover.keys_for (shared with tests/verifier_contracts/book_material.py's circuit), anvil when
+from prover.keys_for (shared with solver/scripted_book.py's circuit), anvil when
 installed. ~35 s with cached keys."""
 
 from __future__ import annotations

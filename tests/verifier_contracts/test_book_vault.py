@@ -1,6 +1,6 @@
 """QuoteVault over its own book, with real proofs of the smallest book batch, on both devnets.
 
-The proofs (book_material.py) bind absolute oracle times, so each test runs on a fresh chain
+The proofs (solver/scripted_book.py) bind absolute oracle times, so each test runs on a fresh chain
 (py-evm, then anvil) that it moves to those times. Every refusal is checked as
 test_quote_vault.py does: the error by eth_call, then the same call mined with ample gas fails
 without running out of it, and the vault's state, the balances and the taker's position are as
@@ -27,7 +27,7 @@ from engine import fixed as fx
 from engine import fixed_book as fb
 from circuits import book_batch as bb
 from circuits import book_hash as bh
-from tests.verifier_contracts.book_material import (
+from solver.scripted_book import (
     CAPACITY,
     DAY,
     EXPIRIES,

@@ -1,5 +1,5 @@
 """QuoteVault's expiry settlement (issue 11 item 4), on both devnets, over the real proofs of
-book_material.py: a taker buys the proven call at T0, the chain moves past its expiry, the oracle
+solver/scripted_book.py: a taker buys the proven call at T0, the chain moves past its expiry, the oracle
 posts, anyone settles, the holder claims.
 
 Every refusal goes through Scene.refused (test_book_vault.py): the typed error by eth_call, then
@@ -12,7 +12,7 @@ from __future__ import annotations
 from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
-from tests.verifier_contracts.book_material import DAY, EXPIRIES, FILLS, FIRST_NONCE, STRIKE, T0
+from solver.scripted_book import DAY, EXPIRIES, FILLS, FIRST_NONCE, STRIKE, T0
 from tests.verifier_contracts.test_book_vault import (  # noqa: F401  (fixtures)
     COLLATERAL,
     DECIMALS,

@@ -1,12 +1,12 @@
 """NAV freshness (issue 11 item 2): deposits and instant redemptions stop when the proven mark is
 older than governance's maxMarkAge, and an ERC-7540-style requestRedeem is settled at the next
-fresh mark. Both devnets, real proofs (book_material.py): the mark proven at T1 over the traded
+fresh mark. Both devnets, real proofs (solver/scripted_book.py): the mark proven at T1 over the traded
 book goes stale a day later; the pure book update at T2 makes it fresh again.
 """
 
 from __future__ import annotations
 
-from tests.verifier_contracts.book_material import DAY, T1, T2, TIGHT
+from solver.scripted_book import DAY, T1, T2, TIGHT
 from tests.verifier_contracts.test_book_vault import (  # noqa: F401  (fixtures)
     chain,
     contracts,

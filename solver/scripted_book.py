@@ -1,12 +1,13 @@
-"""Proof material for the QuoteVault tests: the smallest book batch (P = 4 slots, F = 2 fills,
-E = 2 expiries, N = 1 quote) and the proofs of one scripted market, made once.
+"""A scripted market for the smallest book batch (P = 4 slots, F = 2 fills, E = 2 expiries, N = 1
+quote) and its proofs, made once: the real-proof material of the QuoteVault tests, Python's
+(tests/verifier_contracts/) and forge's (solver.forge_fixtures).
 
 The proofs bind absolute times (the oracle's time is a public input), so the script fixes them:
 every batch is proven at BASE_TIME + an offset, on a fresh chain that the tests move to those
-times (test_book_vault.py). The vault's fills are scripted too (FILLS), so every book and chain
-head a proof opens is known before any chain exists. Keys come from prover.keys_for (saved by
-circuit fingerprint in the DLPE cache folder); a proof is saved beside them under the sha256 of
-its witness, so a second run proves nothing.
+times (tests/verifier_contracts/test_book_vault.py; forge warps there). The vault's fills are
+scripted too (FILLS), so every book and chain head a proof opens is known before any chain exists.
+Keys come from prover.keys_for (saved by circuit fingerprint in the DLPE cache folder); a proof is
+saved beside them under the sha256 of its witness, so a second run proves nothing.
 
 Proofs (nonce, oracle time, book, quotes):
   rich      1, T0: a 250%-vol smile on the first expiry (the issue's drain): outside the IV band
@@ -35,10 +36,10 @@ from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_quote as fq
 from engine import fixed_risk as fr
+from solver.progress import Progress
 from solver.settlement import (
     BookCapacity,
     ProvenBookBatch,
-    book_batch_keys,
     build_book_batch,
     prove_book_batch,
     quote_at_floor,
@@ -127,30 +128,47 @@ class BookMaterial:
             raise AttributeError(name) from None
 
 
-def make_book_material() -> BookMaterial:
+def make_book_material(progress: Progress | None = None) -> BookMaterial:
     """Every scripted proof, proven unless saved; all under one key (the circuit's shape depends
     only on CAPACITY: a request whose circuit differs fails the fingerprint check)."""
-    return make_material(requests())
+    return make_material(requests(), progress)
 
 
-def make_material(reqs: dict[str, bb.BookBatchRequest]) -> BookMaterial:
-    """The proofs of `reqs`, proven unless saved, under the one key of their circuit."""
-    built = {name: build_book_batch(req) for name, req in reqs.items()}
+def make_material(reqs: dict[str, bb.BookBatchRequest], progress: Progress | None = None) -> BookMaterial:
+    """The proofs of `reqs`, proven unless saved, under the one key of their circuit. `progress`
+    hears of each circuit built, the keys, and each proof made (a cold proof takes minutes)."""
+    built = {}
+    for name, req in reqs.items():
+        if progress:
+            progress(f"book batch {name!r}: building its circuit and witness")
+        built[name] = build_book_batch(req)
     fingerprints = {prover.circuit_fingerprint(b.r1cs) for b in built.values()}
     assert len(fingerprints) == 1, "the book batch's shape must not depend on the request's values"
     (fingerprint,) = fingerprints
     keys: tuple[prover.ProvingKey, prover.VerifyingKey] | None = None
+
+    def circuit_keys() -> tuple[prover.ProvingKey, prover.VerifyingKey]:
+        proving_key, verifying_key, _ = prover.keys_for(next(iter(built.values())).r1cs,
+                                                        progress=progress and _sub(progress, "keys"))
+        return proving_key, verifying_key
+
     proofs = {}
     for name, b in built.items():
         witness_hash = hashlib.sha256(",".join(map(str, b.witness)).encode()).hexdigest()
         path = CACHE_DIR / fingerprint / f"proof_{witness_hash}.json"
         if not path.is_file():
-            keys = keys or book_batch_keys(b)
+            keys = keys or circuit_keys()
+            if progress:
+                progress(f"book batch {name!r}: proving (not saved yet)")
             proven = prove_book_batch(keys[0], reqs[name], b)
             _write_atomically(path, json.dumps(prover.proof_to_json(proven.proof)).encode())
         proofs[name] = ProvenBookBatch(reqs[name], prover.read_proof(path), b.public_inputs)
-    keys = keys or book_batch_keys(next(iter(built.values())))
+    keys = keys or circuit_keys()
     return BookMaterial(keys[1], proofs)
+
+
+def _sub(progress: Progress, prefix: str) -> Progress:
+    return lambda step, fraction=None: progress(f"{prefix}: {step}", fraction)
 
 
 def tampered(proven: ProvenBookBatch, **changes) -> ProvenBookBatch:
