@@ -12,24 +12,21 @@ KERNEL_STAMP := $(VENV)/.kernels
 export DLPE_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dlpe
 export PYTHONPYCACHEPREFIX ?= $(DLPE_CACHE_DIR)/pycache
 
-.PHONY: install test test-fast forge-test contracts demo bench clean clean-cache lint
+.PHONY: install test test-fast forge-test forge-fixtures contracts demo bench clean clean-cache lint
 
 # forge from npm (@foundry-rs/forge, pinned), compiling with the pinned solc-js through
 # verifier_contracts/bin/solc (foundry.toml): nothing is downloaded.
 FORGE     := node_modules/.bin/forge
 FORGE_DIR := $(DLPE_CACHE_DIR)/forge
-QUOTES    ?= 1
-EXPIRIES  ?= 2
 
 # The generated Solidity that verifier_contracts/foundry.toml maps as `generated/`, written into
-# $(1): BatchLayout.sol of a $(EXPIRIES)-expiry $(QUOTES)-quote book batch, and Groth16Verifier.sol when VK names a
-# snarkjs verification_key.json.
+# $(1) by solver/forge_fixtures.py, all of the smallest book batch (solver/scripted_book.py's
+# CAPACITY, the one definition of the sizes forge compiles against): BatchLayout.sol,
+# Groth16Verifier.sol of its real key, and ProofFixtures.sol (a scripted life with real proofs).
+# Made once per circuit fingerprint and inputs in the DLPE cache folder (a cold run proves 3
+# batches, minutes; then seconds), and copied.
 define generate_contracts
-	mkdir -p $(1)
-	$(PY) -c "import json; from circuits.book_batch import book_batch_layout as layout; \
-	print(json.dumps(layout($(EXPIRIES), $(QUOTES)).to_json(), indent=2))" > $(1)/batch_layout.json
-	$(PY) -m verifier_contracts.batch_layout $(1)/batch_layout.json -o $(1)/BatchLayout.sol
-	$(if $(VK),$(PY) -m verifier_contracts.generate $(VK) -o $(1)/Groth16Verifier.sol)
+	$(PY) -m solver.forge_fixtures $(1)
 endef
 
 $(PY_STAMP): pyproject.toml
@@ -55,8 +52,7 @@ test: install forge-test
 
 ## make forge-test: the Solidity unit, fuzz and invariant tests, offline; forge's sources, out/,
 ## cache/ and failure records go to the DLPE cache folder, nothing into the checkout
-forge-test: install
-	$(call generate_contracts,$(FORGE_DIR)/generated)
+forge-test: forge-fixtures
 	cd verifier_contracts && \
 	FOUNDRY_REMAPPINGS="generated/=$(FORGE_DIR)/generated/" \
 	FOUNDRY_OUT="$(FORGE_DIR)/out" FOUNDRY_CACHE_PATH="$(FORGE_DIR)/cache" \
@@ -64,10 +60,17 @@ forge-test: install
 	FOUNDRY_INVARIANT_FAILURE_PERSIST_DIR="$(FORGE_DIR)/invariant" \
 	../$(FORGE) test
 
-## make contracts: the generated Solidity into verifier_contracts/generated/ (git-ignored), so that
-## `forge build` and `forge test` work in verifier_contracts/ (VK=verification_key.json adds the verifier)
+## make forge-fixtures: the generated Solidity forge-test compiles, into $(FORGE_DIR)/generated
+## (real proofs: verifier_contracts/test/QuoteVaultProofs.t.sol replays them)
+forge-fixtures: install
+	$(call generate_contracts,$(FORGE_DIR)/generated)
+
+## make contracts: the same generated Solidity into verifier_contracts/generated/ (git-ignored), so
+## that `forge build` and `forge test` work in verifier_contracts/ (VK=verification_key.json then
+## replaces the verifier with that key's, whose proofs QuoteVaultProofs.t.sol does not hold)
 contracts: install
 	$(call generate_contracts,verifier_contracts/generated)
+	$(if $(VK),$(PY) -m verifier_contracts.generate $(VK) -o verifier_contracts/generated/Groth16Verifier.sol)
 
 # slither in its own venv: it pins web3<8, which the project cannot (issue 16).
 LINT_VENV  := .venv-lint

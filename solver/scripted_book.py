@@ -148,8 +148,7 @@ def make_material(reqs: dict[str, bb.BookBatchRequest], progress: Progress | Non
     keys: tuple[prover.ProvingKey, prover.VerifyingKey] | None = None
 
     def circuit_keys() -> tuple[prover.ProvingKey, prover.VerifyingKey]:
-        proving_key, verifying_key, _ = prover.keys_for(next(iter(built.values())).r1cs,
-                                                        progress=progress and _sub(progress, "keys"))
+        proving_key, verifying_key, _ = prover.keys_for(next(iter(built.values())).r1cs, progress=progress)
         return proving_key, verifying_key
 
     proofs = {}
@@ -165,10 +164,6 @@ def make_material(reqs: dict[str, bb.BookBatchRequest], progress: Progress | Non
         proofs[name] = ProvenBookBatch(reqs[name], prover.read_proof(path), b.public_inputs)
     keys = keys or circuit_keys()
     return BookMaterial(keys[1], proofs)
-
-
-def _sub(progress: Progress, prefix: str) -> Progress:
-    return lambda step, fraction=None: progress(f"{prefix}: {step}", fraction)
 
 
 def tampered(proven: ProvenBookBatch, **changes) -> ProvenBookBatch:
