@@ -115,7 +115,7 @@ class ScriptedCall:
     data: bytes
     returned: int
     """submitBatch's batch id, or the premium a fill pays or a sell receives."""
-    after: VaultAfter
+    expected: VaultAfter
 
 
 @dataclass(frozen=True)
@@ -239,11 +239,14 @@ def scripted_fixtures(material: sb.BookMaterial, abi: list[dict[str, Any]]) -> F
         ("bool", "IS_CALL", quote.is_call),
     ]
     refusals = [
-        ("firstBatchWithAAltered", "the first batch with the lowest byte of A's x flipped", encode.submit(first, tamper="a")),
+        ("firstBatchWithAAltered", "the first batch with the lowest byte of A's x flipped",
+         encode.submit(first, tamper="a")),
         ("firstBatchWithBAltered", "the first batch with the lowest byte of B's x.c1 flipped",
          encode.submit(first, tamper="b")),
-        ("firstBatchWithCAltered", "the first batch with the lowest byte of C's x flipped", encode.submit(first, tamper="c")),
-        ("staleBatch", "nonce 2 at T1, proven over the empty book (fills_to 0) before the taker's fills", encode.submit(stale)),
+        ("firstBatchWithCAltered", "the first batch with the lowest byte of C's x flipped",
+         encode.submit(first, tamper="c")),
+        ("staleBatch", "nonce 2 at T1, proven over the empty book (fills_to 0) before the taker's fills",
+         encode.submit(stale)),
         ("secondBatchWithStaleBookAfter", "the second batch's proof submitted with the stale proof's book_after",
          encode.submit(second, book_after=stale.book_after)),
     ]
@@ -271,15 +274,15 @@ def render_fixtures(fixtures: Fixtures, fingerprint: str, inputs_hash: str) -> s
     constants = "\n".join(f"    {t} internal constant {name} = {_literal(t, v)};" for t, name, v in fixtures.deployment)
     branches = []
     for i, call in enumerate(fixtures.life):
-        a = call.after
+        a = call.expected
         branches.append(f"""        if (i == {i}) {{
             // {call.name}
             c.name = "{call.name}";
             c.time = {call.time};
             c.bySolver = {"true" if call.by_solver else "false"};
             c.returned = {call.returned};
-            c.expected = VaultAfter({a.next_nonce}, {a.live_batch}, {a.book_commitment}, {a.fill_count}, {a.proven_fills},
-                {a.chain_head}, {a.mark}, {a.proven_mark}, {a.mark_time}, {a.taker_long});
+            c.expected = VaultAfter({a.next_nonce}, {a.live_batch}, {a.book_commitment}, {a.fill_count},
+                {a.proven_fills}, {a.chain_head}, {a.mark}, {a.proven_mark}, {a.mark_time}, {a.taker_long});
             c.data = {_hex(call.data, " " * 16)};
             return c;
         }}""")

@@ -91,7 +91,12 @@ contract QuoteVaultProofsTest {
                 maxAbsVega: F.MAX_ABS_VEGA,
                 maxLoss: F.MAX_LOSS
             }),
-            QuoteVault.MarketSettings({rate: F.RATE, carry: F.CARRY, spotTolerance: F.SPOT_TOLERANCE, ivBand: F.IV_BAND}),
+            QuoteVault.MarketSettings({
+                rate: F.RATE,
+                carry: F.CARRY,
+                spotTolerance: F.SPOT_TOLERANCE,
+                ivBand: F.IV_BAND
+            }),
             QuoteVault.Margins({modelMargin: F.MODEL_MARGIN, solvencyMargin: F.SOLVENCY_MARGIN})
         );
     }
@@ -209,7 +214,8 @@ contract QuoteVaultProofsTest {
     ///     precompile fails; the vault lets the verifier's error through and changes nothing.
     function refuseAlteredPoint(uint256 point, string memory what) internal {
         observe(F.T0, F.SPOT);
-        refuse(tampered(point), abi.encodeWithSelector(IBatchVerifier.PrecompileFailed.selector, PAIRING_PRECOMPILE), what);
+        bytes memory err = abi.encodeWithSelector(IBatchVerifier.PrecompileFailed.selector, PAIRING_PRECOMPILE);
+        refuse(tampered(point), err, what);
         replay(0); // the unaltered proof is accepted
     }
 
@@ -239,8 +245,9 @@ contract QuoteVaultProofsTest {
 
     function test_submitBatch_refusesAReplayedBatch() public {
         replay(0);
-        bytes memory err =
-            abi.encodeWithSelector(QuoteVault.NonceMismatch.selector, F.FIRST_NONCE + 1, int256(uint256(F.FIRST_NONCE)));
+        bytes memory err = abi.encodeWithSelector(
+            QuoteVault.NonceMismatch.selector, F.FIRST_NONCE + 1, int256(uint256(F.FIRST_NONCE))
+        );
         refuse(F.scriptedCall(0).data, err, "the first batch again");
         refuse(tampered(POINT_A), err, "the nonce is checked before the proof");
     }
@@ -258,7 +265,9 @@ contract QuoteVaultProofsTest {
     function test_submitBatch_refusesAProofOverTheBookBeforeTheFills() public {
         replayUpTo(3);
         observe(F.T1, F.SPOT);
-        refuse(F.staleBatch(), abi.encodeWithSelector(QuoteVault.FillsPending.selector, 0, 2), "proven before the fills");
+        // fills_to 0 of the 2 recorded fills
+        bytes memory err = abi.encodeWithSelector(QuoteVault.FillsPending.selector, 0, 2);
+        refuse(F.staleBatch(), err, "proven before the fills");
         replay(3); // the proof over the book with both fills is accepted
     }
 }
