@@ -23,8 +23,8 @@ FORGE_DIR := $(DLPE_CACHE_DIR)/forge
 # $(1) by solver/forge_fixtures.py, all of the smallest book batch (solver/scripted_book.py's
 # CAPACITY, the one definition of the sizes forge compiles against): BatchLayout.sol,
 # Groth16Verifier.sol of its real key, and ProofFixtures.sol (a scripted life with real proofs).
-# Made once per circuit fingerprint and inputs in the DLPE cache folder (a cold run proves 3
-# batches, minutes; then seconds), and copied.
+# Made once per circuit fingerprint and inputs in the DLPE cache folder (cold, with the keys and
+# 3 proofs: about 15 s; warm: about 5 s), and copied.
 define generate_contracts
 	$(PY) -m solver.forge_fixtures $(1)
 endef

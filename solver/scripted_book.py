@@ -136,7 +136,7 @@ def make_book_material(progress: Progress | None = None) -> BookMaterial:
 
 def make_material(reqs: dict[str, bb.BookBatchRequest], progress: Progress | None = None) -> BookMaterial:
     """The proofs of `reqs`, proven unless saved, under the one key of their circuit. `progress`
-    hears of each circuit built, the keys, and each proof made (a cold proof takes minutes)."""
+    hears of each circuit built, the keys, and each proof made."""
     built = {}
     for name, req in reqs.items():
         if progress:
