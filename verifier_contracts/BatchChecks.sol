@@ -9,6 +9,7 @@ pragma solidity ^0.8.28;
 ///         requireAtmVolInBand     an expiry's proven ATM vol sqrt(w(0) / t) lies within `band` of the
 ///                                 implied-vol index (IVIndexOracle)
 ///         requireSolvent          the proven worst-case loss plus a margin fits in free collateral
+///         lossInTokens            a proven loss in token units, rounded up
 ///     Units: spot, vols, w(0), fractions and losses are the engine's fixed point, x · 2^48; times
 ///     are Unix seconds; collateral and margins are token base units.
 library BatchChecks {
@@ -70,24 +71,31 @@ library BatchChecks {
         }
     }
 
-    /// @notice Reverts unless ceil(worstLoss · premiumUnit / 2^48) + margin <= freeCollateral:
-    ///     the proven worst-case scenario loss (2^-48 quote currency), in token units rounded up
-    ///     (in the vault's favour: it demands at least what the loss is), plus governance's margin.
+    /// @notice Reverts unless lossInTokens(worstLoss, premiumUnit) + margin <= freeCollateral: the
+    ///     proven worst-case scenario loss in token units, rounded up (in the vault's favour: it
+    ///     demands at least what the loss is), plus governance's margin.
     function requireSolvent(uint256 worstLoss, uint256 premiumUnit, uint256 margin, uint256 freeCollateral)
         internal
         pure
     {
-        // worstLoss < 2^250 (the layout's window) times premiumUnit <= 10^18 could overflow:
-        // split worstLoss at the binary point, exact either way; a loss no uint256 holds is refused.
-        uint256 units = worstLoss >> FRAC_BITS;
-        if (premiumUnit != 0 && units > type(uint256).max / premiumUnit / 2) {
+        uint256 loss = lossInTokens(worstLoss, premiumUnit);
+        // A loss no uint256 holds is refused, as is one whose margin would overflow.
+        if (loss == type(uint256).max || margin > type(uint256).max - loss) {
             revert Insolvent(type(uint256).max, freeCollateral);
         }
-        uint256 whole = units * premiumUnit;
-        uint256 part = (worstLoss & (ONE - 1)) * premiumUnit; // < 2^108
-        uint256 loss = whole + (part >> FRAC_BITS) + (part & (ONE - 1) == 0 ? 0 : 1);
-        if (margin > type(uint256).max - loss) revert Insolvent(type(uint256).max, freeCollateral);
         uint256 needed = loss + margin;
         if (needed > freeCollateral) revert Insolvent(needed, freeCollateral);
+    }
+
+    /// @notice ceil(worstLoss · premiumUnit / 2^48): a proven loss (2^-48 quote currency) in token
+    ///     units, rounded up; type(uint256).max when it would exceed half of what a uint256 holds.
+    function lossInTokens(uint256 worstLoss, uint256 premiumUnit) internal pure returns (uint256) {
+        // worstLoss < 2^250 (the layout's window) times premiumUnit <= 10^18 could overflow:
+        // split worstLoss at the binary point, exact either way.
+        uint256 units = worstLoss >> FRAC_BITS;
+        if (premiumUnit != 0 && units > type(uint256).max / premiumUnit / 2) return type(uint256).max;
+        uint256 whole = units * premiumUnit;
+        uint256 part = (worstLoss & (ONE - 1)) * premiumUnit; // < 2^108
+        return whole + (part >> FRAC_BITS) + (part & (ONE - 1) == 0 ? 0 : 1);
     }
 }

@@ -11,10 +11,10 @@ import {
     BATCH_ELEMENT_COUNT,
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
-    BATCH_QUOTE_COUNT,
-    BATCH_WHOLE_COUNT
+    BATCH_QUOTE_COUNT
 } from "generated/BatchLayout.sol";
 import {BatchChecks} from "./BatchChecks.sol";
+import {BatchStatement} from "./BatchStatement.sol";
 import {BookLedger} from "./BookLedger.sol";
 import {ExpirySettlement} from "./ExpirySettlement.sol";
 import {IVIndexOracle} from "./IVIndexOracle.sol";
@@ -667,12 +667,9 @@ contract QuoteVault is ERC4626 {
         uint256[BATCH_ELEMENT_COUNT] calldata packed
     ) external returns (uint256 batchId) {
         _requireSolver();
-        Statement memory statement = _readStatement(packed);
-        uint256[BATCH_PUBLIC_INPUT_COUNT] memory input = _publicInputs(packed, bookAfter, statement.fillsTo);
-        if (statement.live) _requireTradable(statement, packed);
-        // Reverts with the verifier's error (ProofInvalid, PublicInputNotInField, PrecompileFailed)
-        // unless the proof is valid. A view call: the verifier cannot change any state.
-        verifier.requireValidProof(a, b, c, input);
+        BatchStatement.Statement memory statement = BatchStatement.check(
+            _statementContext(), _book, riskLimits, oracleSettings, marketSettings, margins, a, b, c, bookAfter, packed
+        );
 
         // Effects only after every check has passed, so that a rejected batch leaves no trace.
         // There is no interaction after them: the oracles and the verifier were only read.
@@ -688,143 +685,22 @@ contract QuoteVault is ERC4626 {
         );
     }
 
-    /// @dev What submitBatch reads of a batch, after checking the fields the vault did not choose.
-    struct Statement {
-        uint256 spot;
-        uint64 oracleTime;
-        uint64 nonce;
-        bool live;
-        uint256 fillsTo;
-        int256 mark;
-        uint256 liability;
-        uint256 worstLoss;
-    }
-
-    /// @dev The batch's statement, its market, risk inputs and smiles checked (see the notes).
-    function _readStatement(uint256[BATCH_ELEMENT_COUNT] calldata packed)
-        private
-        view
-        returns (Statement memory statement)
-    {
-        (statement.spot, statement.oracleTime) = _freshSpot();
-        statement.nonce = nextNonce;
-        _requireMarketMatches(packed, statement.spot, statement.oracleTime, statement.nonce);
-        _requireRiskInputsMatch(packed);
-        _requireSmilesInBand(packed, statement.oracleTime);
-        statement.live = _hasQuotes(packed);
-        statement.fillsTo = uint256(BatchLayout.fillsTo(packed)); // lo 0: never negative
-        statement.mark = BatchLayout.mark(packed);
-        statement.liability = _liability(statement.mark);
-        statement.worstLoss = uint256(BatchLayout.worstLoss(packed)); // lo 0
-    }
-
-    /// @dev A batch with quotes must cover exactly the live book, hold the limits in its worst
-    ///     case, and be able to pay that worst case. (A pure book update is accepted whatever
-    ///     risk_ok says: a breached limit never freezes the book or the mark.)
-    function _requireTradable(Statement memory statement, uint256[BATCH_ELEMENT_COUNT] calldata packed)
-        private
-        view
-    {
-        uint256 fillCount = _book.counters.fillCount;
-        if (statement.fillsTo != fillCount) revert FillsPending(statement.fillsTo, fillCount);
-        if (BatchLayout.riskOk(packed) != 1) revert RiskLimitsBreached();
-        // With fills_to == fillCount no premium stays unproven once this batch is accepted.
-        uint256 owed = statement.liability + unclaimedPayoffs;
-        uint256 free = owed >= collateral ? 0 : collateral - owed;
-        BatchChecks.requireSolvent(statement.worstLoss, premiumUnit, margins.solvencyMargin, free);
+    /// @dev The vault's values BatchStatement checks a batch against (besides its settings' storage).
+    function _statementContext() private view returns (BatchStatement.Context memory ctx) {
+        ctx.oracle = oracle;
+        ctx.ivOracle = ivOracle;
+        ctx.verifier = verifier;
+        ctx.stateCommitment = stateCommitment;
+        ctx.nonce = nextNonce;
+        ctx.collateral = collateral;
+        ctx.unclaimedPayoffs = unclaimedPayoffs;
+        ctx.premiumUnit = premiumUnit;
     }
 
     /// @dev The oracle's latest (spot, time), refused when older than maxOracleAge.
     function _freshSpot() private view returns (uint256 spot, uint64 oracleTime) {
         (spot, oracleTime) = oracle.latest();
         BatchChecks.requireFresh(oracleTime, oracleSettings.maxOracleAge, block.timestamp);
-    }
-
-    function _requireMarketMatches(
-        uint256[BATCH_ELEMENT_COUNT] calldata packed,
-        uint256 spot,
-        uint64 oracleTime,
-        uint64 nonce
-    ) private view {
-        int256 packedSpot = BatchLayout.spot(packed);
-        if (uint256(packedSpot) != spot) revert SpotMismatch(spot, packedSpot); // lo > 0
-        int256 packedTime = BatchLayout.oracleTime(packed);
-        if (uint256(packedTime) != oracleTime) revert OracleTimeMismatch(oracleTime, packedTime); // lo 0
-        int256 packedNonce = BatchLayout.nonce(packed);
-        if (uint256(packedNonce) != nonce) revert NonceMismatch(nonce, packedNonce); // lo 0
-        MarketSettings memory market = marketSettings;
-        int256 packedRate = BatchLayout.rate(packed);
-        int256 packedCarry = BatchLayout.carry(packed);
-        if (packedRate != market.rate || packedCarry != market.carry) {
-            revert RateMismatch(market.rate, market.carry, packedRate, packedCarry);
-        }
-    }
-
-    function _requireRiskInputsMatch(uint256[BATCH_ELEMENT_COUNT] calldata packed) private view {
-        RiskLimits memory limits = riskLimits;
-        _requireLimitMatches(0, limits.maxAbsDelta, BatchLayout.maxAbsDelta(packed));
-        _requireLimitMatches(1, limits.maxAbsGamma, BatchLayout.maxAbsGamma(packed));
-        _requireLimitMatches(2, limits.maxAbsVega, BatchLayout.maxAbsVega(packed));
-        _requireLimitMatches(3, limits.maxLoss, BatchLayout.maxLoss(packed));
-        _requireLimitMatches(4, margins.modelMargin, BatchLayout.modelMargin(packed));
-    }
-
-    function _requireLimitMatches(uint256 limit, uint256 expected, int256 packedValue) private pure {
-        // Every risk slot has lo >= 0 (the generator refuses others): packedValue >= 0.
-        if (uint256(packedValue) != expected) revert RiskLimitMismatch(limit, expected, packedValue);
-    }
-
-    /// @dev Each expiry's proven ATM vol within ivBand of the implied-vol index (fresh).
-    function _requireSmilesInBand(uint256[BATCH_ELEMENT_COUNT] calldata packed, uint64 oracleTime) private view {
-        (uint256 ivIndex, uint64 observedAt) = ivOracle.latest();
-        if (observedAt == 0) revert NoVolIndex();
-        BatchChecks.requireFresh(observedAt, oracleSettings.maxOracleAge, block.timestamp);
-        uint256 band = marketSettings.ivBand;
-        for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
-            // expiry and atm_variance have lo 0 and fit 40 and 53 bits: the casts are exact.
-            uint64 expiry = uint64(uint256(BatchLayout.expiryExpiry(packed, e)));
-            uint256 atmVariance = uint256(BatchLayout.expiryAtmVariance(packed, e));
-            BatchChecks.requireAtmVolInBand(e, expiry, oracleTime, atmVariance, ivIndex, band);
-        }
-    }
-
-    /// @dev [stateCommitment, bookCommitment, head[fills_from], head[fills_to], bookAfter, packed...],
-    ///     after checking fills_from = provenFills <= fills_to <= fillCount (FillRangeInvalid).
-    function _publicInputs(uint256[BATCH_ELEMENT_COUNT] calldata packed, uint256 bookAfter, uint256 fillsTo)
-        private
-        view
-        returns (uint256[BATCH_PUBLIC_INPUT_COUNT] memory input)
-    {
-        uint256 fillsFrom = uint256(BatchLayout.fillsFrom(packed)); // lo 0
-        uint256 bookBefore = _book.bookCommitment;
-        uint256 chainFrom = _book.head[fillsFrom];
-        uint256 chainTo = _book.head[fillsTo];
-        _book.requireProvenTransition(bookBefore, chainFrom, chainTo, fillsFrom, fillsTo);
-        input[BatchLayout.STATE_COMMITMENT_INPUT] = stateCommitment;
-        input[BatchLayout.BOOK_BEFORE_INPUT] = bookBefore;
-        input[BatchLayout.CHAIN_FROM_INPUT] = chainFrom;
-        input[BatchLayout.CHAIN_TO_INPUT] = chainTo;
-        input[BatchLayout.BOOK_AFTER_INPUT] = bookAfter;
-        for (uint256 i = 0; i < BATCH_ELEMENT_COUNT; ++i) {
-            input[BATCH_WHOLE_COUNT + i] = packed[i];
-        }
-    }
-
-    /// @dev The mark as a liability in token units: ceil(-mark · premiumUnit / 2^48) for a short
-    ///     book (rounded up: in the vault's favour), 0 for mark >= 0 (an asset the vault does not count).
-    function _liability(int256 mark_) private view returns (uint256) {
-        if (mark_ >= 0) return 0;
-        uint256 scaled = uint256(-mark_) * premiumUnit; // |mark| < 2^117, premiumUnit < 2^60
-        uint256 whole = scaled >> BatchLayout.FRAC_BITS;
-        return whole << BatchLayout.FRAC_BITS == scaled ? whole : whole + 1;
-    }
-
-    /// @dev A batch with a quote of positive size trades; one whose sizes are all 0 is a book update.
-    function _hasQuotes(uint256[BATCH_ELEMENT_COUNT] calldata packed) private pure returns (bool) {
-        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-            if (BatchLayout.quoteSizeUnits(packed[BatchLayout.QUOTE_FIRST_ELEMENT + q]) != 0) return true;
-        }
-        return false;
     }
 
     /// @dev Store the batch as the live one (superseding any other); its quotes valid until

@@ -19,9 +19,12 @@ Sources (Solidity 0.8.28, compiled together by verifier_contracts.build):
                    quote's proven size while the oracle is fresh and near the batch's spot; governed
                    by a TimelockController (OpenZeppelin)
   BookLedger.sol   the vault's book: series slots, positions, fill chain, book commitment
-  ExpirySettlement.sol  an external library linked into the vault (deploy_settlement_library):
+  ExpirySettlement.sol  an external library linked into the vault (deploy_vault_libraries):
                    expiry settlement at the oracle's first observation after an expiry, payoffs and
                    claims, and the book's fill write (outside the vault: EIP-170's code limit)
+  BatchStatement.sol  an external library linked into the vault: submitBatch's statement checks
+                   (public inputs assembled from the vault's storage, packed fields against the
+                   oracles and governance, tradability) and the verifier call
   BatchChecks.sol  oracle freshness, spot tolerance, ATM-vol band, solvency
   PoseidonT3.sol   Poseidon(2), generated from circuits.poseidon's parameters (poseidon_contract.py)
   SpotOracle.sol   one owner posts (spot at 2^-48, timestamp); every observation is kept
@@ -73,7 +76,8 @@ from verifier_contracts.client import ContractClient, ContractReverted, Groth16V
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 HAND_WRITTEN_SOURCES = ("TestToken.sol", "SpotOracle.sol", "IVIndexOracle.sol", "PoseidonT3.sol", "BookLedger.sol",
-                        "ExpirySettlement.sol", "BatchChecks.sol", "QuoteVault.sol", "BatchLayoutReader.sol")
+                        "ExpirySettlement.sol", "BatchChecks.sol", "BatchStatement.sol", "QuoteVault.sol",
+                        "BatchLayoutReader.sol")
 GENERATED_LAYOUT = "generated/BatchLayout.sol"
 """The generated layout's source name, as QuoteVault imports it (foundry.toml maps `generated/`)."""
 MIN_GOVERNANCE_DELAY = 86_400
@@ -168,7 +172,9 @@ class VaultContracts:
     layout_reader: CompiledContract
     """BatchLayoutReader: the layout's decoding on-chain (for tests and clients)."""
     settlement: CompiledContract
-    """ExpirySettlement: the external library the vault's bytecode links to (deploy it first)."""
+    """ExpirySettlement: an external library the vault's bytecode links to (deploy it first)."""
+    statement: CompiledContract
+    """BatchStatement: the other external library the vault links to."""
     layout: BatchInputs
     """The batch layout the contracts were generated from (layout.sha256 names its document)."""
 
@@ -176,12 +182,15 @@ class VaultContracts:
 def compile_vault(layout: Mapping[str, Any]) -> VaultContracts:
     """Generate BatchLayout.sol from the layout document and compile it with the other sources (cached by hash)."""
     contracts = compile_sources(vault_sources(layout))
-    settlement = contracts["ExpirySettlement"]
-    # The library's events and errors happen at the vault's address (delegatecall): its clients decode them.
+    # The libraries' events and errors happen at the vault's address (delegatecall): its clients decode them.
     vault = contracts["QuoteVault"]
     known = {(e["type"], e.get("name")) for e in vault.abi}
-    library_entries = [e for e in settlement.abi
-                       if e["type"] in ("event", "error") and (e["type"], e.get("name")) not in known]
+    library_entries = []
+    for library in LINKED_LIBRARIES:
+        for e in contracts[library.split(":")[1]].abi:
+            if e["type"] in ("event", "error") and (e["type"], e.get("name")) not in known:
+                known.add((e["type"], e.get("name")))
+                library_entries.append(e)
     return VaultContracts(
         vault=dataclasses.replace(vault, abi=vault.abi + library_entries),
         oracle=contracts["SpotOracle"],
@@ -191,13 +200,14 @@ def compile_vault(layout: Mapping[str, Any]) -> VaultContracts:
         iv_oracle=contracts["IVIndexOracle"],
         poseidon=contracts["PoseidonT3"],
         layout_reader=contracts["BatchLayoutReader"],
-        settlement=settlement,
+        settlement=contracts["ExpirySettlement"],
+        statement=contracts["BatchStatement"],
         layout=read_layout(layout),
     )
 
 
-SETTLEMENT_LIBRARY = "ExpirySettlement.sol:ExpirySettlement"
-"""The vault's linked library, by fully qualified name."""
+LINKED_LIBRARIES = ("ExpirySettlement.sol:ExpirySettlement", "BatchStatement.sol:BatchStatement")
+"""The vault's linked libraries, by fully qualified name (source:name)."""
 
 
 def link_placeholder(qualified_name: str) -> str:
@@ -205,18 +215,26 @@ def link_placeholder(qualified_name: str) -> str:
     return "__$" + keccak(text=qualified_name).hex()[:34] + "$__"
 
 
-def linked_vault(contracts: VaultContracts, settlement_library: str) -> CompiledContract:
-    """The vault with the deployed ExpirySettlement's address in place of solc's placeholders."""
-    placeholder = link_placeholder(SETTLEMENT_LIBRARY)
-    if placeholder not in contracts.vault.bytecode:
-        raise ValueError(f"the vault's bytecode does not link {SETTLEMENT_LIBRARY} ({placeholder})")
-    address = Web3.to_checksum_address(settlement_library)[2:].lower()
-    return dataclasses.replace(contracts.vault, bytecode=contracts.vault.bytecode.replace(placeholder, address))
+def linked_vault(contracts: VaultContracts, libraries: Mapping[str, str]) -> CompiledContract:
+    """The vault with each deployed library's address (`libraries`: qualified name -> address, one
+    for every name of LINKED_LIBRARIES) in place of solc's placeholders."""
+    bytecode = contracts.vault.bytecode
+    for name in LINKED_LIBRARIES:
+        placeholder = link_placeholder(name)
+        if placeholder not in bytecode:
+            raise ValueError(f"the vault's bytecode does not link {name} ({placeholder})")
+        if name not in libraries:
+            raise ValueError(f"no address given for the vault's library {name}")
+        bytecode = bytecode.replace(placeholder, Web3.to_checksum_address(libraries[name])[2:].lower())
+    return dataclasses.replace(contracts.vault, bytecode=bytecode)
 
 
-def deploy_settlement_library(w3: Web3, contracts: VaultContracts) -> str:
-    """Deploy ExpirySettlement (stateless: one serves any number of vaults); its address."""
-    return ContractClient.deploy_compiled(w3, contracts.settlement).address
+def deploy_vault_libraries(w3: Web3, contracts: VaultContracts) -> dict[str, str]:
+    """Deploy the vault's libraries (stateless: one set serves any number of vaults); their
+    addresses by qualified name, for linked_vault."""
+    compiled = {"ExpirySettlement.sol:ExpirySettlement": contracts.settlement,
+                "BatchStatement.sol:BatchStatement": contracts.statement}
+    return {name: ContractClient.deploy_compiled(w3, compiled[name]).address for name in LINKED_LIBRARIES}
 
 
 # ------------------------------------------------------------------------- clients
@@ -533,16 +551,15 @@ class QuoteVaultClient(_EventReading):
         margins: Margins,
         max_oracle_age: int,
         quote_lifetime: int,
-        settlement_library: str | None = None,
+        libraries: Mapping[str, str] | None = None,
     ) -> QuoteVaultClient:
         """Deploy a vault governed by the TimelockController at `governance`, with an empty book of
         `book_capacity` slots taking `fill_capacity` fills between proofs (the circuit's P and F),
-        linked to the ExpirySettlement library at `settlement_library` (deployed first when None)."""
+        linked to the libraries at `libraries` (deploy_vault_libraries; deployed first when None)."""
         dependencies = (oracle, iv_oracle, poseidon, verifier, solver, governance, first_nonce, book_capacity,
                         fill_capacity)
-        library = settlement_library or deploy_settlement_library(w3, contracts)
         deployed = ContractClient.deploy_compiled(
-            w3, linked_vault(contracts, library), token, dependencies, (max_oracle_age, quote_lifetime), limits.as_tuple(),
+            w3, linked_vault(contracts, libraries or deploy_vault_libraries(w3, contracts)), token, dependencies, (max_oracle_age, quote_lifetime), limits.as_tuple(),
             market.as_tuple(), margins.as_tuple(),
         )
         return cls(w3, deployed.address, contracts)
