@@ -60,14 +60,20 @@ def random_book(rng: random.Random, m: fb.BookMarket, positions: int) -> fb.Book
     return tuple(slots)
 
 
-def measure_circuit(positions: int, fills: int, rng: random.Random) -> dict:
+def book_update_request(positions: int, fills: int, rng: random.Random) -> bb.BookBatchRequest:
+    """A zero-quote book batch over a random book of P positions on market()'s 4 expiries, F of them new fills."""
     m = market()
     book = random_book(rng, m, positions)
     # the last F fills of the book are the ones this proof applies
     applied = tuple(fb.Fill(j, s.is_call, s.strike, s.expiry, s.quantity) for j, s in enumerate(book[-fills:],
                                                                                                    positions - fills))
     old = book[:positions - fills] + (fb.EMPTY_SLOT,) * fills
-    req = bb.book_batch_request(m, old, applied, fills, 0, 0, policy=POLICY, state_salt=1, limits=LIMITS, margin=0)
+    return bb.book_batch_request(m, old, applied, fills, 0, 0, policy=POLICY, state_salt=1, limits=LIMITS, margin=0)
+
+
+def measure_circuit(positions: int, fills: int, rng: random.Random) -> dict:
+    req = book_update_request(positions, fills, rng)
+    m, old, applied = req.market, req.old_book, req.fills
     start = time.perf_counter()
     cs = ConstraintSystem()
     wires = bb.book_batch_circuit(cs, req)
