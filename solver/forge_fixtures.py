@@ -240,15 +240,15 @@ def scripted_fixtures(material: sb.BookMaterial, abi: list[dict[str, Any]]) -> F
         ("bool", "IS_CALL", quote.is_call),
     ]
     refusals = [
-        ("firstBatchWithAAltered", "the first batch with the lowest byte of A's x flipped",
+        ("firstBatchWithAAltered", "The first batch with the lowest bit of A's x flipped (one byte altered)",
          encode.submit(first, tamper="a")),
-        ("firstBatchWithBAltered", "the first batch with the lowest byte of B's x.c1 flipped",
+        ("firstBatchWithBAltered", "The first batch with the lowest bit of B's x.c1 flipped (one byte altered)",
          encode.submit(first, tamper="b")),
-        ("firstBatchWithCAltered", "the first batch with the lowest byte of C's x flipped",
+        ("firstBatchWithCAltered", "The first batch with the lowest bit of C's x flipped (one byte altered)",
          encode.submit(first, tamper="c")),
-        ("staleBatch", "nonce 2 at T1, proven over the empty book (fills_to 0) before the taker's fills",
+        ("staleBatch", "Nonce 2 at T1, proven over the empty book (fills_to 0) before the taker's fills",
          encode.submit(stale)),
-        ("secondBatchWithStaleBookAfter", "the second batch's proof submitted with the stale proof's book_after",
+        ("secondBatchWithStaleBookAfter", "The second batch's proof submitted with the stale proof's book_after",
          encode.submit(second, book_after=stale.book_after)),
     ]
     return Fixtures(deployment, life, refusals)
