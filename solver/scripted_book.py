@@ -145,25 +145,22 @@ def make_material(reqs: dict[str, bb.BookBatchRequest], progress: Progress | Non
     fingerprints = {prover.circuit_fingerprint(b.r1cs) for b in built.values()}
     assert len(fingerprints) == 1, "the book batch's shape must not depend on the request's values"
     (fingerprint,) = fingerprints
-    keys: tuple[prover.ProvingKey, prover.VerifyingKey] | None = None
-
-    def circuit_keys() -> tuple[prover.ProvingKey, prover.VerifyingKey]:
-        proving_key, verifying_key, _ = prover.keys_for(next(iter(built.values())).r1cs, progress=progress)
-        return proving_key, verifying_key
-
+    proving_key, verifying_key, _ = prover.keys_for(next(iter(built.values())).r1cs, progress=progress)
+    # Saved proofs sit under their verifying key's hash: a key made anew (its folder deleted) must not
+    # meet proofs made under the old one.
+    key_id = hashlib.sha256(json.dumps(prover.verifying_key_to_json(verifying_key), sort_keys=True).encode())
+    folder = CACHE_DIR / fingerprint / key_id.hexdigest()[:16]
     proofs = {}
     for name, b in built.items():
         witness_hash = hashlib.sha256(",".join(map(str, b.witness)).encode()).hexdigest()
-        path = CACHE_DIR / fingerprint / f"proof_{witness_hash}.json"
+        path = folder / f"proof_{witness_hash}.json"
         if not path.is_file():
-            keys = keys or circuit_keys()
             if progress:
                 progress(f"book batch {name!r}: proving (not saved yet)")
-            proven = prove_book_batch(keys[0], reqs[name], b)
+            proven = prove_book_batch(proving_key, reqs[name], b)
             _write_atomically(path, json.dumps(prover.proof_to_json(proven.proof)).encode())
         proofs[name] = ProvenBookBatch(reqs[name], prover.read_proof(path), b.public_inputs)
-    keys = keys or circuit_keys()
-    return BookMaterial(keys[1], proofs)
+    return BookMaterial(verifying_key, proofs)
 
 
 def tampered(proven: ProvenBookBatch, **changes) -> ProvenBookBatch:
