@@ -5,6 +5,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {
     BatchLayout,
     IBatchVerifier,
@@ -274,8 +275,11 @@ contract QuoteVault is ERC4626 {
     error InsufficientCollateral(uint256 available, uint256 needed);
     /// @notice The settlement window and the mark age must lie in (0, their maximum] seconds.
     error LifecycleSettingsInvalid(uint64 settlementWindow, uint64 maxMarkAge);
-    /// @notice Redeem request `id` is not the caller's (or does not exist).
-    error RedeemRequestNotOwned(uint256 id, address caller);
+    /// @notice Request `id` is not the oldest unpaid one (`next`): paid already, not made yet, or behind it.
+    error RedeemRequestNotNext(uint256 id, uint256 next);
+    /// @notice Request `id` is worth `assets`, more than the `free` assets redemptions may take now
+    ///     (NAV less the worst-case reserve): it waits for a proof that lowers the worst case or more collateral.
+    error RedeemRequestWaitsForCollateral(uint256 id, uint256 assets, uint256 free);
     /// @notice Request `id`, made at `requestedAt`, waits for a fresh mark observed after it (the last is `markTime`).
     error RedeemRequestWaitsForMark(uint256 id, uint64 requestedAt, uint64 markTime);
     /// @notice A redeem request needs at least one share.
@@ -291,6 +295,8 @@ contract QuoteVault is ERC4626 {
     event LifecycleUpdated(uint64 settlementWindow, uint64 maxMarkAge);
     event RedeemRequested(uint256 indexed id, address indexed owner, uint256 shares);
     event RedeemRequestSettled(uint256 indexed id, address indexed owner, uint256 shares, uint256 assets);
+    /// @notice The worst-case loss held back from redemptions is now `liability` token units.
+    event ProvenWorstLossUpdated(uint256 liability);
     /// @notice A proof marked the book at `markTime`: `mark` (2^-48 quote currency, the vault's
     ///     positions times their mids) is a liability of `liability` token units.
     event ProvenMarkUpdated(int256 mark, uint256 liability, uint64 markTime);
@@ -373,9 +379,17 @@ contract QuoteVault is ERC4626 {
     BookLedger.Book private _book;
     /// @notice Governance's lifecycle bounds (see LifecycleSettings).
     LifecycleSettings public lifecycle = LifecycleSettings(DEFAULT_SETTLEMENT_WINDOW, DEFAULT_MAX_MARK_AGE);
-    /// @notice Redemption requests waiting for a fresh mark, by id (ERC-7540 style).
+    /// @notice Redemption requests not yet paid, by id (ERC-7540 style), paid in id order.
     mapping(uint256 id => RedeemRequest) public redeemRequests;
     uint256 public redeemRequestCount;
+    /// @notice The oldest unpaid request: the only one settleRedeem pays next (redeemRequestCount when none).
+    uint256 public redeemQueueHead;
+    /// @notice Shares escrowed by unpaid requests.
+    uint256 public queuedShares;
+    /// @notice The proven worst-case loss (token units, rounded up) that redemptions leave in the
+    ///     vault while anything can still lose: the last proof's, or the live batch's while its quotes
+    ///     can fill and a later pure book update's worst case (which leaves them out) is smaller.
+    uint256 public provenWorstLoss;
     ExpirySettlement.Ledger private _settlements;
 
     /// @param token_ The collateral token: the ERC-4626 asset, in which premiums are paid.
@@ -560,23 +574,59 @@ contract QuoteVault is ERC4626 {
         return _depositsClosed() ? 0 : super.maxMint(receiver);
     }
 
-    /// @notice What `owner` may withdraw now: nothing while the mark is stale (requestRedeem waits
-    ///     for a fresh one), else its shares' worth at NAV.
+    /// @notice What `owner` may withdraw now: its shares' worth at NAV, at most what instant
+    ///     redemptions may take (instantAssets: nothing while the mark is stale).
     function maxWithdraw(address owner) public view override returns (uint256) {
-        return markFresh() ? super.maxWithdraw(owner) : 0;
+        // Not super.maxWithdraw: OpenZeppelin's goes through maxRedeem, whose share count rounds down.
+        return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), instantAssets());
     }
 
-    /// @notice Shares `owner` may redeem now: none while the mark is stale, else all of them.
+    /// @notice Shares `owner` may redeem now: its shares, at most those instantAssets() pays (rounded down).
     function maxRedeem(address owner) public view override returns (uint256) {
-        return markFresh() ? super.maxRedeem(owner) : 0;
+        return Math.min(super.maxRedeem(owner), _convertToShares(instantAssets(), Math.Rounding.Floor));
+    }
+
+    /// @notice What redemptions may take now (token units): NAV less the worst-case reserve, so that
+    ///     the collateral never falls below the liabilities (unclaimed payoffs, and while an expiry
+    ///     is live the mark and unproven premiums) plus worstLossReserve(). The oldest request is paid
+    ///     from it (settleRedeem).
+    function freeAssets() public view returns (uint256) {
+        uint256 nav = totalAssets();
+        uint256 reserve = worstLossReserve();
+        return nav > reserve ? nav - reserve : 0;
+    }
+
+    /// @notice What instant withdrawals and redemptions may take now: freeAssets() less the assets
+    ///     owed to queued requests (their shares at NAV, rounded up), so none jumps the queue; 0
+    ///     while the mark is stale.
+    function instantAssets() public view returns (uint256) {
+        if (!markFresh()) return 0;
+        uint256 free = freeAssets();
+        uint256 queued = _convertToAssets(queuedShares, Math.Rounding.Ceil);
+        return free > queued ? free - queued : 0;
+    }
+
+    /// @notice The worst-case loss redemptions leave in the vault: provenWorstLoss while an expiry
+    ///     is live or the live batch's quotes can fill, else 0 (nothing open can lose).
+    function worstLossReserve() public view returns (uint256) {
+        return _book.counters.expiryCount != 0 || _quotesOpen() ? provenWorstLoss : 0;
+    }
+
+    /// @dev Whether the live batch's quotes can still fill (before their validUntil).
+    function _quotesOpen() private view returns (bool) {
+        return hasLiveBatch && block.timestamp <= _batches[liveBatch].validUntil;
     }
 
     /// @notice Whether NAV rests on a fresh proof: the book holds nothing open and every chain record
     ///     is proven (NAV needs no mark), or the last proven mark is at most lifecycle.maxMarkAge old.
     function markFresh() public view returns (bool) {
+        return _nothingOpen() || block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
+    }
+
+    /// @dev The book holds nothing open and every chain record is proven: NAV needs no mark.
+    function _nothingOpen() private view returns (bool) {
         BookLedger.Counters memory c = _book.counters;
-        if (c.expiryCount == 0 && c.fillCount == c.provenFills) return true;
-        return block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
+        return c.expiryCount == 0 && c.fillCount == c.provenFills;
     }
 
     function _depositsClosed() private view returns (bool) {
@@ -584,31 +634,38 @@ contract QuoteVault is ERC4626 {
     }
 
     /// @notice ERC-7540-style asynchronous redemption: the caller's `shares` go into the vault's
-    ///     escrow now and are redeemed at NAV by settleRedeem once a mark observed after the request
-    ///     is fresh (or nothing is open). Use it when the mark is stale (maxRedeem = 0).
+    ///     escrow now and join the queue; settleRedeem pays them at NAV, in request order. Use it when
+    ///     the mark is stale or the worst case holds the collateral back (maxRedeem below the shares).
     function requestRedeem(uint256 shares) external returns (uint256 id) {
         if (shares == 0) revert RedeemRequestEmpty();
         _transfer(msg.sender, address(this), shares); // ERC20InsufficientBalance when it holds fewer
         id = redeemRequestCount++;
+        queuedShares += shares;
         redeemRequests[id] = RedeemRequest(msg.sender, uint64(block.timestamp), shares);
         emit RedeemRequested(id, msg.sender, shares);
     }
 
-    /// @notice Redeem request `id`'s escrowed shares at NAV (rounded down, ERC4626's previewRedeem),
-    ///     paid to its owner, who alone may call; refused until a mark newer than the request is fresh.
+    /// @notice Pay the oldest unpaid request, `id` (anyone may call; its owner is paid): its escrowed
+    ///     shares at NAV, rounded down (ERC4626's previewRedeem). Refused unless a mark observed
+    ///     after the request is fresh (or no expiry is live), and unless freeAssets() covers it:
+    ///     until then it, and every later request, waits.
     function settleRedeem(uint256 id) external returns (uint256 assets) {
+        uint256 next = redeemQueueHead;
+        if (id != next || id >= redeemRequestCount) revert RedeemRequestNotNext(id, next);
         RedeemRequest memory request = redeemRequests[id];
-        if (request.owner != msg.sender) revert RedeemRequestNotOwned(id, msg.sender);
-        BookLedger.Counters memory c = _book.counters;
-        bool nothingOpen = c.expiryCount == 0 && c.fillCount == c.provenFills;
-        if (!markFresh() || (markTime <= request.requestedAt && !nothingOpen)) {
+        if (!markFresh() || (markTime <= request.requestedAt && !_nothingOpen())) {
             revert RedeemRequestWaitsForMark(id, request.requestedAt, markTime);
         }
-        delete redeemRequests[id];
         assets = previewRedeem(request.shares);
+        uint256 free = freeAssets();
+        if (assets > free) revert RedeemRequestWaitsForCollateral(id, assets, free);
+        delete redeemRequests[id];
+        redeemQueueHead = id + 1;
+        queuedShares -= request.shares;
+        // Burn before the transfer (checks-effects-interactions): a callback sees the request paid.
         _burn(address(this), request.shares);
         emit RedeemRequestSettled(id, request.owner, request.shares, assets);
-        _transferOut(request.owner, assets); // InsufficientCollateral when the collateral cannot pay
+        _transferOut(request.owner, assets);
     }
 
     function _decimalsOffset() internal pure override returns (uint8) {
@@ -676,6 +733,12 @@ contract QuoteVault is ERC4626 {
         batchId = statement.nonce;
         nextNonce = statement.nonce + 1;
         _book.acceptProvenBook(statement.fillsTo, bookAfter);
+        uint256 worstLoss = statement.worstLossTokens;
+        // A pure book update proves the book without the live batch's unfilled sizes: while they
+        // can still fill, it does not lower the loss the live batch proved.
+        if (!statement.live && _quotesOpen() && provenWorstLoss > worstLoss) worstLoss = provenWorstLoss;
+        provenWorstLoss = worstLoss;
+        emit ProvenWorstLossUpdated(worstLoss);
         _recordProvenMark(statement.mark, statement.liability, statement.oracleTime);
         uint64 validUntil = 0;
         if (statement.live) validUntil = _recordLiveBatch(batchId, packed, statement.spot, statement.oracleTime);

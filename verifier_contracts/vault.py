@@ -116,6 +116,12 @@ def mark_liability(mark: int, decimals: int) -> int:
     return -(-scaled >> FRAC_BITS)
 
 
+def worst_loss_liability(worst_loss: int, decimals: int) -> int:
+    """QuoteVault's provenWorstLoss for a proven worst-case loss (2^-48, >= 0): ceil(worst_loss ·
+    10^decimals / 2^48) (BatchChecks.lossInTokens, for losses far below its saturation)."""
+    return -(-(worst_loss * 10**decimals) >> FRAC_BITS)
+
+
 STRIKE_MIN = 1 << 40
 """BookLedger.STRIKE_MIN: engine.fixed.SPOT_MIN at 2^-48."""
 STRIKE_GRID_BITS = 32
@@ -453,6 +459,10 @@ class VaultState:
     """The live batch's quotes with their used sizes (empty without a live batch)."""
     unclaimed_payoffs: int = 0
     """Payoffs of settled expiries set aside and not yet claimed (token units)."""
+    proven_worst_loss: int = 0
+    """The proven worst-case loss redemptions leave in the vault (token units)."""
+    redeem_queue: tuple[int, int, int] = (0, 0, 0)
+    """(requests made, the oldest unpaid request, shares escrowed by unpaid requests)."""
 
 
 @dataclass(frozen=True)
@@ -584,8 +594,43 @@ class QuoteVaultClient(_EventReading):
         """Redeem the sender's `shares` for token units at NAV, rounded down, paid to `receiver` (default sender)."""
         return self.transact("redeem", shares, receiver or sender, sender, sender=sender)
 
+    def withdraw(self, assets: int, *, sender: str, receiver: str | None = None) -> TxReceipt:
+        """Withdraw `assets` token units, burning the sender's shares at NAV (rounded up)."""
+        return self.transact("withdraw", assets, receiver or sender, sender, sender=sender)
+
     def shares(self, holder: str) -> int:
         return self.call("balanceOf", holder)
+
+    def max_redeem(self, owner: str) -> int:
+        """Shares `owner` may redeem at once (capped by instant_assets)."""
+        return self.call("maxRedeem", owner)
+
+    def max_withdraw(self, owner: str) -> int:
+        return self.call("maxWithdraw", owner)
+
+    def free_assets(self) -> int:
+        """What redemptions may take now: NAV less the worst-case reserve (the queue's head is paid from it)."""
+        return self.call("freeAssets")
+
+    def instant_assets(self) -> int:
+        """What instant redemptions may take now: free_assets less what queued requests are owed (0 while the mark is stale)."""
+        return self.call("instantAssets")
+
+    def worst_loss_reserve(self) -> int:
+        """The proven worst-case loss held back from redemptions now (0 when nothing open can lose)."""
+        return self.call("worstLossReserve")
+
+    def request_redeem(self, shares: int, *, sender: str) -> int:
+        """Escrow the sender's `shares` in the redemption queue; the request's id."""
+        receipt = self.transact("requestRedeem", shares, sender=sender)
+        (e,) = self.events("RedeemRequested", receipt)
+        return e["id"]
+
+    def settle_redeem(self, request_id: int, *, sender: str) -> int:
+        """Pay the oldest unpaid request (`request_id`) to its owner (anyone may send it); the assets paid."""
+        receipt = self.transact("settleRedeem", request_id, sender=sender)
+        (e,) = self.events("RedeemRequestSettled", receipt)
+        return e["assets"]
 
     def total_assets(self) -> int:
         """NAV in token units: collateral - proven mark - unclaimed payoffs."""
@@ -713,6 +758,8 @@ class QuoteVaultClient(_EventReading):
             token_balance=token.call("balanceOf", self.address),
             live_quotes=tuple(self.quote(live[1], q) for q in range(n_quotes)) if live[0] else (),
             unclaimed_payoffs=self.call("unclaimedPayoffs"),
+            proven_worst_loss=self.call("provenWorstLoss"),
+            redeem_queue=(self.call("redeemRequestCount"), self.call("redeemQueueHead"), self.call("queuedShares")),
         )
 
 

@@ -64,6 +64,7 @@ from verifier_contracts.vault import (
     mark_liability,
     premium,
     series_id,
+    worst_loss_liability,
 )
 
 SUBMIT_GAS = 3_000_000
@@ -455,19 +456,29 @@ def test_a_quote_with_a_non_positive_bid_buys_nothing_back(chain, contracts, mat
     scene.refuse_fill(FIRST_NONCE, ONE, "BidNotPositive", {"bid": quote.bid}, buy=False)
 
 
-def test_a_sale_the_collateral_cannot_pay_is_refused(chain, contracts, material, refusals):
+def test_the_worst_case_keeps_what_a_sale_back_needs(chain, contracts, material, refusals):
+    """The LP could once redeem all but the mark's liability, after which a sale back at the first
+    quote's bid (above the mark) found too little collateral. The proven worst case now stays in the
+    vault: the LP's whole redemption is refused, and what it may take leaves the sale paid. (The
+    forge suite still fires InsufficientCollateral: QuoteVault.t.sol, with a worst loss of 0.)"""
     scene = open_scene(chain, contracts, material)
+    vault, lp = scene.vault, scene.lp
     scene.post(T0)
     scene.submit(material.first)
     scene.buy(FIRST_NONCE, ONE)
     scene.post(T1, spot=LOWER_SPOT, iv_index=LOWER_INDEX)
     update = scene.submit(refusals.lower)
     assert (update.live, update.fills_to) == (False, 1)
-    assert scene.vault.state().live_batch == (True, FIRST_NONCE)  # the first quote still trades
-    # the LP redeems at NAV, which the proof marked below the quote's bid: what stays is the mark's liability
-    scene.vault.redeem(scene.vault.shares(scene.lp), sender=scene.lp)
-    available = scene.vault.state().collateral
+    assert vault.state().live_batch == (True, FIRST_NONCE)  # the first quote still trades
+    # a pure update leaves the live quotes out: it does not lower the worst case they were proven with
+    proven = [worst_loss_liability(worst_loss(m), DECIMALS) for m in (material.first, refusals.lower)]
+    assert vault.state().proven_worst_loss == vault.worst_loss_reserve() == max(proven)
+    shares = vault.shares(lp)
+    scene.refused("redeem", (shares, lp, lp), "ERC4626ExceededMaxRedeem",
+                  {"owner": lp, "shares": shares, "max": vault.max_redeem(lp)}, sender=lp)
+    vault.redeem(vault.max_redeem(lp), sender=lp)
+    state = vault.state()
     needed = premium(engine_quote(material.first).bid, ONE, DECIMALS, taker_buys=False)
-    assert available < needed
-    scene.refuse_fill(FIRST_NONCE, ONE, "InsufficientCollateral", {"available": available, "needed": needed},
-                      buy=False)
+    assert state.mark[1] < needed  # all but the mark's liability would not pay the sale
+    assert state.collateral >= state.mark[1] + state.unclaimed_payoffs + max(proven)
+    assert scene.sell(FIRST_NONCE, ONE).premium == needed

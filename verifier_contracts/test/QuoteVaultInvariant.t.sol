@@ -36,9 +36,11 @@ contract VaultHandler is VaultFixture {
     bool public revertChangedState;
     bool public tradedWithoutQuotes; // a book update's id filled (it has no quotes to trade)
     bool public claimedWithoutHolding; // a claim paid an actor that held none of the series
-    bool public settledSomeoneElsesRequest; // a redemption request settled by another than its owner
+    bool public paidAnotherThanTheOwner; // a settled request paid someone else than its owner
+    bool public settledOutOfOrder; // a request settled before an older unpaid one
+    bool public redeemedIntoTheWorstCase; // a redemption left NAV below the worst-case reserve
     uint256 public ghostEscrowed; // shares in pending redemption requests
-    uint256[] private requestIds;
+    uint256 public ghostQueueHead; // the oldest unpaid request
     uint256 public calls;
     uint256 public refusals;
 
@@ -106,6 +108,7 @@ contract VaultHandler is VaultFixture {
         vm.prank(who);
         try vault.withdraw(assets, who, who) {
             ghostOut += assets;
+            checkReserveKept(assets);
         } catch {
             refused(before);
         }
@@ -119,6 +122,7 @@ contract VaultHandler is VaultFixture {
         vm.prank(who);
         try vault.redeem(shares, who, who) returns (uint256 assets) {
             ghostOut += assets;
+            checkReserveKept(assets);
         } catch {
             refused(before);
         }
@@ -131,30 +135,42 @@ contract VaultHandler is VaultFixture {
         bytes32 before = vaultState();
         calls += 1;
         vm.prank(who);
-        try vault.requestRedeem(shares) returns (uint256 id) {
-            requestIds.push(id);
+        try vault.requestRedeem(shares) returns (uint256) {
             ghostEscrowed += shares;
         } catch {
             refused(before);
         }
     }
 
-    /// @dev Any actor settles any request: only its owner is paid, once a fresh mark follows it.
+    /// @dev Any actor settles the oldest unpaid request, or one time in four any request: only
+    ///     the oldest is paid, to its owner, once a fresh mark follows it and the free collateral covers it.
     function settleRedeem(uint256 actorSeed, uint256 idSeed) external {
-        if (requestIds.length == 0) return;
+        uint256 count = vault.redeemRequestCount();
+        if (count == 0) return;
         address who = actor(actorSeed);
-        uint256 id = requestIds[idSeed % requestIds.length];
+        uint256 id = idSeed % 4 == 0 ? idSeed % count : ghostQueueHead;
         (address owner,, uint256 shares) = vault.redeemRequests(id);
+        uint256 balance = token.balanceOf(owner);
         bytes32 before = vaultState();
         calls += 1;
         vm.prank(who);
         try vault.settleRedeem(id) returns (uint256 assets) {
-            if (owner != who) settledSomeoneElsesRequest = true;
+            if (token.balanceOf(owner) != balance + assets || owner == address(0)) paidAnotherThanTheOwner = true;
+            if (id != ghostQueueHead) settledOutOfOrder = true;
+            ghostQueueHead = id + 1;
             ghostOut += assets;
             ghostEscrowed -= shares;
+            checkReserveKept(assets);
         } catch {
             refused(before);
         }
+    }
+
+    /// @dev After a redemption that paid `assets`: NAV still covers the worst-case reserve (the
+    ///     collateral covers the liabilities plus the proven worst case). A redemption of nothing
+    ///     may happen while a proof's worst case already exceeds NAV.
+    function checkReserveKept(uint256 assets) private {
+        if (assets > 0 && vault.totalAssets() < vault.worstLossReserve()) redeemedIntoTheWorstCase = true;
     }
 
     // ------------------------------------------------------------------ the solver and the oracles
@@ -423,15 +439,24 @@ contract QuoteVaultInvariantTest {
     }
 
     /// @notice Shares are the holders' balances plus the escrow of pending redemption requests:
-    ///     nobody else holds any, none appear from nowhere, and only a request's owner settles it.
+    ///     nobody else holds any, none appear from nowhere; requests are paid in order, each to its owner.
     function invariant_sharesAreTheHoldersBalances() public view {
         uint256 sum;
         for (uint256 i = 0; i < handler.actorCount(); ++i) {
             sum += vault.balanceOf(handler.actorAt(i));
         }
         vm.assertEq(vault.balanceOf(address(vault)), handler.ghostEscrowed(), "escrow = pending requests");
+        vm.assertEq(vault.queuedShares(), handler.ghostEscrowed(), "queued = pending requests");
+        vm.assertEq(vault.redeemQueueHead(), handler.ghostQueueHead(), "the oldest unpaid request");
         vm.assertEq(vault.totalSupply(), sum + handler.ghostEscrowed(), "total supply");
-        vm.assertFalse(handler.settledSomeoneElsesRequest(), "a request settled by another than its owner");
+        vm.assertFalse(handler.paidAnotherThanTheOwner(), "a request paid another than its owner");
+        vm.assertFalse(handler.settledOutOfOrder(), "a request paid before an older one");
+    }
+
+    /// @notice No instant redemption or settled request ever left the collateral below the
+    ///     liabilities plus the proven worst-case loss (while anything open can lose).
+    function invariant_redemptionsLeaveTheWorstCaseCovered() public view {
+        vm.assertFalse(handler.redeemedIntoTheWorstCase(), "a redemption took the worst case's collateral");
     }
 
     /// @notice NAV is collateral less the liabilities (proven mark, unproven premiums, unclaimed

@@ -453,8 +453,8 @@ abstract contract VaultFixture {
     // ------------------------------------------------------------------ state
 
     /// @dev Everything a refused call must leave as it was: the vault's storage as its getters
-    ///     show it (NAV, liabilities, settings, redemption requests and their escrow, batches, the
-    ///     book and its chain, the first expiry's settlement), the token
+    ///     show it (NAV, liabilities, the worst-case reserve, settings, the redemption queue and its
+    ///     escrow, batches, the book and its chain, the first expiry's settlement), the token
     ///     balances and shares of every actor, and the taker's position in the planned series.
     function vaultState() internal view returns (bytes32) {
         return keccak256(abi.encode(accountsView(), settingsView(), lifecycleView(), bookView(), holdingsView()));
@@ -470,7 +470,10 @@ abstract contract VaultFixture {
 
     function lifecycleView() private view returns (bytes memory) {
         (uint64 window, uint64 markAge) = vault.lifecycle();
-        return abi.encode(window, markAge, vault.redeemRequestCount(), vault.balanceOf(address(vault)));
+        return abi.encode(
+            window, markAge, vault.redeemRequestCount(), vault.redeemQueueHead(), vault.queuedShares(),
+            vault.balanceOf(address(vault)), vault.provenWorstLoss()
+        );
     }
 
     function settingsView() private view returns (bytes memory) {
