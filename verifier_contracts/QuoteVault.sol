@@ -166,6 +166,9 @@ contract QuoteVault is ERC4626 {
         uint64 settlementWindow;
         /// Oldest proven mark at which LPs deposit or redeem at once (seconds, against markTime).
         uint64 maxMarkAge;
+        /// Longest the solver may go without an accepted proof while an expiry is live (seconds,
+        /// against markTime): past it the vault winds down (windingDown).
+        uint64 maxProofGap;
     }
 
     /// @dev Shares held in escrow by the vault until a mark newer than the request prices them.
@@ -216,6 +219,9 @@ contract QuoteVault is ERC4626 {
     /// @notice The mark age a vault starts with, and the longest governance may set (seconds).
     uint64 public constant DEFAULT_MAX_MARK_AGE = 1 days;
     uint64 public constant MAX_MARK_AGE = 30 days;
+    /// @notice The proof gap a vault starts with, and the longest governance may set (seconds).
+    uint64 public constant DEFAULT_MAX_PROOF_GAP = 7 days;
+    uint64 public constant MAX_PROOF_GAP = 30 days;
     /// @notice A quote's size: size_units << SIZE_GRID_BITS (engine.fixed_book).
     uint256 public constant SIZE_GRID_BITS = 36;
 
@@ -273,8 +279,11 @@ contract QuoteVault is ERC4626 {
     /// @notice The taker holds `held` of this option series, less than the `size` it tried to sell.
     error PositionTooSmall(uint256 held, uint256 size);
     error InsufficientCollateral(uint256 available, uint256 needed);
-    /// @notice The settlement window and the mark age must lie in (0, their maximum] seconds.
-    error LifecycleSettingsInvalid(uint64 settlementWindow, uint64 maxMarkAge);
+    /// @notice The settlement window, the mark age and the proof gap must lie in (0, their maximum] seconds.
+    error LifecycleSettingsInvalid(uint64 settlementWindow, uint64 maxMarkAge, uint64 maxProofGap);
+    /// @notice The vault is winding down: an expiry is live and no proof was accepted since the one
+    ///     observed at `markTime`, more than `maxProofGap` seconds ago. No batch, fill or deposit.
+    error WindingDown(uint64 markTime, uint64 maxProofGap);
     /// @notice Request `id` is not the oldest unpaid one (`next`): paid already, not made yet, or behind it.
     error RedeemRequestNotNext(uint256 id, uint256 next);
     /// @notice Request `id` is worth `assets`, more than the `free` assets redemptions may take now
@@ -292,7 +301,7 @@ contract QuoteVault is ERC4626 {
     event OracleSettingsUpdated(uint64 maxOracleAge, uint64 quoteLifetime);
     event MarketSettingsUpdated(int64 rate, int64 carry, uint64 spotTolerance, uint64 ivBand);
     event MarginsUpdated(uint128 modelMargin, uint128 solvencyMargin);
-    event LifecycleUpdated(uint64 settlementWindow, uint64 maxMarkAge);
+    event LifecycleUpdated(uint64 settlementWindow, uint64 maxMarkAge, uint64 maxProofGap);
     event RedeemRequested(uint256 indexed id, address indexed owner, uint256 shares);
     event RedeemRequestSettled(uint256 indexed id, address indexed owner, uint256 shares, uint256 assets);
     /// @notice The worst-case loss held back from redemptions is now `liability` token units.
@@ -378,7 +387,8 @@ contract QuoteVault is ERC4626 {
     mapping(uint256 batchId => Batch) private _batches;
     BookLedger.Book private _book;
     /// @notice Governance's lifecycle bounds (see LifecycleSettings).
-    LifecycleSettings public lifecycle = LifecycleSettings(DEFAULT_SETTLEMENT_WINDOW, DEFAULT_MAX_MARK_AGE);
+    LifecycleSettings public lifecycle =
+        LifecycleSettings(DEFAULT_SETTLEMENT_WINDOW, DEFAULT_MAX_MARK_AGE, DEFAULT_MAX_PROOF_GAP);
     /// @notice Redemption requests not yet paid, by id (ERC-7540 style), paid in id order.
     mapping(uint256 id => RedeemRequest) public redeemRequests;
     uint256 public redeemRequestCount;
@@ -581,9 +591,16 @@ contract QuoteVault is ERC4626 {
         return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), instantAssets());
     }
 
-    /// @notice Shares `owner` may redeem now: its shares, at most those instantAssets() pays (rounded down).
+    /// @notice Shares `owner` may redeem now: all of them when their worth fits in instantAssets(),
+    ///     else the shares it pays for (rounded down); none while it is 0.
     function maxRedeem(address owner) public view override returns (uint256) {
-        return Math.min(super.maxRedeem(owner), _convertToShares(instantAssets(), Math.Rounding.Floor));
+        uint256 instant = instantAssets();
+        if (instant == 0) return 0;
+        uint256 shares = balanceOf(owner);
+        // Not _convertToShares alone: with the virtual shares, a sole holder's shares may be worth
+        // less than NAV while NAV converts back to fewer shares than it holds.
+        if (_convertToAssets(shares, Math.Rounding.Floor) <= instant) return shares;
+        return _convertToShares(instant, Math.Rounding.Floor);
     }
 
     /// @notice What redemptions may take now (token units): NAV less the worst-case reserve, so that
@@ -609,28 +626,43 @@ contract QuoteVault is ERC4626 {
     /// @notice The worst-case loss redemptions leave in the vault: provenWorstLoss while an expiry
     ///     is live or the live batch's quotes can fill, else 0 (nothing open can lose).
     function worstLossReserve() public view returns (uint256) {
-        return _book.counters.expiryCount != 0 || _quotesOpen() ? provenWorstLoss : 0;
+        return !_noLiveExpiry() || _quotesOpen() ? provenWorstLoss : 0;
     }
 
-    /// @dev Whether the live batch's quotes can still fill (before their validUntil).
+    /// @dev Whether the live batch's quotes can still fill (before their validUntil, and not winding down).
     function _quotesOpen() private view returns (bool) {
-        return hasLiveBatch && block.timestamp <= _batches[liveBatch].validUntil;
+        return hasLiveBatch && block.timestamp <= _batches[liveBatch].validUntil && !windingDown();
     }
 
-    /// @notice Whether NAV rests on a fresh proof: the book holds nothing open and every chain record
-    ///     is proven (NAV needs no mark), or the last proven mark is at most lifecycle.maxMarkAge old.
+    /// @notice Whether NAV rests on a fresh proof: no expiry is live (every fill's expiry has
+    ///     settled, its payoffs set aside: nothing is left to mark), or the last proven mark is at most
+    ///     lifecycle.maxMarkAge old.
     function markFresh() public view returns (bool) {
-        return _nothingOpen() || block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
+        return _noLiveExpiry() || block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
     }
 
-    /// @dev The book holds nothing open and every chain record is proven: NAV needs no mark.
-    function _nothingOpen() private view returns (bool) {
-        BookLedger.Counters memory c = _book.counters;
-        return c.expiryCount == 0 && c.fillCount == c.provenFills;
+    /// @dev No expiry is live: every option the vault sold has settled (a fill opens or keeps its
+    ///     expiry live until settleExpiry), so nothing open is left to mark or to lose.
+    function _noLiveExpiry() private view returns (bool) {
+        return _book.counters.expiryCount == 0;
     }
 
     function _depositsClosed() private view returns (bool) {
-        return (totalAssets() == 0 && totalSupply() > 0) || !markFresh();
+        return (totalAssets() == 0 && totalSupply() > 0) || !markFresh() || windingDown();
+    }
+
+    /// @notice Whether the vault is winding down: an expiry is live and the last accepted proof was
+    ///     observed more than lifecycle.maxProofGap ago. Then no batch, fill or deposit is accepted;
+    ///     settlement, claims and redemptions go on, and once the last expiry settles NAV needs no
+    ///     mark (totalAssets) and LPs redeem pro rata. Derived from the time, so no call is needed and
+    ///     none can be raced; a vault with nothing open needs no proof, so wind-down ends with the
+    ///     last live expiry.
+    function windingDown() public view returns (bool) {
+        return !_noLiveExpiry() && block.timestamp > uint256(markTime) + lifecycle.maxProofGap;
+    }
+
+    function _requireNotWindingDown() private view {
+        if (windingDown()) revert WindingDown(markTime, lifecycle.maxProofGap);
     }
 
     /// @notice ERC-7540-style asynchronous redemption: the caller's `shares` go into the vault's
@@ -653,7 +685,7 @@ contract QuoteVault is ERC4626 {
         uint256 next = redeemQueueHead;
         if (id != next || id >= redeemRequestCount) revert RedeemRequestNotNext(id, next);
         RedeemRequest memory request = redeemRequests[id];
-        if (!markFresh() || (markTime <= request.requestedAt && !_nothingOpen())) {
+        if (!markFresh() || (markTime <= request.requestedAt && !_noLiveExpiry())) {
             revert RedeemRequestWaitsForMark(id, request.requestedAt, markTime);
         }
         assets = previewRedeem(request.shares);
@@ -724,6 +756,7 @@ contract QuoteVault is ERC4626 {
         uint256[BATCH_ELEMENT_COUNT] calldata packed
     ) external returns (uint256 batchId) {
         _requireSolver();
+        _requireNotWindingDown();
         BatchStatement.Statement memory statement = BatchStatement.check(
             _statementContext(), _book, riskLimits, oracleSettings, marketSettings, margins, a, b, c, bookAfter, packed
         );
@@ -860,6 +893,7 @@ contract QuoteVault is ERC4626 {
         view
         returns (Batch storage batch, QuoteTerms memory terms)
     {
+        _requireNotWindingDown();
         batch = _knownBatch(batchId, quoteIndex);
         if (!hasLiveBatch || liveBatch != batchId) revert BatchNotLive(batchId);
         // timestamp: a validator can shift block.timestamp by seconds; quotes live for
@@ -915,16 +949,18 @@ contract QuoteVault is ERC4626 {
 
 
     /// @notice Governance sets how long after an expiry the oracle's first observation may come and
-    ///     still settle it, and the oldest mark at which LPs deposit and redeem at once, in seconds,
-    ///     each in (0, its MAX_] (through its timelock).
+    ///     still settle it, the oldest mark at which LPs deposit and redeem at once, and how long the
+    ///     solver may go without a proof before the vault winds down, in seconds, each in (0, its
+    ///     MAX_] (through its timelock).
     function setLifecycle(LifecycleSettings calldata settings) external {
         _requireGovernance();
         if (
             settings.settlementWindow == 0 || settings.settlementWindow > MAX_SETTLEMENT_WINDOW
-                || settings.maxMarkAge == 0 || settings.maxMarkAge > MAX_MARK_AGE
-        ) revert LifecycleSettingsInvalid(settings.settlementWindow, settings.maxMarkAge);
+                || settings.maxMarkAge == 0 || settings.maxMarkAge > MAX_MARK_AGE || settings.maxProofGap == 0
+                || settings.maxProofGap > MAX_PROOF_GAP
+        ) revert LifecycleSettingsInvalid(settings.settlementWindow, settings.maxMarkAge, settings.maxProofGap);
         lifecycle = settings;
-        emit LifecycleUpdated(settings.settlementWindow, settings.maxMarkAge);
+        emit LifecycleUpdated(settings.settlementWindow, settings.maxMarkAge, settings.maxProofGap);
     }
 
     /// @notice Settle `expiry` (anyone may call) at the oracle's observation `observationIndex`,

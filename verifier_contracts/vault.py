@@ -616,6 +616,11 @@ class QuoteVaultClient(_EventReading):
         """What instant redemptions may take now: free_assets less what queued requests are owed (0 while the mark is stale)."""
         return self.call("instantAssets")
 
+    def winding_down(self) -> bool:
+        """Whether an expiry is live and no proof was accepted for longer than lifecycle's maxProofGap
+        (then no batch, fill or deposit; settlement, claims and redemptions go on)."""
+        return self.call("windingDown")
+
     def worst_loss_reserve(self) -> int:
         """The proven worst-case loss held back from redemptions now (0 when nothing open can lose)."""
         return self.call("worstLossReserve")

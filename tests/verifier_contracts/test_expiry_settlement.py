@@ -31,6 +31,8 @@ EXPIRY = EXPIRIES[0]
 UNIT = 10**DECIMALS
 WINDOW = 3_600
 """QuoteVault.DEFAULT_SETTLEMENT_WINDOW (DEFAULT_MAX_MARK_AGE is a DAY)."""
+GAP = 7 * DAY
+"""QuoteVault.DEFAULT_MAX_PROOF_GAP: a week without a proof while an expiry is live winds the vault down."""
 
 
 def payoff_floor(spot: int, strike: int, size: int) -> int:
@@ -56,7 +58,7 @@ def post_spot(scene: Scene, time: int, spot: int) -> None:
 def test_an_expiry_settles_at_the_first_observation_after_it_and_only_the_holder_claims(chain, contracts, material):
     scene = bought_scene(chain, contracts, material)
     vault, lp, taker = scene.vault, scene.lp, scene.taker
-    assert list(vault.call("lifecycle")) == [WINDOW, DAY]
+    assert list(vault.call("lifecycle")) == [WINDOW, DAY, GAP]
     # Before expiry: the only observation (index 0, at T0) is before it; index 1 does not exist yet.
     scene.refused("settleExpiry", (EXPIRY, 0), "ObservationBeforeExpiry",
                   {"index": 0, "observedAt": T0, "expiry": EXPIRY}, sender=lp)
@@ -68,6 +70,14 @@ def test_an_expiry_settles_at_the_first_observation_after_it_and_only_the_holder
     post_spot(scene, EXPIRY + 10, settle_spot)
     post_spot(scene, EXPIRY + 20, later_spot)
     assert scene.stack.oracle.first_observation_at_or_after(EXPIRY) == 1
+    # No proof since T0 and the call is live: the vault winds down (no batch, fill or deposit) while
+    # settlement goes on.
+    assert vault.winding_down() and EXPIRY > T0 + GAP
+    wound = {"markTime": T0, "maxProofGap": GAP}
+    scene.refuse_submit(material.second, "WindingDown", wound)
+    scene.refuse_fill(FIRST_NONCE, ONE, "WindingDown", wound)
+    scene.refused("deposit", (UNIT, lp), "ERC4626ExceededMaxDeposit", {"receiver": lp, "assets": UNIT, "max": 0},
+                  sender=lp)
     # A time the book holds no series of (observation 1 is the first after it): nothing to settle.
     scene.refused("settleExpiry", (EXPIRY + 5, 1), "ExpiryNotLive", {"expiry": EXPIRY + 5}, sender=lp)
     # Only the first observation at or after the expiry settles it, never a later (higher) one.
@@ -107,6 +117,12 @@ def test_an_expiry_settles_at_the_first_observation_after_it_and_only_the_holder
     assert vault.long_position(taker, SERIES) == 0
     scene.refused("claim", (EXPIRY, STRIKE, True), "NothingToClaim", {"holder": taker, "series": SERIES},
                   sender=taker)
+    # Nothing is live any more: the wind-down is over and NAV needs no mark; the LP redeems every share.
+    assert not vault.winding_down() and vault.call("markFresh") and vault.worst_loss_reserve() == 0
+    shares = vault.shares(lp)
+    assert vault.max_redeem(lp) == shares
+    vault.redeem(shares, sender=lp)
+    assert vault.state().total_supply == 0
 
 
 def test_settlement_refuses_an_observation_outside_the_window_and_waits_for_the_fill_capacity(
@@ -117,13 +133,13 @@ def test_settlement_refuses_an_observation_outside_the_window_and_waits_for_the_
     post_spot(scene, late, 120 * ONE)
     scene.refused("settleExpiry", (EXPIRY, 1), "ObservationOutsideWindow",
                   {"index": 1, "observedAt": late, "deadline": EXPIRY + WINDOW}, sender=lp)
-    scene.refused("setLifecycle", ((2 * WINDOW, DAY),), "NotGovernance", {"caller": lp}, sender=lp)
+    scene.refused("setLifecycle", ((2 * WINDOW, DAY, GAP),), "NotGovernance", {"caller": lp}, sender=lp)
 
     governance = scene.stack.governance
-    governance.schedule(vault, "setLifecycle", (2 * WINDOW, DAY))
+    governance.schedule(vault, "setLifecycle", (2 * WINDOW, DAY, GAP))
     mine_block_at(scene.w3, late + DAY + 60)  # the schedule was mined a few seconds after `late`
-    governance.execute(vault, "setLifecycle", (2 * WINDOW, DAY))
-    assert list(vault.call("lifecycle")) == [2 * WINDOW, DAY]
+    governance.execute(vault, "setLifecycle", (2 * WINDOW, DAY, GAP))
+    assert list(vault.call("lifecycle")) == [2 * WINDOW, DAY, GAP]
     # The record counts against the circuit's F like a fill: F records await a proof already.
     scene.refused("settleExpiry", (EXPIRY, 1), "FillCapacityReached", {"unproven": 2, "fillCapacity": 2},
                   sender=lp)

@@ -35,6 +35,7 @@ contract VaultHandler is VaultFixture {
     mapping(address actor => mapping(bytes32 series => uint256)) public ghostLong;
     bool public revertChangedState;
     bool public tradedWithoutQuotes; // a book update's id filled (it has no quotes to trade)
+    bool public tradedWhileWindingDown; // a batch or a fill accepted while the vault winds down
     bool public claimedWithoutHolding; // a claim paid an actor that held none of the series
     bool public paidAnotherThanTheOwner; // a settled request paid someone else than its owner
     bool public settledOutOfOrder; // a request settled before an older unpaid one
@@ -204,9 +205,11 @@ contract VaultHandler is VaultFixture {
         (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
         uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
         bytes32 before = vaultState();
+        bool windingDown = vault.windingDown();
         calls += 1;
         vm.prank(SOLVER);
         try vault.submitBatch(a, b, c, p.bookAfter, packed) returns (uint256 batchId) {
+            if (windingDown) tradedWhileWindingDown = true;
             batchIds.push(batchId);
         } catch {
             refused(before);
@@ -266,10 +269,12 @@ contract VaultHandler is VaultFixture {
         address who = actor(actorSeed);
         size = bound(size, 0, SIZE / 2); // 0 is refused: SizeOutOfRange
         bytes32 before = vaultState();
+        bool windingDown = vault.windingDown();
         calls += 1;
         vm.prank(who);
         try vault.fill(batchId, 0, size, type(uint256).max) returns (uint256 premium) {
             if (!tradable) tradedWithoutQuotes = true;
+            if (windingDown) tradedWhileWindingDown = true;
             ghostIn += premium;
             ghostLong[who][series] += size;
             if (!seen[series]) {
@@ -288,10 +293,12 @@ contract VaultHandler is VaultFixture {
         address who = actor(actorSeed);
         size = bound(size, 0, ghostLong[who][series] + 1);
         bytes32 before = vaultState();
+        bool windingDown = vault.windingDown();
         calls += 1;
         vm.prank(who);
         try vault.sell(batchId, 0, size, 0) returns (uint256 premium) {
             if (!tradable) tradedWithoutQuotes = true;
+            if (windingDown) tradedWhileWindingDown = true;
             ghostOut += premium;
             ghostLong[who][series] -= size;
         } catch {
@@ -315,7 +322,7 @@ contract VaultHandler is VaultFixture {
     ///     the oracles observe spot ×0.8, ×1, or ×1.2 there, and anyone settles it.
     function settle(uint256 priceSeed, uint256 lateSeed) external {
         uint64 expiry = expiryToSettle();
-        (uint64 window,) = vault.lifecycle();
+        (uint64 window,,) = vault.lifecycle();
         vm.warp(expiry + (lateSeed % 8 == 0 ? window + 1 : 1));
         uint256[3] memory prices = [SPOT * 80 / 100, SPOT, SPOT * 120 / 100];
         oracle.post(uint192(prices[priceSeed % prices.length]), uint64(block.timestamp));
@@ -513,9 +520,11 @@ contract QuoteVaultInvariantTest {
         }
     }
 
-    /// @notice A call the vault refused left its state as it was, and only batches with quotes traded.
+    /// @notice A call the vault refused left its state as it was, only batches with quotes traded,
+    ///     and nothing was proven or traded while the vault wound down.
     function invariant_aRefusedCallChangesNothing() public view {
         vm.assertFalse(handler.revertChangedState(), "a refused call changed the state");
         vm.assertFalse(handler.tradedWithoutQuotes(), "a book update traded");
+        vm.assertFalse(handler.tradedWhileWindingDown(), "a batch or a fill while winding down");
     }
 }

@@ -180,35 +180,38 @@ contract QuoteVaultSettlementTest is VaultFixture {
     }
 
     function test_setLifecycle_throughTheTimelockWithinItsBounds() public {
-        (uint64 window, uint64 markAge) = vault.lifecycle();
+        (uint64 window, uint64 markAge,) = vault.lifecycle();
         vm.assertEq(uint256(window), WINDOW, "the default window");
         vm.assertEq(uint256(markAge), vault.DEFAULT_MAX_MARK_AGE(), "the default mark age");
-        bytes memory call = abi.encodeCall(QuoteVault.setLifecycle, (QuoteVault.LifecycleSettings(2 hours, 2 days)));
+        bytes memory call =
+            abi.encodeCall(QuoteVault.setLifecycle, (QuoteVault.LifecycleSettings(2 hours, 2 days, 7 days)));
         schedule(call);
         vm.warp(block.timestamp + GOVERNANCE_DELAY);
         vm.expectEmit();
-        emit QuoteVault.LifecycleUpdated(2 hours, 2 days);
+        emit QuoteVault.LifecycleUpdated(2 hours, 2 days, 7 days);
         execute(call);
-        (window, markAge) = vault.lifecycle();
+        (window, markAge,) = vault.lifecycle();
         vm.assertEq(uint256(window), 2 hours, "applied");
         vm.assertEq(uint256(markAge), 2 days, "applied");
         bytes32 before = vaultState();
         vm.expectRevert(abi.encodeWithSelector(QuoteVault.NotGovernance.selector, address(this)));
-        vault.setLifecycle(QuoteVault.LifecycleSettings(1 hours, 1 days));
+        vault.setLifecycle(QuoteVault.LifecycleSettings(1 hours, 1 days, 7 days));
         uint64 maxWindow = vault.MAX_SETTLEMENT_WINDOW();
         uint64 maxAge = vault.MAX_MARK_AGE();
         uint64[2][4] memory bad = [[uint64(0), 1 days], [maxWindow + 1, 1 days], [uint64(1 hours), 0],
             [uint64(1 hours), maxAge + 1]];
         for (uint256 i = 0; i < bad.length; ++i) {
-            call = abi.encodeCall(QuoteVault.setLifecycle, (QuoteVault.LifecycleSettings(bad[i][0], bad[i][1])));
+            call = abi.encodeCall(
+                QuoteVault.setLifecycle, (QuoteVault.LifecycleSettings(bad[i][0], bad[i][1], 7 days))
+            );
             schedule(call);
             vm.warp(block.timestamp + GOVERNANCE_DELAY);
             vm.expectRevert(
-                abi.encodeWithSelector(QuoteVault.LifecycleSettingsInvalid.selector, bad[i][0], bad[i][1])
+                abi.encodeWithSelector(QuoteVault.LifecycleSettingsInvalid.selector, bad[i][0], bad[i][1], 7 days)
             );
             execute(call);
         }
-        (window, markAge) = vault.lifecycle();
+        (window, markAge,) = vault.lifecycle();
         vm.assertEq(uint256(window), 2 hours, "unchanged");
         vm.assertEq(vaultState(), before, "state unchanged");
     }

@@ -469,9 +469,9 @@ abstract contract VaultFixture {
     }
 
     function lifecycleView() private view returns (bytes memory) {
-        (uint64 window, uint64 markAge) = vault.lifecycle();
+        (uint64 window, uint64 markAge, uint64 proofGap) = vault.lifecycle();
         return abi.encode(
-            window, markAge, vault.redeemRequestCount(), vault.redeemQueueHead(), vault.queuedShares(),
+            window, markAge, proofGap, vault.redeemRequestCount(), vault.redeemQueueHead(), vault.queuedShares(),
             vault.balanceOf(address(vault)), vault.provenWorstLoss()
         );
     }
