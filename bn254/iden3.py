@@ -25,11 +25,16 @@ Here every wire is its own label (labelId = wireId), so nLabels = nWires.
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Iterable, Sequence
+
+import numpy as np
 
 from bn254.constants import FIELD_BYTES, Q, R, G1Affine, G2Affine
-from bn254.r1cs import R1CS, Row
+from bn254.r1cs import R1CS, Constraints, NumberedNames, SparseRows
 
 R1CS_MAGIC, R1CS_VERSION = b"r1cs", 1
 WTNS_MAGIC, WTNS_VERSION = b"wtns", 2
@@ -62,10 +67,69 @@ def container_bytes(magic: bytes, version: int, sections: Sequence[tuple[int, by
     return b"".join(out)
 
 
+@dataclass(frozen=True)
+class StreamedSection:
+    """A section's data made piece by piece while it is written: its size in bytes, then the
+    bytes-like pieces that fill it, in order (a generator is read once, as the file is written)."""
+
+    size: int
+    pieces: Iterable
+
+
+def write_container(path: str | Path, magic: bytes, version: int, sections: Sequence[tuple[int, object]]) -> None:
+    """container_bytes(...) written to `path` section by section, no copy of the whole file made.
+
+    Each section's data is any bytes-like object (a numpy array's memoryview goes to the
+    file as it is) or a StreamedSection, whose pieces must add up to its size.
+    """
+    if len(magic) != 4:
+        raise Iden3FormatError(f"magic must be 4 bytes, got {magic!r}")
+    with Path(path).open("wb") as f:
+        f.write(magic + struct.pack("<II", version, len(sections)))
+        for section_type, data in sections:
+            if isinstance(data, StreamedSection):
+                f.write(struct.pack("<IQ", section_type, data.size))
+                written = sum(f.write(memoryview(piece).cast("B")) for piece in data.pieces)
+                if written != data.size:
+                    raise Iden3FormatError(f"section {section_type} announced {data.size} bytes and got {written}")
+            else:
+                view = memoryview(data).cast("B")
+                f.write(struct.pack("<IQ", section_type, view.nbytes))
+                f.write(view)
+
+
+def container_sections(f: BinaryIO, magic: bytes, version: int) -> dict[int, tuple[int, int]]:
+    """{type: (offset, size)} of the sections of the iden3 container in the open file f, read
+    without reading the sections themselves; raises Iden3FormatError as read_container does."""
+    f.seek(0, 2)
+    length = f.tell()
+    f.seek(0)
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != magic:
+        raise Iden3FormatError(f"not a {magic.decode()} file (magic {head[:4]!r})")
+    got_version, n_sections = struct.unpack_from("<II", head, 4)
+    if got_version != version:
+        raise Iden3FormatError(f"{magic.decode()} version {got_version}, expected {version}")
+    sections: dict[int, tuple[int, int]] = {}
+    pos = 12
+    for _ in range(n_sections):
+        f.seek(pos)
+        entry = f.read(12)
+        if len(entry) < 12:
+            raise Iden3FormatError(f"{magic.decode()} file ends before its {n_sections} sections")
+        section_type, size = struct.unpack("<IQ", entry)
+        pos += 12
+        if pos + size > length or section_type in sections:
+            raise Iden3FormatError(f"{magic.decode()} section {section_type} truncated or repeated")
+        sections[section_type] = (pos, size)
+        pos += size
+    return sections
+
+
 def read_container(data: bytes, magic: bytes, version: int) -> dict[int, bytes]:
     """The sections {type: data} of an iden3 container; raises Iden3FormatError for any other bytes."""
-    if len(data) < 12 or data[:4] != magic:
-        raise Iden3FormatError(f"not a {magic.decode()} file (magic {data[:4]!r})")
+    if len(data) < 12 or bytes(data[:4]) != magic:
+        raise Iden3FormatError(f"not a {magic.decode()} file (magic {bytes(data[:4])!r})")
     got_version, n_sections = struct.unpack_from("<II", data, 4)
     if got_version != version:
         raise Iden3FormatError(f"{magic.decode()} version {got_version}, expected {version}")
@@ -130,12 +194,34 @@ def read_g2_montgomery(data: bytes, pos: int) -> G2Affine:
 # -- r1cs and wtns ---------------------------------------------------------------------------
 
 
-def _row_bytes(row: Row) -> bytes:
-    parts = [struct.pack("<I", len(row))]
-    for wire in sorted(row):
-        parts.append(struct.pack("<I", wire))
-        parts.append(field_bytes(row[wire]))
-    return b"".join(parts)
+_TERM_WORDS = 1 + FIELD_BYTES // 4  # a term of a row: wire (u32), then the coefficient (8 u32 words)
+
+
+def _coefficient_words(coefficients: Sequence[int]) -> np.ndarray:
+    """(u, 8) little-endian u32 words of each coefficient (as given: a negative one raises OverflowError)."""
+    data = b"".join(value.to_bytes(FIELD_BYTES, "little") for value in coefficients)
+    return np.frombuffer(data, "<u4").reshape(-1, FIELD_BYTES // 4)
+
+
+def _constraint_section(constraints: Constraints) -> np.ndarray:
+    """Section 2 as u32 words: per constraint, rows A, B, C, each nTerms then its terms sorted by wire."""
+    m = len(constraints)
+    counts = np.stack([np.diff(matrix.indptr) for matrix in constraints.matrices], axis=1)  # (m, 3)
+    # Word offset of each row's header, rows in file order (A_0, B_0, C_0, A_1, ...).
+    sizes = (1 + _TERM_WORDS * counts).reshape(-1)
+    starts = np.zeros(3 * m + 1, np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    words = np.empty(int(starts[-1]), "<u4")
+    words[starts[:-1]] = counts.reshape(-1)
+    table = _coefficient_words(constraints.coefficients)
+    for k, matrix in enumerate(constraints.matrices):
+        order = matrix.sorted_by_wire()  # each row's terms by wire, as snarkjs's files have them
+        rows = matrix.term_rows()[order]
+        rank = np.arange(rows.shape[0], dtype=np.int64) - matrix.indptr[rows]  # the term's place in its row
+        at = starts[3 * rows + k] + 1 + _TERM_WORDS * rank
+        words[at] = matrix.wires[order]
+        words[at[:, None] + np.arange(1, _TERM_WORDS)] = table[matrix.terms[order]]
+    return words
 
 
 def r1cs_bytes(r1cs: R1CS) -> bytes:
@@ -155,8 +241,8 @@ def r1cs_bytes(r1cs: R1CS) -> bytes:
             r1cs.n_constraints,
         )
     )
-    constraints = b"".join(_row_bytes(a) + _row_bytes(b) + _row_bytes(c) for a, b, c in r1cs.constraints)
-    wire_map = struct.pack(f"<{r1cs.n_wires}Q", *range(r1cs.n_wires))
+    constraints = _constraint_section(r1cs.constraints).tobytes()
+    wire_map = np.arange(r1cs.n_wires, dtype="<u8").tobytes()
     return container_bytes(R1CS_MAGIC, R1CS_VERSION, [(1, header), (2, constraints), (3, wire_map)])
 
 
@@ -185,36 +271,70 @@ def _check_field(section: bytes) -> int:
     return 4 + n8
 
 
+def _parse_constraints(body: bytes, m: int) -> Constraints:
+    """Section 2 of a .r1cs: m constraints of rows A, B, C (nTerms, then terms of wire and coefficient)."""
+    if len(body) % 4:
+        raise Iden3FormatError("r1cs constraint section is not a whole number of 32-bit words")
+    words = np.frombuffer(body, "<u4")
+    # Row headers follow each other by the row's length: one pass finds them all (a memoryview of
+    # native words reads each as a Python int without a numpy scalar on the way).
+    native = memoryview(body).cast("B").cast("I") if sys.byteorder == "little" else words.tolist()
+    starts, pos, n_words = array("q"), 0, words.shape[0]
+    for _ in range(3 * m):
+        if pos >= n_words:
+            raise Iden3FormatError(f"r1cs constraint section ends before its {m} constraints")
+        starts.append(pos)
+        pos += 1 + _TERM_WORDS * native[pos]
+    if pos != n_words:
+        raise Iden3FormatError(f"r1cs constraint section holds {4 * (n_words - pos)} bytes after its {m} constraints")
+    row_start = np.frombuffer(starts, np.int64) if m else np.zeros(0, np.int64)
+    counts = words[row_start].astype(np.int64).reshape(m, 3)
+    values: dict[bytes, int] = {}  # coefficient bytes -> index in the table
+    matrices = []
+    for k in range(3):
+        k_counts = counts[:, k]
+        indptr = np.zeros(m + 1, np.int64)
+        np.cumsum(k_counts, out=indptr[1:])
+        rows = np.repeat(np.arange(m, dtype=np.int64), k_counts)
+        at = row_start.reshape(m, 3)[rows, k] + 1 + _TERM_WORDS * (np.arange(rows.shape[0], dtype=np.int64) - indptr[rows])
+        wires = words[at].astype(np.uint32)
+        if _repeats(rows, wires):
+            raise Iden3FormatError("an r1cs row names a wire twice")
+        terms = np.empty(rows.shape[0], np.uint32)
+        for first in range(0, rows.shape[0], 1 << 16):  # coefficients in chunks: 2 MiB of them at a time
+            chunk = words[at[first : first + (1 << 16), None] + np.arange(1, _TERM_WORDS)]
+            distinct, inverse = np.unique(np.ascontiguousarray(chunk).view(f"V{FIELD_BYTES}").reshape(-1),
+                                          return_inverse=True)
+            ids = np.array([values.setdefault(v.tobytes(), len(values)) for v in distinct], np.uint32)
+            terms[first : first + chunk.shape[0]] = ids[inverse.reshape(-1)]
+        matrices.append(SparseRows(indptr, wires, terms))
+    return Constraints(*matrices, [int.from_bytes(v, "little") for v in values])
+
+
+def _repeats(rows: np.ndarray, wires: np.ndarray) -> bool:
+    """True when some row lists a wire twice (terms need not be sorted by wire)."""
+    if rows.shape[0] < 2:
+        return False
+    order = np.lexsort((wires, rows))
+    rows, wires = rows[order], wires[order]
+    return bool(((rows[1:] == rows[:-1]) & (wires[1:] == wires[:-1])).any())
+
+
 def parse_r1cs(data: bytes) -> R1CS:
     """Decode a .r1cs v1 file (constraint labels become "constraint{i}", wire names "wire{i}")."""
-    sections = read_container(data, R1CS_MAGIC, R1CS_VERSION)
+    sections = read_container(memoryview(data), R1CS_MAGIC, R1CS_VERSION)  # views: no copy of the file
     require_sections(sections, (1, 2), "r1cs file")
     header = sections[1]
     pos = _check_field(header)
     n_wires, n_out, n_pub, n_prv, _n_labels, m = struct.unpack_from("<IIIIQI", header, pos)
-    body = sections[2]
-    pos = 0
-
-    def read_row() -> Row:
-        nonlocal pos
-        (n_terms,) = struct.unpack_from("<I", body, pos)
-        pos += 4
-        row: Row = {}
-        for _ in range(n_terms):
-            (wire,) = struct.unpack_from("<I", body, pos)
-            row[wire] = int.from_bytes(body[pos + 4 : pos + 4 + FIELD_BYTES], "little")
-            pos += 4 + FIELD_BYTES
-        return row
-
-    constraints = [(read_row(), read_row(), read_row()) for _ in range(m)]
     return R1CS(
         n_wires=n_wires,
         n_public_outputs=n_out,
         n_public_inputs=n_pub,
         n_private_inputs=n_prv,
-        constraints=constraints,
-        labels=[f"constraint{i}" for i in range(m)],
-        wire_names=[f"wire{i}" for i in range(n_wires)],
+        constraints=_parse_constraints(sections[2], m),
+        labels=NumberedNames("constraint", m),
+        wire_names=NumberedNames("wire", n_wires),
     )
 
 

@@ -13,13 +13,19 @@ from __future__ import annotations
 import secrets
 from typing import Sequence
 
-from bn254.constants import R
+from bn254.constants import R, G1Affine
 from bn254.r1cs import R1CS
 from prover.backends import Backend, get_backend
 from prover.errors import KeyMismatch
 from prover.keys import DEVELOPMENT_SETUP, ProvingKey, VerifyingKey
 from prover.progress import Progress, report
 from prover.qap import domain_power, lagrange_basis_at, wire_polynomials_at
+
+
+def _query(points: Sequence) -> Sequence:
+    """A query vector as the key holds it: a tuple, unless the backend gave its own compact
+    sequence (the fast backend's PointRun), which is kept as it is."""
+    return tuple(points) if isinstance(points, list) else points
 
 
 def random_nonzero_scalar() -> int:
@@ -65,29 +71,35 @@ def setup_with_committed(
     gamma_inv, delta_inv = pow(gamma, R - 2, R), pow(delta, R - 2, R)
     n_wires, l = r1cs.n_wires, r1cs.n_public
     # beta*A_j + alpha*B_j + C_j: divided by gamma for public wires (IC), by delta for private ones.
-    combined = [(beta * a[j] + alpha * b[j] + c[j]) % R for j in range(n_wires)]
-    ic = [v * gamma_inv % R for v in combined[: l + 1]]
+    combined = [(beta * a_j + alpha * b_j + c_j) % R for a_j, b_j, c_j in zip(a, b, c)]
+    del c
     moved = frozenset(committed)
-    private = [0 if j in moved else combined[j] * delta_inv % R for j in range(l + 1, n_wires)]
     commitment_scalars = [combined[j] * gamma_inv % R for j in committed]
-    h = [v * delta_inv % R for v in lagrange_basis_at(tau, 2 * n, range(1, 2 * n, 2))]
 
+    # One query at a time, each list of scalars dropped once its points exist: a backend may
+    # hold points compactly (the fast one: 64 bytes a G1 point), Python ints take more.
     report(progress, "setup: G1 fixed-base multiplications", 0.2)
-    g1 = backend.g1_generator_muls([alpha, beta, delta, *a, *b, *ic, *private, *h])
+    def g1(scalars: list[int]) -> Sequence[G1Affine]:
+        return _query(backend.g1_generator_muls(scalars))
+
+    alpha_g1, beta_g1, delta_g1 = g1([alpha, beta, delta])
+    a_query = g1(a)
+    del a
+    b_g1_query = g1(b)
+    ic_g1 = tuple(g1([v * gamma_inv % R for v in combined[: l + 1]]))
+    l_query = g1([0 if j in moved else combined[j] * delta_inv % R for j in range(l + 1, n_wires)])
+    del combined
+    h_query = g1([v * delta_inv % R for v in lagrange_basis_at(tau, 2 * n, range(1, 2 * n, 2))])
     report(progress, "setup: G2 fixed-base multiplications", 0.7)
-    g2 = backend.g2_generator_muls([beta, gamma, delta, *b])
-    alpha_g1, beta_g1, delta_g1 = g1[:3]
-    g1 = g1[3:]
-    a_query, b_g1_query = tuple(g1[:n_wires]), tuple(g1[n_wires : 2 * n_wires])
-    ic_g1 = tuple(g1[2 * n_wires : 2 * n_wires + l + 1])
-    l_query = tuple(g1[2 * n_wires + l + 1 : 3 * n_wires])
-    h_query = tuple(g1[3 * n_wires :])
+    beta_g2, gamma_g2, delta_g2 = backend.g2_generator_muls([beta, gamma, delta])
+    b_g2_query = _query(backend.g2_generator_muls(b))
+    del b
 
     vk = VerifyingKey(
         alpha_g1=alpha_g1,
-        beta_g2=g2[0],
-        gamma_g2=g2[1],
-        delta_g2=g2[2],
+        beta_g2=beta_g2,
+        gamma_g2=gamma_g2,
+        delta_g2=delta_g2,
         gamma_abc_g1=ic_g1,
         setup=DEVELOPMENT_SETUP,
     )
@@ -97,7 +109,7 @@ def setup_with_committed(
         delta_g1=delta_g1,
         a_query=a_query,
         b_g1_query=b_g1_query,
-        b_g2_query=tuple(g2[3:]),
+        b_g2_query=b_g2_query,
         l_query=l_query,
         h_query=h_query,
         r1cs=r1cs,

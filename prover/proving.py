@@ -76,7 +76,7 @@ def prove(
             raise InvalidWitness(str(error)) from error
     # The witness enters the backend's layout once; from there to the MSMs no int is made.
     w = backend.fr_vector(witness)
-    h = coset_quotient(*backend.r1cs_evaluations(prepared, w), backend)
+    h = coset_quotient(list(backend.r1cs_evaluations(prepared, w)), backend)
     r, s = random_nonzero_scalar(), random_nonzero_scalar()
 
     vk = pk.vk

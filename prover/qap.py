@@ -23,9 +23,11 @@ from typing import Sequence
 
 from bn254.constants import MAX_DOMAIN_POWER, R, root_of_unity
 from bn254.field import batch_inverse
-from bn254.r1cs import R1CS, Row
+from bn254.r1cs import R1CS
 from prover.backends import Backend
 from prover.errors import CircuitTooLarge
+
+_TERMS_AT_A_TIME = 1 << 16  # terms turned into Python ints at a time
 
 
 def domain_power(r1cs: R1CS) -> int:
@@ -63,29 +65,34 @@ def lagrange_basis_at(x: int, n: int, indices: range | None = None) -> list[int]
 def wire_polynomials_at(r1cs: R1CS, lagrange: list[int]) -> tuple[list[int], list[int], list[int]]:
     """(A_j(tau), B_j(tau), C_j(tau)) for every wire j, given lagrange = [L_i(tau)] of the domain.
 
-    A_j(tau) includes the padding row of each public wire (and wire 0).
+    A_j(tau) includes the padding row of each public wire (and wire 0). Walks the
+    R1CS's sparse rows a chunk of terms at a time (bn254.r1cs.Constraints).
     """
-    a, b, c = ([0] * r1cs.n_wires for _ in range(3))
-    for i, rows in enumerate(r1cs.constraints):
-        for out, row in zip((a, b, c), rows):
-            for wire, coefficient in row.items():
-                out[wire] = (out[wire] + coefficient * lagrange[i]) % R
+    constraints = r1cs.constraints
+    coefficients = constraints.coefficients
+    out = []
+    for matrix in constraints.matrices:
+        values = [0] * r1cs.n_wires
+        rows = matrix.term_rows()
+        for first in range(0, matrix.n_terms, _TERMS_AT_A_TIME):
+            last = first + _TERMS_AT_A_TIME
+            for wire, term, row in zip(matrix.wires[first:last].tolist(), matrix.terms[first:last].tolist(),
+                                       rows[first:last].tolist()):
+                values[wire] = (values[wire] + coefficients[term] * lagrange[row]) % R
+        out.append(values)
+    a, b, c = out
     m = r1cs.n_constraints
     for wire in range(r1cs.n_public + 1):
         a[wire] = (a[wire] + lagrange[m + wire]) % R
     return a, b, c
 
 
-def _row_value(row: Row, witness: list[int]) -> int:
-    return sum(coefficient * witness[wire] for wire, coefficient in row.items()) % R
-
-
 def witness_evaluations(r1cs: R1CS, witness: list[int], n: int) -> tuple[list[int], list[int], list[int]]:
     """a, b, c on the domain: the values <A_i, w>, <B_i, w>, <C_i, w> of each row, padded with zeros."""
     a, b, c = ([0] * n for _ in range(3))
-    for i, (row_a, row_b, row_c) in enumerate(r1cs.constraints):
-        a[i], b[i], c[i] = _row_value(row_a, witness), _row_value(row_b, witness), _row_value(row_c, witness)
     m = r1cs.n_constraints
+    for i, (a_i, b_i, c_i) in enumerate(r1cs.constraints.values(witness, 0, m, R)):
+        a[i], b[i], c[i] = a_i, b_i, c_i
     for wire in range(r1cs.n_public + 1):
         a[m + wire] = witness[wire]  # the padding row w_j * 0 = 0
     return a, b, c
@@ -93,15 +100,24 @@ def witness_evaluations(r1cs: R1CS, witness: list[int], n: int) -> tuple[list[in
 
 def quotient_evaluations(r1cs: R1CS, witness: list[int], n: int, backend: Backend) -> Sequence[int]:
     """p = a*b - c at g * omega^i (g = omega_2n): the scalars of the H-query MSM."""
-    return coset_quotient(*witness_evaluations(r1cs, witness, n), backend)
+    return coset_quotient(list(witness_evaluations(r1cs, witness, n)), backend)
 
 
-def coset_quotient(a: Sequence[int], b: Sequence[int], c: Sequence[int], backend: Backend) -> Sequence[int]:
-    """p = a*b - c at g * omega^i (g = omega_2n), from a, b, c on the domain (length n each).
+def coset_quotient(evaluations: list[Sequence[int]], backend: Backend) -> Sequence[int]:
+    """p = a*b - c at g * omega^i (g = omega_2n), from evaluations = [a, b, c] on the domain (length n each).
 
-    The values stay in the backend's own layout from transform to transform (the
-    fast backend's FrVector): no int is built on the way.
+    Empties `evaluations` as it goes: each vector is dropped once it has been
+    transformed, so that (when the caller keeps no other reference) at most two
+    vectors more than the three live at once. The values stay in the backend's own
+    layout from transform to transform (the fast backend's FrVector): no int is built.
     """
-    shift = root_of_unity(len(a).bit_length())
-    a_coset, b_coset, c_coset = (backend.coset_ntt(backend.intt(v), shift) for v in (a, b, c))
-    return backend.vec_sub(backend.vec_mul(a_coset, b_coset), c_coset)
+    if len(evaluations) != 3:
+        raise ValueError(f"the quotient needs the three evaluations a, b, c, got {len(evaluations)}")
+    shift = root_of_unity(len(evaluations[0]).bit_length())
+    cosets = []
+    while evaluations:
+        cosets.append(backend.coset_ntt(backend.intt(evaluations.pop(0)), shift))
+    c_coset = cosets.pop()
+    product = backend.vec_mul(*cosets)
+    cosets.clear()
+    return backend.vec_sub(product, c_coset)

@@ -28,9 +28,9 @@ keys are written that way.
 from __future__ import annotations
 
 import struct
-from array import array
 from pathlib import Path
-from typing import Callable
+from itertools import chain
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -42,14 +42,16 @@ from bn254.iden3 import (
     ZKEY_MAGIC,
     ZKEY_VERSION,
     Iden3FormatError,
+    StreamedSection,
     container_bytes,
+    container_sections,
     field_bytes,
     g1_montgomery_bytes,
     g2_montgomery_bytes,
-    read_container,
     read_g1_montgomery,
     read_g2_montgomery,
     require_sections,
+    write_container,
 )
 from bn254.r1cs import R1CS
 from prover.errors import KeyFormatError, KeyMismatch, UntrustedKey
@@ -68,13 +70,30 @@ _CIRCUIT_HASH_BYTES = 64
 _g1, _g2 = read_g1_montgomery, read_g2_montgomery
 
 
-def _sections(data: bytes) -> dict[int, bytes]:
-    try:
-        sections = read_container(data, ZKEY_MAGIC, ZKEY_VERSION)
-        require_sections(sections, range(1, 11), "zkey")
-    except Iden3FormatError as error:
-        raise KeyFormatError(str(error)) from error
-    return sections
+class _ZkeyFile:
+    """The sections of a .zkey file, each read on its own into its own buffer when asked for.
+
+    A query vector's buffer is kept by its PointRun (and used in place by the fast
+    backend); the coefficient section is read, checked and dropped. Reading the whole
+    file into one buffer kept all of it for as long as the key lived.
+    """
+
+    def __init__(self, f: BinaryIO):
+        self._file = f
+        try:
+            self._table = container_sections(f, ZKEY_MAGIC, ZKEY_VERSION)
+            require_sections(self._table, range(1, 11), "zkey")
+        except Iden3FormatError as error:
+            raise KeyFormatError(str(error)) from error
+
+    def __getitem__(self, section: int) -> bytearray:
+        """The section's bytes, in a writable buffer (numba's kernels take writable arrays)."""
+        offset, size = self._table[section]
+        data = bytearray(size)
+        self._file.seek(offset)
+        if self._file.readinto(data) != size:
+            raise KeyFormatError(f"zkey section {section} ends early: the file changed while it was read")
+        return data
 
 
 def _on_g1(p: G1Affine) -> bool:
@@ -109,34 +128,64 @@ _ENTRY = np.dtype([("matrix", "<u4"), ("constraint", "<u4"), ("wire", "<u4"), ("
 """One entry of section 4: matrix (0 = A, 1 = B), constraint, wire, coefficient * 2^512 mod r."""
 
 
-def _expected_entries(r1cs: R1CS) -> np.ndarray:
-    """The entries a zkey made for r1cs holds in section 4 (zero coefficients omitted), as _ENTRY records.
+_CONSTRAINTS_PER_CHUNK = 1 << 16  # section 4 is made (and checked) this many constraints at a time
 
-    A circuit has few distinct coefficients: each is scaled by 2^512 once, not once per term.
-    The keys are gathered in compact arrays (4 bytes an item): a list of tuples would take
-    about 200 MB for the 64-quote batch's 2.6 million entries.
+
+def _scaled_coefficients(coefficients: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """((u, 4) limbs of k * 2^512 mod r, nonzero flags) for each distinct coefficient k: scaled once, not per term."""
+    scaled = b"".join(field_bytes(k % R * _COEFFICIENT_FACTOR % R) for k in coefficients)
+    return np.frombuffer(scaled, "<u8").reshape(-1, 4), np.array([k % R != 0 for k in coefficients], np.bool_)
+
+
+def _entry_count(r1cs: R1CS) -> int:
+    """How many entries section 4 holds for r1cs: the nonzero A and B terms and the padding rows."""
+    _, nonzero = _scaled_coefficients(r1cs.constraints.coefficients)
+    a, b = r1cs.constraints.a, r1cs.constraints.b
+    return int(nonzero[a.terms].sum()) + int(nonzero[b.terms].sum()) + r1cs.n_public + 1
+
+
+def _entry_chunks(r1cs: R1CS) -> Iterator[np.ndarray]:
+    """The entries a zkey made for r1cs holds in section 4 (zero coefficients omitted), as _ENTRY records,
+    a chunk of constraints at a time, then the padding rows.
+
+    In our writer's order: per constraint its A terms, then its B terms (each row in the
+    R1CS's own term order: a .r1cs file's, snarkjs's order), then the padding rows. Made
+    from the R1CS's sparse rows (bn254.r1cs.Constraints) in chunks, so that the 1.5
+    million entries of the 64-quote batch (66 MB) never exist at once.
     """
-    matrices, constraints, wires, ids = (array("I") for _ in range(4))
-    table: dict[int, int] = {}
-    for i, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
-        for matrix, row in ((0, row_a), (1, row_b)):
-            for wire, coefficient in row.items():
-                if coefficient % R:
-                    matrices.append(matrix)
-                    constraints.append(i)
-                    wires.append(wire)
-                    ids.append(table.setdefault(coefficient % R, len(table)))
-    for wire in range(r1cs.n_public + 1):  # snarkjs's padding rows w_j * 0 = 0
-        matrices.append(0)
-        constraints.append(r1cs.n_constraints + wire)
-        wires.append(wire)
-        ids.append(table.setdefault(1, len(table)))
-    scaled = b"".join(field_bytes(k * _COEFFICIENT_FACTOR % R) for k in table)
-    values = np.frombuffer(scaled, "<u8").reshape(-1, 4)
-    entries = np.empty(len(ids), _ENTRY)
-    entries["matrix"], entries["constraint"], entries["wire"] = matrices, constraints, wires
-    entries["value"] = values[np.frombuffer(ids, np.uint32)]
-    return entries
+    constraints = r1cs.constraints
+    scaled, nonzero = _scaled_coefficients(constraints.coefficients)
+    a, b = constraints.a, constraints.b
+    m = len(constraints)
+    for first in range(0, m, _CONSTRAINTS_PER_CHUNK):
+        last = min(m, first + _CONSTRAINTS_PER_CHUNK)
+        offset = int(a.indptr[first] + b.indptr[first])  # entries before this chunk
+        chunk = np.empty(int(a.indptr[last] + b.indptr[last]) - offset, _ENTRY)
+        keep = np.empty(chunk.shape[0], np.bool_)
+        # Constraint i's A terms follow every earlier A and B term; its B terms follow its A terms too.
+        for matrix, other_ends, index in ((a, b.indptr[:-1], 0), (b, a.indptr[1:], 1)):
+            lo, hi = int(matrix.indptr[first]), int(matrix.indptr[last])
+            rows = first + np.repeat(np.arange(last - first, dtype=np.int64), np.diff(matrix.indptr[first : last + 1]))
+            at = np.arange(lo, hi, dtype=np.int64) + other_ends[rows] - offset
+            terms = matrix.terms[lo:hi]
+            chunk["matrix"][at] = index
+            chunk["constraint"][at] = rows
+            chunk["wire"][at] = matrix.wires[lo:hi]
+            chunk["value"][at] = scaled[terms]
+            keep[at] = nonzero[terms]
+        yield chunk if keep.all() else chunk[keep]
+    n_padding = r1cs.n_public + 1  # snarkjs's padding rows w_j * 0 = 0
+    padding = np.empty(n_padding, _ENTRY)
+    padding["matrix"] = 0
+    padding["constraint"] = m + np.arange(n_padding)
+    padding["wire"] = np.arange(n_padding)
+    padding["value"] = np.frombuffer(field_bytes(_COEFFICIENT_FACTOR), "<u8")
+    yield padding
+
+
+def _expected_entries(r1cs: R1CS) -> np.ndarray:
+    """Every entry of section 4 for r1cs at once (_entry_chunks joined)."""
+    return np.concatenate(list(_entry_chunks(r1cs)))
 
 
 def _zkey_entries(section: bytes) -> np.ndarray:
@@ -161,13 +210,25 @@ def _canonical(entries: np.ndarray) -> np.ndarray | None:
 
 def _coefficients_match(section: bytes, r1cs: R1CS) -> bool:
     """True when section 4 holds exactly r1cs's A and B coefficients (and the padding rows)."""
-    zkey_entries, expected_entries = _zkey_entries(section), _expected_entries(r1cs)
-    if zkey_entries.tobytes() == expected_entries.tobytes():
-        return True  # in our writer's order (every key we saved): no sorting needed
+    zkey_entries = _zkey_entries(section)
+    if zkey_entries.shape[0] == _entry_count(r1cs) and _same_as_chunks(zkey_entries, _entry_chunks(r1cs)):
+        return True  # in our writer's order (every key we saved, and snarkjs's for a .r1cs read back)
+    expected_entries = _expected_entries(r1cs)
     found, expected = _canonical(zkey_entries), _canonical(expected_entries)
     if found is None:  # an entry listed twice: its values add up (a linear combination); compare the sums
         return _summed(zkey_entries) == _summed(expected_entries)
     return found.tobytes() == expected.tobytes()
+
+
+def _same_as_chunks(entries: np.ndarray, chunks: Iterable[np.ndarray]) -> bool:
+    """entries holds exactly the records of chunks, in order (compared as words, no copy of entries)."""
+    position = 0
+    for chunk in chunks:
+        part = entries[position : position + chunk.shape[0]]
+        if part.shape != chunk.shape or not np.array_equal(part.view("<u4"), chunk.view("<u4")):
+            return False
+        position += chunk.shape[0]
+    return position == entries.shape[0]
 
 
 def _summed(entries: np.ndarray) -> dict[tuple[int, int, int], int]:
@@ -184,16 +245,6 @@ def _contributions(section: bytes) -> int:
     return struct.unpack_from("<I", section, 64)[0] if len(section) >= 68 else 0
 
 
-def _read_writable(path: Path) -> bytearray:
-    """The file's bytes in a writable buffer: the fast backend then uses the query runs in place
-    (prover.backends.fast._bases), instead of a second copy of the key."""
-    data = bytearray(path.stat().st_size)
-    with path.open("rb") as f:
-        if f.readinto(data) != len(data):
-            raise KeyFormatError(f"{path} changed while it was read")
-    return data
-
-
 def read_zkey(
     path: str | Path, r1cs: R1CS, *, development: bool = False, progress: Progress | None = None
 ) -> ProvingKey:
@@ -206,7 +257,12 @@ def read_zkey(
     `progress` (prover.progress) hears of each stage.
     """
     report(progress, "zkey: reading the file", 0.0)
-    sections = _sections(memoryview(_read_writable(Path(path))))  # sections are views: the query runs keep them
+    with Path(path).open("rb") as f:
+        return _read_zkey(_ZkeyFile(f), path, r1cs, development, progress)
+
+
+def _read_zkey(sections: _ZkeyFile, path: str | Path, r1cs: R1CS, development: bool,
+               progress: Progress | None) -> ProvingKey:
     protocol = int.from_bytes(sections[1][:4], "little")
     if protocol != _GROTH16:
         raise KeyFormatError(f"zkey protocol {protocol} is not groth16 ({_GROTH16})")
@@ -292,20 +348,8 @@ def read_zkey(
     return pk
 
 
-def _coefficient_entries(r1cs: R1CS) -> bytes:
-    """Section 4: the A and B entries of every constraint, then the padding rows w_j * 0 = 0."""
-    entries = _expected_entries(r1cs)
-    return struct.pack("<I", len(entries)) + entries.tobytes()
-
-
-def zkey_bytes(pk: ProvingKey) -> bytes:
-    """The snarkjs .zkey encoding of pk: what `snarkjs groth16 prove` reads.
-
-    The contributions section lists none and its circuit hash is zeros (snarkjs's
-    prover reads neither): a zkey we write is a development key to whoever reads
-    it, which is what our single-party setup makes. Raises UntrustedKey for a key
-    nobody should trust that is not flagged as a development key.
-    """
+def _zkey_sections(pk: ProvingKey) -> list[tuple[int, object]]:
+    """The sections of pk's .zkey; a query held as a PointRun is its limbs' memory, not a copy."""
     vk = pk.vk
     require_usable(vk, "export a zkey")
     r1cs = pk.r1cs
@@ -319,21 +363,41 @@ def zkey_bytes(pk: ProvingKey) -> bytes:
             g2_montgomery_bytes([vk.delta_g2]),
         ]
     )
-    sections = [
+    count = _entry_count(r1cs)
+    coefficients = StreamedSection(4 + count * _ENTRY.itemsize, chain([struct.pack("<I", count)], _entry_chunks(r1cs)))
+
+    def points(run, group: int):
+        return memoryview(run.limbs) if isinstance(run, PointRun) and run.group == group else encoded_points(run, group)
+
+    return [
         (1, struct.pack("<I", _GROTH16)),
         (2, header),
         (3, g1_montgomery_bytes(vk.gamma_abc_g1)),
-        (4, _coefficient_entries(r1cs)),
-        (5, encoded_points(pk.a_query, 1)),
-        (6, encoded_points(pk.b_g1_query, 1)),
-        (7, encoded_points(pk.b_g2_query, 2)),
-        (8, encoded_points(pk.l_query, 1)),
-        (9, encoded_points(pk.h_query, 1)),
+        (4, coefficients),
+        (5, points(pk.a_query, 1)),
+        (6, points(pk.b_g1_query, 1)),
+        (7, points(pk.b_g2_query, 2)),
+        (8, points(pk.l_query, 1)),
+        (9, points(pk.h_query, 1)),
         (10, bytes(_CIRCUIT_HASH_BYTES) + struct.pack("<I", 0)),
+    ]
+
+
+def zkey_bytes(pk: ProvingKey) -> bytes:
+    """The snarkjs .zkey encoding of pk: what `snarkjs groth16 prove` reads.
+
+    The contributions section lists none and its circuit hash is zeros (snarkjs's
+    prover reads neither): a zkey we write is a development key to whoever reads
+    it, which is what our single-party setup makes. Raises UntrustedKey for a key
+    nobody should trust that is not flagged as a development key.
+    """
+    sections = [
+        (t, b"".join(map(bytes, d.pieces)) if isinstance(d, StreamedSection) else bytes(memoryview(d)))
+        for t, d in _zkey_sections(pk)
     ]
     return container_bytes(ZKEY_MAGIC, ZKEY_VERSION, sections)
 
 
 def write_zkey(pk: ProvingKey, path: str | Path) -> None:
-    """Write pk to `path` as a snarkjs .zkey (zkey_bytes)."""
-    Path(path).write_bytes(zkey_bytes(pk))
+    """Write pk to `path` as a snarkjs .zkey (zkey_bytes), section by section: no copy of the whole file."""
+    write_container(path, ZKEY_MAGIC, ZKEY_VERSION, _zkey_sections(pk))

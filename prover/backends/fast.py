@@ -26,6 +26,7 @@ calling into it are rebuilt too.
 from __future__ import annotations
 
 import threading
+from itertools import islice
 from typing import Sequence
 
 import numpy as np
@@ -42,7 +43,7 @@ from prover.backends.fast_field import (
     ints_to_limbs,
     limbs_to_ints,
 )
-from prover.backends.fast_fixed_base import fixed_base_muls
+from prover.backends.fast_fixed_base import fixed_base_muls_with_table, fixed_base_table, select_table_bits
 from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
 from prover.point_runs import PointRun
 from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
@@ -111,6 +112,8 @@ def fr_vector(*parts: Sequence[int]) -> FrVector:
             plain = ints_to_limbs(part, R)
             limbs.append(fr_to_montgomery(plain))
             standard.append(plain)
+    if len(limbs) == 1:  # one part (a prover's witness): no joined copy of it
+        return FrVector(limbs[0], standard[0])
     joined_standard = None if any(s is None for s in standard) else np.concatenate(standard)
     return FrVector(np.concatenate(limbs), joined_standard)
 
@@ -170,6 +173,27 @@ def _bases(convert, points: Sequence) -> np.ndarray:
             return points.limbs.copy()
         return view
     return convert(points)
+
+
+_GENERATOR_MULS_CHUNK = 1 << 18  # scalars converted and recoded at a time (about 20 MiB of digits)
+
+
+def _generator_muls(base: np.ndarray, scalars: Sequence[int], like: tuple, group: int) -> PointRun:
+    """[s * base for s in scalars] as a PointRun: the key's layout, 64 or 128 bytes a point, no int made.
+
+    One table for all; the scalars' limbs and digits are made a chunk at a time, so a setup's
+    two million scalars cost the points they give and a few chunks, not three copies of them.
+    """
+    width = 2 * len(like)
+    out = np.empty((len(scalars), width), np.uint64)
+    if len(scalars):
+        c = select_table_bits(len(scalars))
+        table = fixed_base_table(base, c, like)
+        remaining = iter(scalars)
+        for first in range(0, len(scalars), _GENERATOR_MULS_CHUNK):
+            chunk = ints_to_limbs(list(islice(remaining, _GENERATOR_MULS_CHUNK)), R)
+            out[first : first + chunk.shape[0]] = fixed_base_muls_with_table(table, chunk, c, like)
+    return PointRun(out, group)
 
 
 def _g1_points(rows: np.ndarray) -> list[G1Affine]:
@@ -239,17 +263,11 @@ class FastBackend:
         _check_lengths(bases, scalars)
         return _g2_points(self._msm(bases, scalars, FQ2_ZERO))[0]
 
-    def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
-        if not scalars:
-            return []
-        base = g1_limbs([G1_GENERATOR])[0]
-        return _g1_points(fixed_base_muls(base, ints_to_limbs(scalars, R), ZERO))
+    def g1_generator_muls(self, scalars: Sequence[int]) -> PointRun:
+        return _generator_muls(g1_limbs([G1_GENERATOR])[0], scalars, ZERO, 1)
 
-    def g2_generator_muls(self, scalars: Sequence[int]) -> list[G2Affine]:
-        if not scalars:
-            return []
-        base = g2_limbs([G2_GENERATOR])[0]
-        return _g2_points(fixed_base_muls(base, ints_to_limbs(scalars, R), FQ2_ZERO))
+    def g2_generator_muls(self, scalars: Sequence[int]) -> PointRun:
+        return _generator_muls(g2_limbs([G2_GENERATOR])[0], scalars, FQ2_ZERO, 2)
 
     # -- F_r -----------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ ints_to_limbs / limbs_to_ints.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from itertools import islice
 from typing import Iterator, Sequence
 
 import numba
@@ -37,6 +38,7 @@ from numba.extending import intrinsic
 from bn254.constants import R, Q
 
 _MASK64 = (1 << 64) - 1
+_CONVERSION_CHUNK = 1 << 16
 
 
 def _limbs(value: int) -> tuple[np.uint64, ...]:
@@ -372,10 +374,18 @@ def fr_from_montgomery(values: np.ndarray) -> np.ndarray:
 
 
 def ints_to_limbs(values: Sequence[int], modulus: int) -> np.ndarray:
-    """(n, 4) uint64 limbs of values mod modulus, standard form."""
+    """(n, 4) uint64 limbs of values mod modulus, standard form.
+
+    Converted 2^16 values at a time, so that the bytes made on the way stay a few MiB
+    whatever n is (a witness of the 64-quote batch made 60 MB of them at once).
+    """
     to_bytes = int.to_bytes
-    data = b"".join([to_bytes(v % modulus, 32, "little") for v in values])
-    return np.frombuffer(data, dtype="<u8").reshape(len(values), 4).copy()
+    out = np.empty((len(values), 4), np.uint64)
+    remaining = iter(values)
+    for first in range(0, len(values), _CONVERSION_CHUNK):
+        data = b"".join([to_bytes(v % modulus, 32, "little") for v in islice(remaining, _CONVERSION_CHUNK)])
+        out[first : first + len(data) // 32] = np.frombuffer(data, dtype="<u8").reshape(-1, 4)
+    return out
 
 
 def limbs_to_ints(limbs: np.ndarray) -> list[int]:

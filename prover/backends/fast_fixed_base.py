@@ -108,14 +108,27 @@ def _lookups(table, digits, c, like):
     return out
 
 
+def fixed_base_table(base: np.ndarray, c: int, like: tuple) -> np.ndarray:
+    """The affine table T[w][d] = d * 2^(c w) * base of c-bit windows (see the module docstring).
+
+    base is one affine point (x then y, Montgomery form, not infinity) of like's field.
+    """
+    limbs = len(like)
+    x, y = tuple(base[:limbs]), tuple(base[limbs:])
+    return batch_to_affine(_table_jacobian(x, y, c), like)
+
+
+def fixed_base_muls_with_table(table: np.ndarray, scalars: np.ndarray, c: int, like: tuple) -> np.ndarray:
+    """Affine rows (Montgomery form) of s * base for each row s of scalars ((n, 4) standard-form limbs),
+    table = fixed_base_table(base, c, like)."""
+    digits = signed_digits(scalars, np.ones(scalars.shape[0], np.bool_), c)
+    return _lookups(table, digits, c, like)
+
+
 def fixed_base_muls(base: np.ndarray, scalars: np.ndarray, like: tuple) -> np.ndarray:
     """Affine rows (Montgomery form) of s * base for each row s of scalars ((n, 4) standard-form limbs).
 
     base is one affine point (x then y, Montgomery form, not infinity) of like's field.
     """
-    limbs = len(like)
     c = select_table_bits(scalars.shape[0])
-    x, y = tuple(base[:limbs]), tuple(base[limbs:])
-    table = batch_to_affine(_table_jacobian(x, y, c), like)
-    digits = signed_digits(scalars, np.ones(scalars.shape[0], np.bool_), c)
-    return _lookups(table, digits, c, like)
+    return fixed_base_muls_with_table(fixed_base_table(base, c, like), scalars, c, like)

@@ -293,7 +293,8 @@ def test_sparse_rows_evaluate_as_the_python_rows():
     matrices = fast_r1cs.constraint_matrices(r1cs, n)
     got = fast_r1cs.evaluations(matrices, FAST.fr_vector(witness).standard())
     assert [FrVector(limbs) for limbs in got] == list(witness_evaluations(r1cs, witness, n))
-    assert matrices.a.n_rows == r1cs.n_constraints + r1cs.n_public + 1  # the padding rows w_j * 0 = 0
+    assert matrices.a.n_rows + matrices.padding == r1cs.n_constraints + r1cs.n_public + 1  # the padding rows
+    assert matrices.a is r1cs.constraints.a  # the R1CS's own arrays, not a copy
     with pytest.raises(ValueError, match="wires"):
         fast_r1cs.evaluations(matrices, FAST.fr_vector(witness[:-1]).standard())
     with pytest.raises(ValueError, match="cannot hold"):
