@@ -63,12 +63,16 @@ class Backend(Protocol):
         """
         ...
 
-    def g1_generator_muls(self, scalars: Sequence[int]) -> list[G1Affine]:
-        """[s * G1_GENERATOR for s in scalars]: the fixed-base work of a setup."""
+    def g1_generator_muls(self, scalars: Sequence[int]) -> Sequence[G1Affine]:
+        """[s * G1_GENERATOR for s in scalars]: the fixed-base work of a setup.
+
+        A sequence of affine points: a list, or the backend's own compact form (the fast
+        backend's prover.point_runs.PointRun, which a proving key can hold as it is).
+        """
         ...
 
-    def g2_generator_muls(self, scalars: Sequence[int]) -> list[G2Affine]:
-        """[s * G2_GENERATOR for s in scalars]."""
+    def g2_generator_muls(self, scalars: Sequence[int]) -> Sequence[G2Affine]:
+        """[s * G2_GENERATOR for s in scalars], as g1_generator_muls gives them."""
         ...
 
     def ntt(self, coefficients: Sequence[int]) -> list[int]:

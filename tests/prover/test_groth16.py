@@ -247,3 +247,24 @@ def test_non_canonical_coordinate_is_refused(chain_proof, backend):
     x, y = proof.a
     with pytest.raises(CoordinateOutOfRange):
         verify(vk, public, Proof(a=(x, y + Q), b=proof.b, c=proof.c), backend)
+
+
+def test_setup_gives_the_same_keys_on_every_backend_for_the_same_secrets(monkeypatch):
+    """One query at a time, each backend in its own layout (the fast one: PointRuns), the same points."""
+    import itertools
+
+    from prover import generator
+
+    r1cs, witness = build(range_checked_spend())
+    keys = []
+    for name in ("reference", "fast"):
+        secrets = itertools.count(1234567, 7654321)  # tau, alpha, beta, gamma, delta
+        monkeypatch.setattr(generator, "random_nonzero_scalar", lambda: next(secrets))
+        keys.append(setup(r1cs, get_backend(name)))
+    (reference_pk, reference_vk), (fast_pk, fast_vk) = keys
+    assert fast_vk == reference_vk
+    for field in ("a_query", "b_g1_query", "b_g2_query", "l_query", "h_query", "beta_g1", "delta_g1"):
+        assert getattr(fast_pk, field) == getattr(reference_pk, field), field
+    assert isinstance(reference_pk.a_query, tuple)
+    monkeypatch.undo()
+    assert verify(fast_vk, r1cs.public_values(witness), prove(fast_pk, witness, check=True))

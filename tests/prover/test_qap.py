@@ -80,3 +80,16 @@ def test_quotient_identity_fails_for_an_unsatisfying_witness(backend):
     witness[-1] = (witness[-1] + 1) % R  # a product wire off by one
     assert not r1cs.is_satisfied(witness)
     assert not _pairing_free_check(r1cs, witness, backend)
+
+
+def test_coset_quotient_drops_each_evaluation_once_transformed(backend):
+    from prover.qap import coset_quotient, witness_evaluations
+
+    r1cs, witness = build(range_checked_spend())
+    n = 1 << domain_power(r1cs)
+    evaluations = list(witness_evaluations(r1cs, witness, n))
+    expected = quotient_evaluations(r1cs, witness, n, backend)
+    assert list(coset_quotient(evaluations, backend)) == list(expected)
+    assert evaluations == []  # emptied: the caller's list holds nothing more
+    with pytest.raises(ValueError, match="three evaluations"):
+        coset_quotient([[0] * n, [0] * n], backend)

@@ -154,3 +154,71 @@ def test_prepared_fast_key_uses_the_runs_in_place(spend, tmp_path):
         assert np.shares_memory(in_place, getattr(read, run).limbs)  # the key is held once
     over_bytes = PointRun(bytes(read.h_query.encoded()), 1)  # immutable memory: copied, not made writable
     assert get_backend("fast").prepare(replace(read, h_query=over_bytes)).h_bases.flags.writeable
+
+
+def _buffer_owner(array: np.ndarray):
+    """The object whose memory an array views (through numpy views and memoryviews)."""
+    while isinstance(array, np.ndarray) and array.base is not None:
+        array = array.base
+    return array.obj if isinstance(array, memoryview) else array
+
+
+def test_a_read_key_holds_each_query_in_a_buffer_of_its_own(spend, tmp_path):
+    """read_zkey reads section by section: the coefficient section is checked and dropped, not kept
+    alive by the query runs as one buffer of the whole file was."""
+    r1cs, _, pk, _ = spend
+    (tmp_path / "k.zkey").write_bytes(zkey_bytes(pk))
+    read = read_zkey(tmp_path / "k.zkey", r1cs, development=True)
+    for name, size in (("a_query", 64), ("b_g1_query", 64), ("b_g2_query", 128), ("l_query", 64), ("h_query", 64)):
+        run = getattr(read, name)
+        owner = _buffer_owner(run.limbs)
+        assert isinstance(owner, bytearray) and len(owner) == len(run) * size, name
+
+
+def _reference_entries(r1cs) -> bytes:
+    """Section 4's entries as the zkey writer once made them: a walk over the rows' dicts."""
+    from bn254.constants import R
+
+    factor = pow(2, 512, R)
+    out = []
+    for i, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
+        for matrix, row in ((0, row_a), (1, row_b)):
+            for wire, k in row.items():
+                if k % R:
+                    out.append(struct.pack("<III", matrix, i, wire) + (k % R * factor % R).to_bytes(32, "little"))
+    for wire in range(r1cs.n_public + 1):
+        out.append(struct.pack("<III", 0, r1cs.n_constraints + wire, wire) + factor.to_bytes(32, "little"))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("per_chunk", [1, 3, 1 << 16])
+def test_coefficient_entries_in_chunks_are_the_row_walks(spend, tmp_path, monkeypatch, per_chunk):
+    from prover import zkey
+
+    r1cs, witness, pk, vk = spend
+    monkeypatch.setattr(zkey, "_CONSTRAINTS_PER_CHUNK", per_chunk)
+    assert zkey._expected_entries(r1cs).tobytes() == _reference_entries(r1cs)
+    data = zkey_bytes(pk)
+    assert read_container(data, ZKEY_MAGIC, ZKEY_VERSION)[4][4:] == _reference_entries(r1cs)
+    zkey.write_zkey(pk, tmp_path / "k.zkey")
+    assert (tmp_path / "k.zkey").read_bytes() == data  # written section by section, the same bytes
+    read = read_zkey(tmp_path / "k.zkey", r1cs, development=True)
+    assert verify(vk, r1cs.public_values(witness), prove(read, witness, check=True))
+
+    def last_altered(section: bytes) -> bytes:  # the last chunk's last A/B entry, one unit more
+        entries = _entries(section)
+        k = len(entries) - r1cs.n_public - 2
+        value = int.from_bytes(entries[k][12:], "little")
+        entries[k] = entries[k][:12] + (value + 1).to_bytes(32, "little")
+        return _section4(entries)
+
+    (tmp_path / "k.zkey").write_bytes(_with_section(data, 4, last_altered))
+    with pytest.raises(KeyMismatch, match="coefficients"):
+        read_zkey(tmp_path / "k.zkey", r1cs, development=True)
+
+
+def test_setup_on_the_fast_backend_keeps_its_points_as_runs(spend):
+    r1cs, _, pk, _ = spend
+    for name in ("a_query", "b_g1_query", "b_g2_query", "l_query", "h_query"):
+        assert isinstance(getattr(pk, name), PointRun), name
+    assert isinstance(pk.vk.gamma_abc_g1, tuple) and isinstance(pk.vk.gamma_abc_g1[0], tuple)
