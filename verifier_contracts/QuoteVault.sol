@@ -554,11 +554,15 @@ contract QuoteVault is ERC4626 {
 
     // ---------------------------------------------------------------- LP shares (ERC-4626)
 
-    /// @notice NAV in token units: collateral - provenMark - unprovenPremiums - unclaimedPayoffs,
-    ///     and 0 when those liabilities reach the collateral (then maxDeposit and maxMint are 0:
-    ///     new money would pay old debts).
+    /// @notice NAV in token units: collateral - unclaimedPayoffs - provenMark - unprovenPremiums,
+    ///     where the mark and the unproven premiums count only while an expiry is live (with none,
+    ///     every option sold has settled and its payoffs are set aside: they stand for nothing open);
+    ///     0 when the liabilities reach the collateral (then maxDeposit and maxMint are 0: new money
+    ///     would pay old debts).
     function totalAssets() public view override returns (uint256) {
-        return _nav(provenMark);
+        uint256 owed = unclaimedPayoffs;
+        if (!_noLiveExpiry()) owed += provenMark + unprovenPremiums();
+        return owed >= collateral ? 0 : collateral - owed;
     }
 
     /// @notice Premiums received (token units) for fills that no accepted proof has marked yet: a
@@ -566,12 +570,6 @@ contract QuoteVault is ERC4626 {
     function unprovenPremiums() public view returns (uint256) {
         BookLedger.Counters memory counters = _book.counters;
         return premiumsIn[counters.fillCount] - premiumsIn[counters.provenFills];
-    }
-
-    /// @dev NAV if the book's mark were a liability of `markLiability` token units.
-    function _nav(uint256 markLiability) private view returns (uint256) {
-        uint256 owed = markLiability + unprovenPremiums() + unclaimedPayoffs;
-        return owed >= collateral ? 0 : collateral - owed;
     }
 
     /// @notice Deposits are open while NAV is positive (see totalAssets) and the mark fresh (markFresh).
@@ -1027,6 +1025,11 @@ contract QuoteVault is ERC4626 {
     {
         BookLedger.Counters memory counters = _book.counters;
         return (_book.bookCommitment, counters.fillCount, counters.provenFills, counters.seriesCount);
+    }
+
+    /// @notice How many expiries the book holds unsettled series of (NAV counts the mark while any does).
+    function liveExpiryCount() external view returns (uint256) {
+        return _book.counters.expiryCount;
     }
 
     /// @notice head[k]: the fill chain's head after k fills (0 for k = 0).

@@ -638,7 +638,8 @@ class QuoteVaultClient(_EventReading):
         return e["assets"]
 
     def total_assets(self) -> int:
-        """NAV in token units: collateral - proven mark - unclaimed payoffs."""
+        """NAV in token units: collateral - unclaimed payoffs - (while an expiry is live) the proven
+        mark and the unproven premiums."""
         return self.call("totalAssets")
 
     # -- batches

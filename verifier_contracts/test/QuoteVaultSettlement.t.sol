@@ -62,7 +62,8 @@ contract QuoteVaultSettlementTest is VaultFixture {
         vm.assertEq(uint256(s.owed), owed, "owed");
         vm.assertEq(uint256(s.paid), owed, "paid in full");
         vm.assertEq(vault.unclaimedPayoffs(), owed, "set aside");
-        vm.assertEq(navBefore - vault.totalAssets(), owed, "NAV pays the payoffs");
+        vm.assertEq(navBefore, vault.collateral() - vault.unprovenPremiums(), "before: the premiums are owed");
+        vm.assertEq(vault.totalAssets(), vault.collateral() - owed, "after: no expiry is live, the payoffs are");
         (uint64 expiry,,, int256 quantity) = vault.bookSlot(0);
         vm.assertEq(uint256(expiry) + uint256(quantity < 0 ? -quantity : quantity), 0, "the slot is empty");
         (, uint256 fillCountAfter,,) = vault.bookState();
@@ -177,6 +178,39 @@ contract QuoteVaultSettlementTest is VaultFixture {
         vm.prank(LP2);
         vm.assertEq(vault.claim(EXPIRY_0, STRIKE, true), paid, "the same for the same position");
         vm.assertLe(2 * paid, collateral, "never more than was set aside");
+    }
+
+    /// @notice While an expiry is live NAV counts the whole proven mark and the unproven premiums
+    ///     beside the settled expiries' payoffs (the mark has no per-expiry part: conservative until
+    ///     the next proof); once none is, NAV is the collateral less the unclaimed payoffs.
+    function test_nav_onceNoExpiryIsLiveIsCollateralLessUnclaimedPayoffs() public {
+        deposit(LP, 1_000_000e6);
+        buy(TAKER, submitLive(), ONE); // a call of the first expiry
+        postMarket(SPOT);
+        Plan memory p = plan();
+        p.quotes[0].expiryIndex = 1;
+        buy(TAKER, submit(p), ONE); // and one of the second
+        proveMark(-2 * int256(MID));
+        buy(TAKER, vault.liveBatch(), ONE); // a third, unproven: its premium counts as a liability
+        uint256 mark = vault.provenMark();
+        uint256 unproven = vault.unprovenPremiums();
+        vm.assertEq(mark, 6_000e6, "two calls at MID");
+        vm.assertGt(unproven, 0, "a premium no proof has marked");
+
+        vault.settleExpiry(EXPIRY_0, observe(STRIKE + 1_000 * ONE, EXPIRY_0));
+        vm.assertEq(vault.liveExpiryCount(), 1, "the second expiry is live");
+        uint256 unclaimed = vault.unclaimedPayoffs();
+        vm.assertEq(unclaimed, 1_000e6, "the first call's payoff");
+        vm.assertEq(vault.totalAssets(), vault.collateral() - mark - unproven - unclaimed, "everything still counts");
+
+        vault.settleExpiry(EXPIRY_0 + EXPIRY_STEP, observe(STRIKE + 500 * ONE, EXPIRY_0 + EXPIRY_STEP));
+        unclaimed = vault.unclaimedPayoffs();
+        vm.assertEq(unclaimed, 1_000e6 + 2 * 500e6, "and the second expiry's two calls");
+        vm.assertEq(vault.liveExpiryCount(), 0, "nothing live");
+        vm.assertEq(vault.provenMark(), mark, "the last proof's mark is still stored");
+        vm.assertEq(vault.totalAssets(), vault.collateral() - unclaimed, "but NAV no longer counts it");
+        vm.assertTrue(vault.markFresh(), "and needs no fresh mark");
+        vm.assertEq(vault.maxWithdraw(LP), vault.totalAssets() - 1, "the LP takes NAV (a virtual unit stays)");
     }
 
     function test_setLifecycle_throughTheTimelockWithinItsBounds() public {
