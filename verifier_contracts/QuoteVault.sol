@@ -21,6 +21,7 @@ import {ExpirySettlement} from "./ExpirySettlement.sol";
 import {IVIndexOracle} from "./IVIndexOracle.sol";
 import {PoseidonT3} from "./PoseidonT3.sol";
 import {SpotOracle} from "./SpotOracle.sol";
+import {VaultSettings} from "./VaultSettings.sol";
 
 /// @title QuoteVault: option quotes trade only after a Groth16 proof over the vault's own book
 /// @notice The solver proves off-chain (circuits/book_batch.py, docs/real-book.md) that the book
@@ -437,10 +438,10 @@ contract QuoteVault is ERC4626 {
         premiumUnit = 10 ** tokenDecimals;
         nextNonce = deps.firstNonce;
         _book.initialize(deps.poseidon, deps.bookCapacity, deps.fillCapacity);
-        _setOracleSettings(settings);
-        _setRiskLimits(limits);
-        _setMarketSettings(market);
-        _setMargins(margins_);
+        VaultSettings.setOracleSettings(oracleSettings, settings);
+        VaultSettings.setRiskLimits(riskLimits, limits);
+        VaultSettings.setMarketSettings(marketSettings, market);
+        VaultSettings.setMargins(margins, margins_);
     }
 
     // ---------------------------------------------------------------- solver and governance
@@ -467,27 +468,27 @@ contract QuoteVault is ERC4626 {
     ///     (through its timelock: scheduled, then executed after the delay).
     function setRiskLimits(RiskLimits calldata limits) external {
         _requireGovernance();
-        _setRiskLimits(limits);
+        VaultSettings.setRiskLimits(riskLimits, limits);
     }
 
     /// @notice Governance sets the oldest oracle observation a batch or a fill may use and the
     ///     quotes' lifetime, both in seconds, 0 < quoteLifetime <= maxOracleAge (through its timelock).
     function setOracleSettings(OracleSettings calldata settings) external {
         _requireGovernance();
-        _setOracleSettings(settings);
+        VaultSettings.setOracleSettings(oracleSettings, settings);
     }
 
     /// @notice Governance sets the rate and carry of every proof, the spot tolerance of fills and
     ///     the ATM-vol band around the implied-vol index (through its timelock).
     function setMarketSettings(MarketSettings calldata market) external {
         _requireGovernance();
-        _setMarketSettings(market);
+        VaultSettings.setMarketSettings(marketSettings, market);
     }
 
     /// @notice Governance sets the model margin of every proof and the solvency margin (through its timelock).
     function setMargins(Margins calldata margins_) external {
         _requireGovernance();
-        _setMargins(margins_);
+        VaultSettings.setMargins(margins, margins_);
     }
 
     /// @notice Oldest oracle observation a batch may be proven against, in seconds.
@@ -506,50 +507,6 @@ contract QuoteVault is ERC4626 {
 
     function _requireGovernance() private view {
         if (msg.sender != address(governance)) revert NotGovernance(msg.sender);
-    }
-
-    function _setOracleSettings(OracleSettings memory settings) private {
-        // A quote outliving the oracle's maximum age could fill at a spot nobody observed lately.
-        if (settings.quoteLifetime == 0 || settings.quoteLifetime > settings.maxOracleAge) {
-            revert OracleSettingsInvalid(settings.maxOracleAge, settings.quoteLifetime);
-        }
-        oracleSettings = settings;
-        emit OracleSettingsUpdated(settings.maxOracleAge, settings.quoteLifetime);
-    }
-
-    function _setMarketSettings(MarketSettings memory market) private {
-        // rate and carry are declared in [-RATE_ABS_MAX, RATE_ABS_MAX] (circuits.book_batch): a
-        // symmetric domain whose lo is -RATE_ABS_MAX, so |x| <= -lo is exactly what the circuit admits.
-        bool rateFits = market.rate >= BatchLayout.RATE_LO && market.rate <= -BatchLayout.RATE_LO;
-        bool carryFits = market.carry >= BatchLayout.CARRY_LO && market.carry <= -BatchLayout.CARRY_LO;
-        if (!rateFits || !carryFits || market.spotTolerance >= BatchChecks.ONE || market.ivBand > BatchChecks.VOL_CAP) {
-            revert MarketSettingsInvalid(market.rate, market.carry, market.spotTolerance, market.ivBand);
-        }
-        marketSettings = market;
-        emit MarketSettingsUpdated(market.rate, market.carry, market.spotTolerance, market.ivBand);
-    }
-
-    function _setMargins(Margins memory margins_) private {
-        _requireLimitFits(4, margins_.modelMargin, BatchLayout.MODEL_MARGIN_BITS, BatchLayout.MODEL_MARGIN_LO);
-        margins = margins_;
-        emit MarginsUpdated(margins_.modelMargin, margins_.solvencyMargin);
-    }
-
-    function _setRiskLimits(RiskLimits memory limits) private {
-        _requireLimitFits(0, limits.maxAbsDelta, BatchLayout.MAX_ABS_DELTA_BITS, BatchLayout.MAX_ABS_DELTA_LO);
-        _requireLimitFits(1, limits.maxAbsGamma, BatchLayout.MAX_ABS_GAMMA_BITS, BatchLayout.MAX_ABS_GAMMA_LO);
-        _requireLimitFits(2, limits.maxAbsVega, BatchLayout.MAX_ABS_VEGA_BITS, BatchLayout.MAX_ABS_VEGA_LO);
-        _requireLimitFits(3, limits.maxLoss, BatchLayout.MAX_LOSS_BITS, BatchLayout.MAX_LOSS_LO);
-        riskLimits = limits;
-        emit RiskLimitsUpdated(limits.maxAbsDelta, limits.maxAbsGamma, limits.maxAbsVega, limits.maxLoss);
-    }
-
-    /// @dev A limit the circuit cannot carry would make every batch unprovable: refuse it here.
-    function _requireLimitFits(uint256 limit, uint256 value, uint256 bits, int256 lo) private pure {
-        // The generator only renders layouts whose limit slots have lo >= 0, so the casts below are exact.
-        uint256 low = uint256(lo);
-        uint256 max = low + (1 << bits) - 1;
-        if (value < low || value > max) revert RiskLimitOutOfRange(limit, value, max);
     }
 
     // ---------------------------------------------------------------- LP shares (ERC-4626)

@@ -25,6 +25,8 @@ Sources (Solidity 0.8.28, compiled together by verifier_contracts.build):
   BatchStatement.sol  an external library linked into the vault: submitBatch's statement checks
                    (public inputs assembled from the vault's storage, packed fields against the
                    oracles and governance, tradability) and the verifier call
+  VaultSettings.sol  an external library linked into the vault: governance's settings checked,
+                   stored and announced (risk limits, margins, market and oracle settings)
   BatchChecks.sol  oracle freshness, spot tolerance, ATM-vol band, solvency
   PoseidonT3.sol   Poseidon(2), generated from circuits.poseidon's parameters (poseidon_contract.py)
   SpotOracle.sol   one owner posts (spot at 2^-48, timestamp); every observation is kept
@@ -76,8 +78,8 @@ from verifier_contracts.client import ContractClient, ContractReverted, Groth16V
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 HAND_WRITTEN_SOURCES = ("TestToken.sol", "SpotOracle.sol", "IVIndexOracle.sol", "PoseidonT3.sol", "BookLedger.sol",
-                        "ExpirySettlement.sol", "BatchChecks.sol", "BatchStatement.sol", "QuoteVault.sol",
-                        "BatchLayoutReader.sol")
+                        "ExpirySettlement.sol", "BatchChecks.sol", "BatchStatement.sol", "VaultSettings.sol",
+                        "QuoteVault.sol", "BatchLayoutReader.sol")
 GENERATED_LAYOUT = "generated/BatchLayout.sol"
 """The generated layout's source name, as QuoteVault imports it (foundry.toml maps `generated/`)."""
 MIN_GOVERNANCE_DELAY = 86_400
@@ -180,7 +182,9 @@ class VaultContracts:
     settlement: CompiledContract
     """ExpirySettlement: an external library the vault's bytecode links to (deploy it first)."""
     statement: CompiledContract
-    """BatchStatement: the other external library the vault links to."""
+    """BatchStatement: another external library the vault links to."""
+    settings: CompiledContract
+    """VaultSettings: the third."""
     layout: BatchInputs
     """The batch layout the contracts were generated from (layout.sha256 names its document)."""
 
@@ -208,11 +212,13 @@ def compile_vault(layout: Mapping[str, Any]) -> VaultContracts:
         layout_reader=contracts["BatchLayoutReader"],
         settlement=contracts["ExpirySettlement"],
         statement=contracts["BatchStatement"],
+        settings=contracts["VaultSettings"],
         layout=read_layout(layout),
     )
 
 
-LINKED_LIBRARIES = ("ExpirySettlement.sol:ExpirySettlement", "BatchStatement.sol:BatchStatement")
+LINKED_LIBRARIES = ("ExpirySettlement.sol:ExpirySettlement", "BatchStatement.sol:BatchStatement",
+                    "VaultSettings.sol:VaultSettings")
 """The vault's linked libraries, by fully qualified name (source:name)."""
 
 
@@ -239,7 +245,8 @@ def deploy_vault_libraries(w3: Web3, contracts: VaultContracts) -> dict[str, str
     """Deploy the vault's libraries (stateless: one set serves any number of vaults); their
     addresses by qualified name, for linked_vault."""
     compiled = {"ExpirySettlement.sol:ExpirySettlement": contracts.settlement,
-                "BatchStatement.sol:BatchStatement": contracts.statement}
+                "BatchStatement.sol:BatchStatement": contracts.statement,
+                "VaultSettings.sol:VaultSettings": contracts.settings}
     return {name: ContractClient.deploy_compiled(w3, compiled[name]).address for name in LINKED_LIBRARIES}
 
 
