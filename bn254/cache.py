@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -28,3 +29,13 @@ def use_kernel_cache_folder() -> None:
         numba.config.CACHE_DIR = folder
     else:
         os.environ["NUMBA_CACHE_DIR"] = folder  # numba reads it when first imported; no import cost here
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in its folder and a rename, so that a
+    concurrent reader sees the old file or the whole new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)

@@ -23,13 +23,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import prover
-from bn254.cache import dlpe_cache_folder
+from bn254.cache import dlpe_cache_folder, write_atomically
 from circuits import book_batch as bb
 from circuits import book_hash as bh
 from engine import fixed as fx
@@ -108,14 +106,6 @@ def requests() -> dict[str, bb.BookBatchRequest]:
     }
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, path)
-
-
 @dataclass(frozen=True)
 class BookMaterial:
     verifying_key: prover.VerifyingKey
@@ -158,7 +148,7 @@ def make_material(reqs: dict[str, bb.BookBatchRequest], progress: Progress | Non
             if progress:
                 progress(f"book batch {name!r}: proving (not saved yet)")
             proven = prove_book_batch(proving_key, reqs[name], b)
-            _write_atomically(path, json.dumps(prover.proof_to_json(proven.proof)).encode())
+            write_atomically(path, json.dumps(prover.proof_to_json(proven.proof)).encode())
         proofs[name] = ProvenBookBatch(reqs[name], prover.read_proof(path), b.public_inputs)
     return BookMaterial(verifying_key, proofs)
 

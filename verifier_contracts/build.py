@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import posixpath
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bn254.cache import dlpe_cache_folder
+from bn254.cache import dlpe_cache_folder, write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLC_PACKAGE_JSON = ROOT / "node_modules" / "solc" / "package.json"
@@ -126,15 +124,6 @@ def with_imports(sources: dict[str, str]) -> dict[str, str]:
     return closed
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a concurrent reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def compile_sources(
     sources: dict[str, str],
     settings: dict[str, Any] | None = None,
@@ -167,7 +156,7 @@ def compile_sources(
         if errors:
             raise SolidityCompileError("solc: " + "\n".join(errors))
         if cached is not None:
-            _write_atomically(cached, json.dumps(result))
+            write_atomically(cached, json.dumps(result).encode())
 
     output = result["output"]
     warnings = tuple(p["formattedMessage"] for p in output.get("errors", []) if p["severity"] != "error")
