@@ -261,6 +261,8 @@ library BookLedger {
             delete book.slotPlusOne[seriesId(expiry, s.strike, s.isCall)];
             delete book.slots[j];
         }
+        // Shortens the array in place (found <= its length): a copy would allocate twice per settlement.
+        // slither-disable-next-line assembly -- memory-safe: only lowers the length
         assembly ("memory-safe") {
             mstore(settled, found) // shorten the array to the slots found
         }

@@ -83,6 +83,7 @@ library ExpirySettlement {
         if (ledger.expiries[expiry].settledAt != 0) revert ExpiryAlreadySettled(expiry);
         (uint256 price, uint64 observedAt) = settlementPrice(oracle, window, expiry, observationIndex);
         if (price > type(uint128).max) revert SettlementPriceOutOfRange(price);
+        // slither-disable-next-line unused-return -- the head is in ExpirySettlementRecorded
         (BookLedger.Slot[] memory slots,) = book.settleExpiry(poseidon, expiry);
         uint256 owed = 0;
         for (uint256 i = 0; i < slots.length; ++i) {
@@ -104,6 +105,7 @@ library ExpirySettlement {
     function recordFill(BookLedger.Book storage book, PoseidonT3 poseidon, BookLedger.Series memory series, int256 dq)
         external
     {
+        // slither-disable-next-line unused-return -- slot and head are in FillRecorded
         book.recordFill(poseidon, series, dq);
     }
 
@@ -119,6 +121,7 @@ library ExpirySettlement {
         (price, observedAt) = oracle.observation(index);
         if (observedAt < expiry) revert ObservationBeforeExpiry(index, observedAt, expiry);
         if (index > 0) {
+            // slither-disable-next-line unused-return -- only the previous observation's time matters
             (, uint64 previousAt) = oracle.observation(index - 1);
             if (previousAt >= expiry) revert ObservationNotFirst(index, previousAt, expiry);
         }

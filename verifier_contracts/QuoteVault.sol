@@ -172,7 +172,9 @@ contract QuoteVault is ERC4626 {
         uint64 maxProofGap;
     }
 
-    /// @dev Shares held in escrow by the vault until a mark newer than the request prices them.
+    /// @dev Shares held in escrow by the vault until the queue reaches them. slither's timestamp
+    ///     detector taints whatever a request's shares reach (requestedAt shares the struct), so
+    ///     collateral too: comparisons it flags for that reason alone are marked "requestedAt taint".
     struct RedeemRequest {
         address owner;
         uint64 requestedAt;
@@ -519,6 +521,7 @@ contract QuoteVault is ERC4626 {
     function totalAssets() public view override returns (uint256) {
         uint256 owed = unclaimedPayoffs;
         if (!_noLiveExpiry()) owed += provenMark + unprovenPremiums();
+        // slither-disable-next-line timestamp -- compares no time: requestedAt taint (RedeemRequest's note)
         return owed >= collateral ? 0 : collateral - owed;
     }
 
@@ -550,10 +553,13 @@ contract QuoteVault is ERC4626 {
     ///     else the shares it pays for (rounded down); none while it is 0.
     function maxRedeem(address owner) public view override returns (uint256) {
         uint256 instant = instantAssets();
+        // A ledger value, not a balance (donations are not collateral); 0 while the mark is stale.
+        // slither-disable-next-line incorrect-equality,timestamp -- exact 0: nothing may be taken
         if (instant == 0) return 0;
         uint256 shares = balanceOf(owner);
         // Not _convertToShares alone: with the virtual shares, a sole holder's shares may be worth
         // less than NAV while NAV converts back to fewer shares than it holds.
+        // slither-disable-next-line timestamp -- freshness spans days: seconds of drift are moot
         if (_convertToAssets(shares, Math.Rounding.Floor) <= instant) return shares;
         return _convertToShares(instant, Math.Rounding.Floor);
     }
@@ -565,6 +571,7 @@ contract QuoteVault is ERC4626 {
     function freeAssets() public view returns (uint256) {
         uint256 nav = totalAssets();
         uint256 reserve = worstLossReserve();
+        // slither-disable-next-line timestamp -- quotes fill for minutes: seconds of drift are moot
         return nav > reserve ? nav - reserve : 0;
     }
 
@@ -575,17 +582,20 @@ contract QuoteVault is ERC4626 {
         if (!markFresh()) return 0;
         uint256 free = freeAssets();
         uint256 queued = _convertToAssets(queuedShares, Math.Rounding.Ceil);
+        // slither-disable-next-line timestamp -- compares no time: requestedAt taint (RedeemRequest's note)
         return free > queued ? free - queued : 0;
     }
 
     /// @notice The worst-case loss redemptions leave in the vault: provenWorstLoss while an expiry
     ///     is live or the live batch's quotes can fill, else 0 (nothing open can lose).
     function worstLossReserve() public view returns (uint256) {
+        // slither-disable-next-line timestamp -- quotes fill for minutes: seconds of drift are moot
         return !_noLiveExpiry() || _quotesOpen() ? provenWorstLoss : 0;
     }
 
     /// @dev Whether the live batch's quotes can still fill (before their validUntil, and not winding down).
     function _quotesOpen() private view returns (bool) {
+        // slither-disable-next-line timestamp -- quotes fill for minutes: seconds of drift are moot
         return hasLiveBatch && block.timestamp <= _batches[liveBatch].validUntil && !windingDown();
     }
 
@@ -593,6 +603,7 @@ contract QuoteVault is ERC4626 {
     ///     settled, its payoffs set aside: nothing is left to mark), or the last proven mark is at most
     ///     lifecycle.maxMarkAge old.
     function markFresh() public view returns (bool) {
+        // slither-disable-next-line timestamp -- a mark ages in hours to days: seconds are moot
         return _noLiveExpiry() || block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
     }
 
@@ -603,6 +614,8 @@ contract QuoteVault is ERC4626 {
     }
 
     function _depositsClosed() private view returns (bool) {
+        // NAV is a ledger value, not a balance (donations are not collateral); freshness spans days.
+        // slither-disable-next-line incorrect-equality,timestamp -- exact 0: liabilities reach it
         return (totalAssets() == 0 && totalSupply() > 0) || !markFresh() || windingDown();
     }
 
@@ -613,6 +626,7 @@ contract QuoteVault is ERC4626 {
     ///     none can be raced; a vault with nothing open needs no proof, so wind-down ends with the
     ///     last live expiry.
     function windingDown() public view returns (bool) {
+        // slither-disable-next-line timestamp -- the proof gap is days: seconds of drift are moot
         return !_noLiveExpiry() && block.timestamp > uint256(markTime) + lifecycle.maxProofGap;
     }
 
@@ -640,6 +654,7 @@ contract QuoteVault is ERC4626 {
         uint256 next = redeemQueueHead;
         if (id != next || id >= redeemRequestCount) revert RedeemRequestNotNext(id, next);
         RedeemRequest memory request = redeemRequests[id];
+        // slither-disable-next-line timestamp -- a mark ages in days; requestedAt only orders it
         if (!markFresh() || (markTime <= request.requestedAt && !_noLiveExpiry())) {
             revert RedeemRequestWaitsForMark(id, request.requestedAt, markTime);
         }
@@ -670,6 +685,7 @@ contract QuoteVault is ERC4626 {
     ///     transfer (checks-effects-interactions), so that a callback sees it gone.
     function _transferOut(address to, uint256 assets) internal override {
         uint256 available = collateral;
+        // slither-disable-next-line timestamp -- compares no time: requestedAt taint (RedeemRequest's note)
         if (available < assets) revert InsufficientCollateral(available, assets);
         collateral = available - assets;
         super._transferOut(to, assets); // SafeERC20.safeTransfer
@@ -724,6 +740,7 @@ contract QuoteVault is ERC4626 {
         uint256 worstLoss = statement.worstLossTokens;
         // A pure book update proves the book without the live batch's unfilled sizes: while they
         // can still fill, it does not lower the loss the live batch proved.
+        // slither-disable-next-line timestamp -- quotes fill for minutes: seconds of drift are moot
         if (!statement.live && _quotesOpen() && provenWorstLoss > worstLoss) worstLoss = provenWorstLoss;
         provenWorstLoss = worstLoss;
         emit ProvenWorstLossUpdated(worstLoss);
@@ -766,6 +783,7 @@ contract QuoteVault is ERC4626 {
         }
         validUntil = oracleTime + oracleSettings.quoteLifetime;
         // The circuit proves the expiries strictly increasing and each after the oracle's time.
+        // slither-disable-next-line timestamp -- the oracle's time against expiries: no block time
         if (validUntil > batch.expiries[0]) validUntil = batch.expiries[0];
         batch.oracleTime = oracleTime;
         batch.validUntil = validUntil;
@@ -925,6 +943,7 @@ contract QuoteVault is ERC4626 {
     ///     what the collateral not owed to earlier expiries covers (ExpirySettlement's notes).
     function settleExpiry(uint64 expiry, uint256 observationIndex) external {
         uint256 owedBefore = unclaimedPayoffs;
+        // slither-disable-next-line timestamp -- compares no time: requestedAt taint (RedeemRequest's note)
         uint256 available = collateral > owedBefore ? collateral - owedBefore : 0;
         uint256 paid = ExpirySettlement.settle(
             _book, _settlements, poseidon, oracle, lifecycle.settlementWindow, expiry, observationIndex, premiumUnit, available
