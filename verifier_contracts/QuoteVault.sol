@@ -78,12 +78,14 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///     base units. A quote's strike is 2^40 + strike_units · 2^32, its size size_units · 2^36.
 ///
 ///     LP shares. The vault is an ERC-4626 vault (OpenZeppelin's) over its collateral token: LPs
-///     deposit and redeem at NAV, totalAssets() = collateral - provenMark - unprovenPremiums -
-///     unclaimedPayoffs. provenMark is the latest proof's mark as a liability, rounded up in token
-///     units (the vault is only ever short: takers sell back only what they bought). Premiums
-///     received for fills no proof has marked yet count as a liability until a proof marks them
-///     (unprovenPremiums), so that an LP who redeems right after a sale does not take the premium of
-///     an option still open. collateral counts only tokens that moved through the vault's own
+///     deposit and redeem at NAV, totalAssets() = collateral - unclaimedPayoffs - provenMark -
+///     unprovenPremiums, the last two only while an expiry is live. provenMark is the latest proof's
+///     mark as a liability, rounded up in token units (the vault is only ever short: takers sell
+///     back only what they bought). Premiums received for fills no proof has marked yet count as a
+///     liability until a proof marks them (unprovenPremiums), so that an LP who redeems right after
+///     a sale does not take the premium of an option still open. Once no expiry is live, every
+///     option sold has settled and its payoffs are set aside: NAV is collateral - unclaimedPayoffs,
+///     needing no mark. collateral counts only tokens that moved through the vault's own
 ///     transfers (a donation is not NAV). Shares have DECIMALS_OFFSET more decimals than the token,
 ///     and the conversions count 10^DECIMALS_OFFSET virtual shares and 1 virtual asset (OpenZeppelin's
 ///     defence of the first-deposit attack). Every conversion rounds in the vault's favour
@@ -101,27 +103,56 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///     record E << 9, counting against the fill capacity like a fill, docs/real-book.md) and its
 ///     payoffs, rounded up, are set aside in unclaimedPayoffs; when they exceed the collateral not
 ///     owed to earlier expiries, what there is is set aside and holders are paid pro rata. Each
-///     holder claims its own position only, rounded down. Until the next proof, the settled
-///     expiry's part of provenMark still counts in NAV beside its payoffs (conservative).
+///     holder claims its own position only, rounded down. While another expiry is still live, the
+///     settled expiry's part of provenMark (and the unproven premiums of its fills) still count in
+///     NAV beside its payoffs until the next proof: the proof publishes one mark for the whole book,
+///     so no part of it can be taken out soundly (NAV understated, in the vault's favour; a
+///     per-expiry mark would need a circuit change). Once no expiry is live, neither counts.
 ///
-///     NAV freshness. markFresh(): nothing is open (no live expiry, every chain record proven) or
-///     the proven mark is at most lifecycle.maxMarkAge old. While it is not, maxDeposit, maxMint,
-///     maxWithdraw and maxRedeem are 0 (ERC4626's typed errors refuse the calls); requestRedeem
-///     escrows shares, and settleRedeem pays them at NAV once a mark observed after the request is
-///     fresh (or nothing is open).
+///     NAV freshness. markFresh(): no expiry is live (NAV needs no mark) or the proven mark is at
+///     most lifecycle.maxMarkAge old. While it is not, maxDeposit, maxMint, maxWithdraw and
+///     maxRedeem are 0 (ERC4626's typed errors refuse the calls).
+///
+///     Collateral and the redemption queue. provenWorstLoss is the proven worst-case loss
+///     (worst_loss, beyond the mark: the circuit's scenario rows measure the change from it) in
+///     token units, rounded up, from every accepted batch, a pure book update too; a pure update
+///     does not lower it while the live batch's quotes can still fill (its worst case leaves them
+///     out). worstLossReserve() is provenWorstLoss while an expiry is live or quotes can fill, else
+///     0. Redemptions never take the collateral below the liabilities of NAV plus that reserve:
+///     freeAssets() = NAV - worstLossReserve(). Instant withdrawals and redemptions take at most
+///     instantAssets() = freeAssets() less the queued requests' shares at NAV (rounded up), so none
+///     jumps the queue. requestRedeem escrows shares at the queue's tail; settleRedeem(id), anyone
+///     may call, pays only the oldest unpaid request (RedeemRequestNotNext otherwise), to its owner,
+///     all of it at NAV once a mark observed after the request is fresh (or no expiry is live) and
+///     freeAssets() covers it (RedeemRequestWaitsForMark, RedeemRequestWaitsForCollateral): it and
+///     every later request wait until a proof lowers the worst case or the collateral grows.
+///
+///     Wind-down. windingDown(): an expiry is live and no batch was accepted for more than
+///     lifecycle.maxProofGap after the last one's oracle time (markTime). Derived from the time, so
+///     no one need call anything and nothing can be raced. While it holds, batches, fills and
+///     deposits are refused (WindingDown, ERC4626ExceededMaxDeposit); settlement, claims, requests
+///     and redemptions go on. It ends when the last live expiry settles: then NAV needs no mark,
+///     markFresh() holds, nothing can lose, and LPs redeem pro rata at NAV = collateral -
+///     unclaimedPayoffs. A vault with nothing open needs no proof, so a returning solver may then
+///     quote again.
 ///
 ///     Bounds, all governance's through the timelock: maxOracleAge, quoteLifetime, spotTolerance,
 ///     ivBand, rate, carry, risk limits, modelMargin, solvencyMargin, settlementWindow (<= 7 days,
-///     default 1 hour), maxMarkAge (<= 30 days, default 1 day).
+///     default 1 hour), maxMarkAge (<= 30 days, default 1 day), maxProofGap (<= 30 days, default
+///     7 days; raising it through the timelock lets a late solver resume before the book settles).
+///
+///     Code. submitBatch's statement checks (BatchStatement), the settings' checks (VaultSettings)
+///     and expiry settlement (ExpirySettlement) are external libraries linked at deployment (their
+///     errors and events are this contract's, at this address), to stay under EIP-170.
 ///
 ///     Still trusted: the SpotOracle's owner for its values and timestamps (they set the fills'
 ///     spot, every proof's spot and every settlement price) and the IVIndexOracle's owner for the
 ///     vol band; an oracle that misses an expiry's settlement window leaves that expiry unsettled
 ///     (its positions stay in the book, valued by the proofs' marks) rather than settled at a later
-///     price. The collateral token is a plain ERC-20 (no transfer callbacks); LPs check that
-///     `governance` holds TimelockController code. Not yet enforced (issue 11 item 3): redemptions
-///     are capped by NAV, not by NAV less the proven worst-case loss, and there is no wind-down when
-///     the solver stops proving; margin for takers who sell options they do not hold is later work.
+///     price (winding down, that expiry never settles and LPs' redemptions wait). The worst-case reserve is as
+///     good as the proofs' scenario range and model_margin (governance's). The collateral token is
+///     a plain ERC-20 (no transfer callbacks); LPs check that `governance` holds TimelockController
+///     code. Margin for takers who sell options they do not hold is later work.
 /// @dev A batch is named by its nonce (batchId == the nonce it was proven with).
 contract QuoteVault is ERC4626 {
     using BookLedger for BookLedger.Book;
