@@ -3,9 +3,11 @@
 slither reaches the pinned solc-js through verifier_contracts/bin/solc, which speaks only
 standard JSON; crytic-compile's Foundry route mis-parses forge 1.x build-info here (missing
 inheritance ids in OpenZeppelin's contracts), so the input is built as the Python clients
-compile: every hand-written contract, the generated BatchLayout.sol of a 2-expiry 1-quote book batch, a
-generated Groth16Verifier (of a throwaway development key: the template is what is linted),
-and their OpenZeppelin imports, with verifier_contracts.build's settings.
+compile: every hand-written contract (vault_sources: the vault, its three linked libraries,
+BookLedger, BatchChecks, the oracles, the token, Poseidon, the layout reader), the generated
+BatchLayout.sol of a 2-expiry 1-quote book batch, a generated Groth16Verifier (of a throwaway
+development key: the template is what is linted), and their OpenZeppelin imports, with
+verifier_contracts.build's settings.
 
     python tools/slither_input.py DIR      (then: cd DIR && slither input.json --compile-force-framework Solc-json)
 
@@ -29,10 +31,6 @@ from verifier_contracts.build import SOLC_SETTINGS, with_imports  # noqa: E402
 from verifier_contracts.generate import render_verifier  # noqa: E402
 from verifier_contracts.vault import vault_sources  # noqa: E402
 
-LINTED = ("BatchChecks.sol", "BookLedger.sol", "IVIndexOracle.sol", "PoseidonT3.sol")
-"""Hand-written contracts the vault does not import yet (vault_sources has the others)."""
-
-
 def _throwaway_verifier() -> str:
     cs = ConstraintSystem()
     x = cs.public_input("x", 3)
@@ -43,7 +41,6 @@ def _throwaway_verifier() -> str:
 
 def main(folder: Path) -> None:
     sources = vault_sources(book_batch_layout(2, 1).to_json())  # the smallest vault: 2 expiries, 1 quote
-    sources.update({name: (ROOT / "verifier_contracts" / name).read_text() for name in LINTED})
     sources["generated/Groth16Verifier.sol"] = _throwaway_verifier()
     sources = with_imports(sources)
     folder.mkdir(parents=True, exist_ok=True)
