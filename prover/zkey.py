@@ -57,7 +57,7 @@ from bn254.r1cs import R1CS
 from prover.errors import KeyFormatError, KeyMismatch, UntrustedKey
 from prover.backends.fast_points import first_invalid_g1, first_invalid_g2
 from prover.keys import DEVELOPMENT_ZKEY_SETUP, ProvingKey, VerifyingKey
-from prover.point_runs import PointRun, encoded_points
+from prover.point_runs import PointRun, cache_aligned_bytes, encoded_points
 from prover.progress import Progress, report
 from prover.qap import domain_power
 from prover.trust import require_usable, untrusted_reasons
@@ -86,12 +86,22 @@ class _ZkeyFile:
         except Iden3FormatError as error:
             raise KeyFormatError(str(error)) from error
 
-    def __getitem__(self, section: int) -> bytearray:
-        """The section's bytes, in a writable buffer (numba's kernels take writable arrays)."""
+    def __getitem__(self, section: int) -> bytes:
+        """The section's bytes."""
         offset, size = self._table[section]
-        data = bytearray(size)
         self._file.seek(offset)
-        if self._file.readinto(data) != size:
+        data = self._file.read(size)
+        if len(data) != size:
+            raise KeyFormatError(f"zkey section {section} ends early: the file changed while it was read")
+        return data
+
+    def points(self, section: int) -> np.ndarray:
+        """A query section's bytes as uint8, in a writable buffer (numba's kernels take writable
+        arrays) that starts on a cache line (prover.point_runs.cache_aligned_bytes)."""
+        offset, size = self._table[section]
+        data = cache_aligned_bytes(size)
+        self._file.seek(offset)
+        if self._file.readinto(memoryview(data)) != size:
             raise KeyFormatError(f"zkey section {section} ends early: the file changed while it was read")
         return data
 
@@ -112,12 +122,12 @@ def _points(section: bytes, count: int, size: int, read: Callable[[bytes, int], 
     return points
 
 
-def _point_run(section: bytes, count: int, group: int, name: str) -> PointRun:
+def _point_run(section: np.ndarray, count: int, group: int, name: str) -> PointRun:
     """A query vector kept in its encoding (prover.point_runs), every point checked on its curve in one pass."""
     size = _G1_BYTES if group == 1 else _G2_BYTES
     if len(section) != count * size:
         raise KeyFormatError(f"zkey section {name} holds {len(section)} bytes, expected {count} points")
-    run = PointRun(section, group)
+    run = PointRun(section.view("<u8"), group)
     bad = (first_invalid_g1 if group == 1 else first_invalid_g2)(run.limbs)
     if bad >= 0:
         raise KeyFormatError(f"zkey point {name}[{bad}] is not on its curve (or has a coordinate >= q)")
@@ -328,10 +338,10 @@ def _read_zkey(sections: _ZkeyFile, path: str | Path, r1cs: R1CS, development: b
         )
     require_usable(vk, f"read the zkey {path}")
     report(progress, "zkey: reading the G1 queries", 0.2)
-    a_query = _point_run(sections[5], n_vars, 1, "A")
-    b_g1_query = _point_run(sections[6], n_vars, 1, "B1")
+    a_query = _point_run(sections.points(5), n_vars, 1, "A")
+    b_g1_query = _point_run(sections.points(6), n_vars, 1, "B1")
     report(progress, "zkey: reading the G2 query", 0.5)
-    b_g2_query = _point_run(sections[7], n_vars, 2, "B2")
+    b_g2_query = _point_run(sections.points(7), n_vars, 2, "B2")
     report(progress, "zkey: reading the C and H queries", 0.7)
     pk = ProvingKey(
         vk=vk,
@@ -340,8 +350,8 @@ def _read_zkey(sections: _ZkeyFile, path: str | Path, r1cs: R1CS, development: b
         a_query=a_query,
         b_g1_query=b_g1_query,
         b_g2_query=b_g2_query,
-        l_query=_point_run(sections[8], n_vars - n_public - 1, 1, "C"),
-        h_query=_point_run(sections[9], domain_size, 1, "H"),
+        l_query=_point_run(sections.points(8), n_vars - n_public - 1, 1, "C"),
+        h_query=_point_run(sections.points(9), domain_size, 1, "H"),
         r1cs=r1cs,
     )
     report(progress, "zkey: done", 1.0)

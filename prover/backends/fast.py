@@ -45,7 +45,7 @@ from prover.backends.fast_field import (
 )
 from prover.backends.fast_fixed_base import fixed_base_muls_with_table, fixed_base_table, select_table_bits
 from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
-from prover.point_runs import PointRun
+from prover.point_runs import PointRun, cache_aligned_bytes
 from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
 
 class FrVector(Sequence[int]):
@@ -185,7 +185,7 @@ def _generator_muls(base: np.ndarray, scalars: Sequence[int], like: tuple, group
     two million scalars cost the points they give and a few chunks, not three copies of them.
     """
     width = 2 * len(like)
-    out = np.empty((len(scalars), width), np.uint64)
+    out = cache_aligned_bytes(len(scalars) * width * 8).view(np.uint64).reshape(len(scalars), width)
     if len(scalars):
         c = select_table_bits(len(scalars))
         table = fixed_base_table(base, c, like)
