@@ -146,10 +146,6 @@ class Constraints(Sequence[Constraint]):
         """Terms of A, B and C together."""
         return self.a.n_terms + self.b.n_terms + self.c.n_terms
 
-    def nbytes(self) -> int:
-        """Bytes of the arrays (the coefficient table's ints aside)."""
-        return sum(m.indptr.nbytes + m.wires.nbytes + m.terms.nbytes for m in self.matrices)
-
     def __len__(self) -> int:
         return self.a.n_rows
 

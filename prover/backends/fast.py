@@ -13,8 +13,11 @@ pays for conversions once:
     a read-only sequence of ints held as Montgomery limbs (ints are made only when
     someone reads them); handed back to the backend (as prover.qap does between
     transforms, and prover.proving to the MSMs), it is not converted again;
-  - the constraint system: prepare(pk) also builds A, B and C in compressed
-    sparse rows (fast_r1cs), so that A.w, B.w, C.w are one compiled kernel per proof.
+  - the constraint system: bn254.r1cs holds A, B and C in compressed sparse rows;
+    prepare(pk) adds their coefficient table in Montgomery limbs (fast_r1cs), so that
+    A.w, B.w, C.w are one compiled kernel per proof over the R1CS's own arrays;
+  - a setup's points: g1_generator_muls and g2_generator_muls return PointRuns
+    (the key's layout, 64 or 128 bytes a point), never Python ints.
 
 Kernels compile on first use and are cached on disk by numba (cache=True), so a
 new process loads them in about a second instead of compiling them for minutes.
