@@ -7,11 +7,15 @@ the proven book's net vega) and the worst case of the book after any fills of th
 to their sizes. The vault accepts a batch with quotes only when risk_ok = 1.
 
 Public inputs: `book_batch_layout(E, N)` (BOOK_BATCH below), through PublicPacker:
-commitments (state, book_before, chain_from, chain_to, book_after), market (spot, oracle
-time, rate, carry), regime (high_vol, nonce, fills_from, fills_to), per expiry (time, SVI
-smile, ATM total variance w(0)), risk (the limits and the model margin), outcome (risk_ok,
-worst_loss, mark), per quote (strike on the 2^-16 grid, expiry index, type, mid, half spread,
-size on the 2^-12 contract grid: 253 bits, one element).
+commitments (state, book_before, chain_from, chain_to, book_after, quotes_root), market (spot,
+oracle time, rate, carry), regime (high_vol, nonce, fills_from, fills_to), per expiry (time,
+SVI smile, ATM total variance w(0)), risk (the limits and the model margin), outcome (risk_ok,
+quoted, worst_loss, mark). The quotes are not public inputs: each is packed into one element
+(strike on the 2^-16 grid, expiry index, type, mid, half spread, size on the 2^-12 contract
+grid: 253 bits), and the elements are the leaves of a Poseidon Merkle tree (circuits.merkle)
+whose root is quotes_root, so the public-input count does not grow with the batch; a taker
+shows the vault one element and its path. `quoted` = some quote's size is positive: the vault
+tells a trading batch from a pure book update by it, without seeing the quotes.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from circuits import quote as cq
 from circuits.builder import ConstraintSystem
 from circuits.gadgets import fixed as gf
 from circuits.gadgets.bits import new_boolean, range_check, to_bits
-from circuits.gadgets.comparators import assert_equal
+from circuits.gadgets.comparators import assert_equal, is_zero
 from circuits.gadgets.fixed import Fixed
 from circuits.gadgets.hash import poseidon
 from circuits.layout import NONCE_BITS, FieldGroup, Layout, LayoutDefinition, PackedField, WholeField
-from circuits.lc import linear_combination
+from circuits.lc import Boolean, linear_combination
+from circuits.merkle import merkle_root, tree_depth
 from circuits.packing import PublicPacker
 from circuits.poseidon import poseidon_hash
 from engine import fixed as fx
@@ -49,8 +54,8 @@ def _limit(name: str) -> PackedField:
 
 
 BOOK_BATCH = LayoutDefinition("book_batch", (
-    FieldGroup("commitments", tuple(WholeField(n) for n in
-                                    ("state_commitment", "book_before", "chain_from", "chain_to", "book_after"))),
+    FieldGroup("commitments", tuple(WholeField(n) for n in ("state_commitment", "book_before", "chain_from",
+                                                            "chain_to", "book_after", "quotes_root"))),
     FieldGroup("market", (
         PackedField.domain("spot", fx.SPOT_MIN, fx.SPOT_MAX),
         PackedField.domain("oracle_time", 0, fb.EXPIRY_MAX),
@@ -75,6 +80,7 @@ BOOK_BATCH = LayoutDefinition("book_batch", (
     FieldGroup("risk", tuple(_limit(f.name) for f in dataclasses.fields(fr.RiskLimitsFixed)) + (_limit("model_margin"),)),
     FieldGroup("outcome", (
         PackedField.flag("risk_ok"),
+        PackedField.flag("quoted"),
         PackedField("worst_loss", cbk.WORST_LOSS_BITS, 0),
         PackedField("mark", cbk.MARK_BITS, -(1 << (cbk.MARK_BITS - 1))),
     )),
@@ -85,15 +91,43 @@ BOOK_BATCH = LayoutDefinition("book_batch", (
         PackedField.domain("mid", -fb.MID_ABS_MAX, fb.MID_ABS_MAX),
         PackedField.domain("half_spread", 0, cq.HALF_SPREAD_MAX),
         PackedField("size_units", fb.SIZE_BITS, 0),
-    ), repeated=True),
+    ), repeated=True, merkle_root="quotes_root"),
 ))
 """strike = SPOT_MIN + strike_units·2^32 and size = size_units·2^36 (both at 2^-48); every other
-packed value is at 2^-48, times and fill indices are plain integers."""
+packed value is at 2^-48, times and fill indices are plain integers. The quote group is hashed:
+its elements are the leaves of quotes_root's tree, not public inputs."""
 
 
 def book_batch_layout(n_expiries: int, n_quotes: int) -> Layout:
     """The public-input layout for E expiries and N quotes, without building any circuit."""
     return BOOK_BATCH.place({"expiry": n_expiries, "quote": n_quotes})
+
+
+def quote_fields(market: fb.BookMarket, quotes: tuple[fb.QuoteOrder, ...]) -> dict[str, int]:
+    """The quote group's field values by slot name ("quote0_mid", ...), computed natively: the mid
+    is the engine's fixed-point BSM on the quote's expiry smile, which the circuit proves."""
+    values = {}
+    for i, order in enumerate(quotes):
+        values.update({
+            f"quote{i}_strike_units": (order.strike - fx.SPOT_MIN) >> fb.STRIKE_GRID_BITS,
+            f"quote{i}_expiry_index": order.expiry_index,
+            f"quote{i}_is_call": int(order.is_call),
+            f"quote{i}_mid": fb.quote_bsm(market, order).price,
+            f"quote{i}_half_spread": order.half_spread,
+            f"quote{i}_size_units": order.size >> fb.SIZE_GRID_BITS,
+        })
+    return values
+
+
+def quote_elements(market: fb.BookMarket, quotes: tuple[fb.QuoteOrder, ...]) -> list[int]:
+    """The quotes packed one element each, as the circuit packs them: the leaves of quotes_root, and
+    what submitBatch publishes for takers."""
+    return book_batch_layout(len(market.expiries), len(quotes)).tree("quote").pack(quote_fields(market, quotes))
+
+
+def quotes_root(elements: list[int]) -> int:
+    """The Poseidon Merkle root of a batch's quote elements (depth ceil(log2(N)), padded with 0)."""
+    return merkle_root(elements, tree_depth(len(elements)))
 
 
 def policy_commitment(policy: fq.PolicyFixed, salt: int) -> int:
@@ -143,6 +177,7 @@ class BookBatchWires:
     book: cbk.BookPriceWires
     risk: cbk.RiskOutcome
     quotes: tuple[cb.BSMWires, ...]
+    quoted: Boolean
     layout: Layout
 
 
@@ -188,6 +223,7 @@ def book_batch_circuit(cs: ConstraintSystem, req: BookBatchRequest) -> BookBatch
         chain_from = cs.public_input("chain_from", req.chain_from)
         chain_to = cs.public_input("chain_to", req.chain_to)
         book_after = cs.public_input("book_after", bh.book_commitment(new_book))
+        root = cs.public_input("quotes_root", quotes_root(quote_elements(m, req.quotes)))
     private = {"public": False}
     with cs.scope("market"):
         spot = gf.fixed_input(cs, "spot", m.spot, fx.SPOT_MIN, fx.SPOT_MAX, **private)
@@ -243,6 +279,10 @@ def book_batch_circuit(cs: ConstraintSystem, req: BookBatchRequest) -> BookBatch
             exposure["gamma"].append(gf.mul(cs, size, gf.absolute(cs, bsm.gamma, "abs_gamma"), name="size_gamma"))
             exposure["vega"].append(gf.mul(cs, size, gf.absolute(cs, bsm.vega, "abs_vega"), name="size_vega"))
     totals = tuple(cbk.sum_fixed(exposure[g]) for g in ("delta", "gamma", "vega"))
+    with cs.scope("quoted"):
+        # each size_units < 2^36, so their sum cannot wrap: it is 0 exactly when every size is
+        total_size = linear_combination((1, fields["size_units"].lc) for fields in published)
+        quoted = is_zero(cs, total_size).negate() if published else Boolean.constant_bit(False)
     risk = cbk.risk_outcome(cs, book, totals, limits, margin, spot)
     with cs.scope("mark_window"):
         lo = -(1 << (cbk.MARK_BITS - 1))
@@ -250,15 +290,16 @@ def book_batch_circuit(cs: ConstraintSystem, req: BookBatchRequest) -> BookBatch
 
     packer = PublicPacker(layout)
     packer.add("commitments", {"state_commitment": state_commitment, "book_before": book_before,
-                               "chain_from": chain_from, "chain_to": chain_to, "book_after": book_after})
+                               "chain_from": chain_from, "chain_to": chain_to, "book_after": book_after,
+                               "quotes_root": root})
     packer.add("market", {"spot": spot, "oracle_time": now, "rate": rate, "carry": carry})
     packer.add("regime", {"high_vol": high_vol, "nonce": nonce, "fills_from": fills_from, "fills_to": fills_to})
     for (expiry, svi), w0 in zip(expiry_inputs, atm):
         packer.add("expiry", {"expiry": expiry, "svi_a": svi.a, "svi_b": svi.b, "svi_rho": svi.rho, "svi_m": svi.m,
                               "svi_sigma": svi.sigma, "atm_variance": w0})
     packer.add("risk", {**limits, "model_margin": margin})
-    packer.add("outcome", {"risk_ok": risk.risk_ok, "worst_loss": risk.worst_loss, "mark": mark})
+    packer.add("outcome", {"risk_ok": risk.risk_ok, "quoted": quoted, "worst_loss": risk.worst_loss, "mark": mark})
     for fields in published:
         packer.add("quote", fields)
     packer.finish(cs)
-    return BookBatchWires(book, risk, tuple(quote_bsm), layout)
+    return BookBatchWires(book, risk, tuple(quote_bsm), quoted, layout)

@@ -16,6 +16,12 @@ fill that element in order, a field that does not fit opening the next one (ever
 below 2^253 < r). Adding a field or a group is one line in the definition: the placement, the
 JSON, the circuit's check (circuits.packing.PublicPacker) and the generated Solidity follow.
 
+A repeated group may be hashed (`merkle_root` names a whole field of the layout): its instances
+are packed the same way, one element each, but those elements are not public inputs; they are
+the leaves of a Poseidon Merkle tree (circuits.merkle: depth ceil(log2(count)), padded with 0)
+whose root is that whole field. The public-input count then does not grow with the group, and
+a verifier that needs one element is shown it with its path (QuoteVault's fills).
+
 Who reads a layout:
   circuits.batch     packs exactly `batch_layout(n)`: PublicPacker refuses, naming the field, any
                      field added, omitted, reordered, widened or moved (LayoutError)
@@ -23,19 +29,19 @@ Who reads a layout:
   verifier_contracts the JSON document below (verifier_contracts/batch_layout.py renders
                      BatchLayout.sol from it; it never imports circuits/)
 
-JSON document, schema "dlpe.public-inputs/1" (Layout.to_json, Layout.from_json)::
+JSON document, schema "dlpe.public-inputs/2" (Layout.to_json, Layout.from_json)::
 
     {
-      "schema": "dlpe.public-inputs/1",
+      "schema": "dlpe.public-inputs/2",
       "circuit": "batch",
       "max_packed_bits": 253,
       "groups": [                                       the definition, in order
-        {"name": "commitments", "repeated": false, "count": 1,
+        {"name": "commitments", "repeated": false, "count": 1, "merkle_root": null,
          "fields": [{"name": "state_commitment", "kind": "whole"}, ...]},
-        {"name": "market", "repeated": false, "count": 1,
+        {"name": "market", "repeated": false, "count": 1, "merkle_root": null,
          "fields": [{"name": "spot", "kind": "packed", "bits": 80, "lo": "1099511627776"}, ...]},
         ...
-        {"name": "quote", "repeated": true, "count": 4, "fields": [...]}
+        {"name": "quote", "repeated": true, "count": 4, "merkle_root": "quotes_root", "fields": [...]}
       ],
       "public_inputs": [                                what the verifier is given, in order
         {"kind": "whole", "name": "state_commitment", "group": "commitments", "index": 0,
@@ -45,6 +51,11 @@ JSON document, schema "dlpe.public-inputs/1" (Layout.to_json, Layout.from_json):
           {"name": "spot", "group": "market", "index": 0, "field": "spot",
            "offset": 0, "bits": 80, "lo": "1099511627776"}, ...]},
         ...
+      ],
+      "merkle_trees": [                                 the hashed groups' elements, by leaf
+        {"group": "quote", "root": "quotes_root", "depth": 2, "leaves": [
+          {"leaf": 0, "slots": [{"name": "quote0_strike_units", "group": "quote", "index": 0, ...}, ...]},
+          ...]}
       ]
     }
 
@@ -52,8 +63,9 @@ JSON document, schema "dlpe.public-inputs/1" (Layout.to_json, Layout.from_json):
 a slot belongs to; "element" counts the packed elements only, from 0 (public input
 n_whole + element); "lo" is a decimal string, since it may exceed 2^53, beyond which many JSON
 readers round. A slot's "name" is its field's name, or "<group><index>_<field>" in a repeated
-group ("quote3_mid"): a unique key for pack/unpack, never parsed. `public_inputs` follows from
-`groups` by the placement rule; from_json recomputes it and refuses a document that disagrees.
+group ("quote3_mid"): a unique key for pack/unpack, never parsed. `public_inputs` and
+`merkle_trees` follow from `groups` by the placement rule; from_json recomputes both and refuses a
+document that disagrees. Schema 1 had no hashed groups (and no "merkle_root" or "merkle_trees").
 
     python -m circuits.layout --quotes 4        # the 4-quote batch layout, as JSON
 """
@@ -69,11 +81,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
 from circuits.builder import CircuitError
+from circuits.merkle import tree_depth
 from circuits.quote import HALF_SPREAD_MAX
 from engine import fixed as fx
 from engine import fixed_risk as fr
 
-SCHEMA = "dlpe.public-inputs/1"
+SCHEMA = "dlpe.public-inputs/2"
 MAX_PACKED_BITS = 253  # 2^253 < r: a packed element never wraps
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -143,6 +156,10 @@ class FieldGroup:
     fields: tuple[Field, ...]
     repeated: bool = False
     """One instance per item (a count given to place), instead of exactly one."""
+    merkle_root: str | None = None
+    """Hashed: the instances' elements are the leaves of a Poseidon Merkle tree whose root is the
+    whole field of this name (circuits.merkle), not public inputs. Repeated packed groups only,
+    one element per instance (the leaf index is the instance index)."""
 
     def __post_init__(self) -> None:
         _require_identifier("group name", self.name)
@@ -153,6 +170,13 @@ class FieldGroup:
             raise LayoutError(f"group {self.name} repeats a field name: {names}")
         if len({isinstance(f, WholeField) for f in self.fields}) != 1:
             raise LayoutError(f"group {self.name} mixes whole and packed fields")
+        if self.merkle_root is not None:
+            _require_identifier(f"group {self.name}'s merkle_root", self.merkle_root)
+            if not self.repeated or self.whole:
+                raise LayoutError(f"group {self.name} is hashed: only a repeated group of packed fields can be")
+            if sum(f.bits for f in self.fields) > MAX_PACKED_BITS:  # type: ignore[union-attr]
+                raise LayoutError(f"group {self.name} is hashed, so each instance must fit one element "
+                                  f"({MAX_PACKED_BITS} bits)")
 
     @property
     def whole(self) -> bool:
@@ -180,6 +204,14 @@ class LayoutDefinition:
         kinds = [g.whole for g in self.groups]
         if kinds != sorted(kinds, reverse=True):
             raise LayoutError("whole-element groups must come before packed ones (the packed elements follow them)")
+        whole = {f.name for g in self.groups if g.whole and not g.repeated for f in g.fields}
+        roots = [g.merkle_root for g in self.groups if g.merkle_root is not None]
+        for g in self.groups:
+            if g.merkle_root is not None and g.merkle_root not in whole:
+                raise LayoutError(f"group {g.name}'s merkle_root {g.merkle_root!r} is not a whole field of a group "
+                                  "that occurs once")
+        if len(set(roots)) != len(roots):
+            raise LayoutError(f"two hashed groups share a root: {roots}")
 
     def group(self, name: str) -> FieldGroup:
         for g in self.groups:
@@ -201,8 +233,12 @@ class LayoutDefinition:
                 raise LayoutError(f"count of group {name} must be an integer >= 0, got {n!r}")
         whole: list[WholeSlot] = []
         slots: list[Slot] = []
+        trees: list[MerkleTree] = []
         element = -1
         for group in self.groups:
+            hashed: list[Slot] = []
+            # a hashed group's instances are leaves: instance i is leaf i, counted apart from the public elements
+            leaf = -1
             for index in range(counts[group.name] if group.repeated else 1):
                 offset = MAX_PACKED_BITS  # each packed instance opens a new element
                 for f in group.fields:
@@ -211,14 +247,23 @@ class LayoutDefinition:
                         whole.append(WholeSlot(name, group.name, index, f.name))
                         continue
                     if offset + f.bits > MAX_PACKED_BITS:
-                        element, offset = element + 1, 0
-                    slots.append(Slot(name, group.name, index, f.name, element, offset, f.bits, f.lo))
+                        if group.merkle_root is None:
+                            element += 1
+                        else:
+                            leaf += 1
+                        offset = 0
+                    where = element if group.merkle_root is None else leaf
+                    placed = Slot(name, group.name, index, f.name, where, offset, f.bits, f.lo)
+                    (slots if group.merkle_root is None else hashed).append(placed)
                     offset += f.bits
-        names = Counter(s.name for s in (*whole, *slots))
+            if group.merkle_root is not None:
+                n = counts[group.name]
+                trees.append(MerkleTree(group.name, group.merkle_root, n, tree_depth(n), tuple(hashed)))
+        names = Counter(s.name for s in (*whole, *slots, *(s for t in trees for s in t.slots)))
         duplicates = sorted(n for n, k in names.items() if k > 1)
         if duplicates:
             raise LayoutError(f"slot names repeat in the {self.circuit} layout: {duplicates}")
-        return Layout(self, tuple(sorted(counts.items())), tuple(whole), tuple(slots))
+        return Layout(self, tuple(sorted(counts.items())), tuple(whole), tuple(slots), tuple(trees))
 
 
 # ------------------------------------------------------------------------- the concrete layout
@@ -248,15 +293,56 @@ class Slot:
     lo: int
 
 
+def _pack(slots: Sequence[Slot], n_elements: int, values: Mapping[str, int]) -> list[int]:
+    out = [0] * n_elements
+    for s in slots:
+        if s.name not in values:
+            raise LayoutError(f"no value for {s.name}")
+        v = values[s.name] - s.lo
+        if not 0 <= v < 1 << s.bits:
+            raise LayoutError(f"{s.name} = {values[s.name]} is outside [{s.lo}, {s.lo} + 2^{s.bits})")
+        out[s.element] += v << s.offset
+    return out
+
+
+def _unpack(slots: Sequence[Slot], n_elements: int, elements: Sequence[int], what: str) -> dict[str, int]:
+    if len(elements) != n_elements:
+        raise LayoutError(f"{len(elements)} {what} given; the layout has {n_elements}")
+    return {s.name: ((elements[s.element] >> s.offset) & ((1 << s.bits) - 1)) + s.lo for s in slots}
+
+
+@dataclass(frozen=True)
+class MerkleTree:
+    """A hashed group as placed: instance i is leaf i (slots' `element` is the leaf index), the
+    leaves padded with 0 to 2^depth, the root the whole field `root` (circuits.merkle)."""
+
+    group: str
+    root: str
+    count: int
+    depth: int
+    slots: tuple[Slot, ...]
+
+    def pack(self, values: Mapping[str, int]) -> list[int]:
+        """The group's elements (the tree's leaves before padding) for field values by slot name."""
+        return _pack(self.slots, self.count, values)
+
+    def unpack(self, elements: Sequence[int]) -> dict[str, int]:
+        """The field values of the group's elements, by slot name (the inverse of pack)."""
+        return _unpack(self.slots, self.count, elements, f"{self.group} elements")
+
+
 @dataclass(frozen=True)
 class Layout:
-    """A definition placed for given counts: whole public inputs, then packed elements of slots."""
+    """A definition placed for given counts: whole public inputs, then packed elements of slots;
+    a hashed group's elements sit in its tree instead."""
 
     definition: LayoutDefinition
     counts: tuple[tuple[str, int], ...]
     """(group, number of instances) of each repeated group, by name."""
     whole: tuple[WholeSlot, ...]
     slots: tuple[Slot, ...]
+    """The packed public elements' slots (no hashed group's)."""
+    trees: tuple[MerkleTree, ...] = ()
 
     @property
     def n_elements(self) -> int:
@@ -276,23 +362,20 @@ class Layout:
         """Every (group, instance index), in the order their values are published."""
         return [(g, i) for g in self.definition.groups for i in range(self.count(g.name))]
 
+    def tree(self, group: str) -> MerkleTree:
+        """The tree of hashed group `group`."""
+        for t in self.trees:
+            if t.group == group:
+                return t
+        raise LayoutError(f"the {self.definition.circuit} layout has no hashed group {group!r}")
+
     def pack(self, values: Mapping[str, int]) -> list[int]:
-        """The packed elements for integer field values by slot name (each lo <= v < lo + 2^bits)."""
-        out = [0] * self.n_elements
-        for s in self.slots:
-            if s.name not in values:
-                raise LayoutError(f"no value for {s.name}")
-            v = values[s.name] - s.lo
-            if not 0 <= v < 1 << s.bits:
-                raise LayoutError(f"{s.name} = {values[s.name]} is outside [{s.lo}, {s.lo} + 2^{s.bits})")
-            out[s.element] += v << s.offset
-        return out
+        """The packed public elements for integer field values by slot name (each lo <= v < lo + 2^bits)."""
+        return _pack(self.slots, self.n_elements, values)
 
     def unpack(self, elements: Sequence[int]) -> dict[str, int]:
-        """The field values packed into elements, by slot name (the inverse of pack)."""
-        if len(elements) != self.n_elements:
-            raise LayoutError(f"{len(elements)} packed elements given; the layout has {self.n_elements}")
-        return {s.name: ((elements[s.element] >> s.offset) & ((1 << s.bits) - 1)) + s.lo for s in self.slots}
+        """The field values packed into the public elements, by slot name (the inverse of pack)."""
+        return _unpack(self.slots, self.n_elements, elements, "packed elements")
 
     # -- JSON
 
@@ -304,6 +387,7 @@ class Layout:
                 "name": g.name,
                 "repeated": g.repeated,
                 "count": counts.get(g.name, 1),
+                "merkle_root": g.merkle_root,
                 "fields": [_field_json(f) for f in g.fields],
             }
             for g in self.definition.groups
@@ -312,12 +396,19 @@ class Layout:
         inputs += [{"kind": "packed", "element": e, "slots": []} for e in range(self.n_elements)]
         for s in self.slots:
             inputs[len(self.whole) + s.element]["slots"].append(_slot_json(s))
+        trees = []
+        for t in self.trees:
+            leaves: list[dict[str, Any]] = [{"leaf": i, "slots": []} for i in range(t.count)]
+            for s in t.slots:
+                leaves[s.element]["slots"].append(_slot_json(s))
+            trees.append({"group": t.group, "root": t.root, "depth": t.depth, "leaves": leaves})
         return {
             "schema": SCHEMA,
             "circuit": self.definition.circuit,
             "max_packed_bits": MAX_PACKED_BITS,
             "groups": groups,
             "public_inputs": inputs,
+            "merkle_trees": trees,
         }
 
     @classmethod
@@ -333,7 +424,12 @@ class Layout:
         groups, counts = [], {}
         for g in _list(document, "groups"):
             name, repeated = _get(g, "name", str), _get(g, "repeated", bool)
-            groups.append(FieldGroup(name, tuple(_field_from_json(f) for f in _list(g, "fields")), repeated))
+            if not isinstance(g, Mapping) or "merkle_root" not in g:
+                raise LayoutError(f"'merkle_root' missing in {g!r}")
+            root = g["merkle_root"]
+            if root is not None and not isinstance(root, str):
+                raise LayoutError(f"'merkle_root' must be a str or null, got {root!r}")
+            groups.append(FieldGroup(name, tuple(_field_from_json(f) for f in _list(g, "fields")), repeated, root))
             count = _get(g, "count", int)
             if repeated:
                 counts[name] = count
@@ -346,6 +442,9 @@ class Layout:
                 raise LayoutError(f"public input {i} is {a}; the groups place {b} there")
         if len(stated) != len(placed):
             raise LayoutError(f"{len(stated)} public inputs stated; the groups place {len(placed)}")
+        stated, placed = _list(document, "merkle_trees"), layout.to_json()["merkle_trees"]
+        if stated != placed:
+            raise LayoutError(f"merkle_trees are {stated}; the groups place {placed}")
         return layout
 
 

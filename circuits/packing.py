@@ -11,6 +11,11 @@ components stay private wires.
 Where each field sits is not decided here: circuits.layout defines it once, and the
 `PublicPacker` refuses (LayoutError, a CircuitError naming the field) a circuit whose
 published values are not that layout's fields, in its order, at its widths and lo.
+
+A hashed group's elements are packed the same way (one LC of range-checked components each,
+so the element is unique) but stay private: `finish` hashes them into the group's Poseidon
+Merkle tree (circuits.merkle) and constrains the root to the whole public input the layout
+names for it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from circuits.gadgets.bits import from_bits
 from circuits.gadgets.fixed import Fixed
 from circuits.layout import Layout, LayoutError, Slot, WholeSlot
 from circuits.lc import LC, Boolean
+from circuits.merkle import merkle_root_gadget
 
 Published = Union[Fixed, Boolean, LC]
 """A packed field's value (a range-checked Fixed, or a Boolean), or a whole field's public-input wire."""
@@ -36,9 +42,11 @@ class PublicPacker:
         self.layout = layout
         self._pending = layout.instances()
         self._slots: dict[tuple[str, int, str], Slot | WholeSlot] = {
-            (s.group, s.index, s.field): s for s in (*layout.whole, *layout.slots)}
+            (s.group, s.index, s.field): s for s in (*layout.whole, *layout.slots, *(s for t in layout.trees
+                                                                                     for s in t.slots))}
         self._whole: list[tuple[WholeSlot, LC]] = []
         self._components: list[tuple[Slot, LC]] = []
+        self._leaf_components: dict[str, list[tuple[Slot, LC]]] = {t.group: [] for t in layout.trees}
 
     def add(self, group: str, values: Mapping[str, Published]) -> None:
         """Publish the layout's next group instance: `values` by field name, in the layout's order.
@@ -64,6 +72,8 @@ class PublicPacker:
             slot = self._slots[group, index, name]
             if isinstance(slot, WholeSlot):
                 self._whole.append((slot, self._whole_wire(f"{where}.{name}", x)))
+            elif group in self._leaf_components:
+                self._leaf_components[group].append((slot, self._component(f"{where}.{name}", slot, x)))
             else:
                 self._components.append((slot, self._component(f"{where}.{name}", slot, x)))
         self._pending.pop(0)
@@ -91,8 +101,9 @@ class PublicPacker:
 
     def finish(self, cs: ConstraintSystem) -> list[LC]:
         """Declare one public input per packed element and constrain it to the sum of its shifted
-        components; then check that the public inputs are the layout's, whole fields first. Call it
-        after every other public input of the circuit is declared."""
+        components; constrain each hashed group's root wire to the Merkle root of its elements; then
+        check that the public inputs are the layout's, whole fields first. Call it after every other
+        public input of the circuit is declared."""
         if self._pending:
             group, index = self._pending[0]
             where = f"{group.name}[{index}]" if group.repeated else group.name
@@ -106,6 +117,13 @@ class PublicPacker:
                 public = cs.public_input(f"element{e}", total.value % R)
                 cs.enforce_equal(total, public, f"unpack{e}")
                 elements.append(public)
+        whole = {w.name: lc for w, lc in self._whole}
+        for tree in self.layout.trees:
+            leaves = [LC.constant(0) for _ in range(tree.count)]
+            for slot, lc in self._leaf_components[tree.group]:
+                leaves[slot.element] = leaves[slot.element] + lc.scale(1 << slot.offset)
+            with cs.scope(f"{tree.group}_tree"):
+                cs.enforce_equal(merkle_root_gadget(cs, leaves, tree.depth), whole[tree.root], f"{tree.root}")
         position = cs.export_index()  # 0 is the constant one; the public wires follow it
         published = [(w.name, lc) for w, lc in self._whole]
         published += [(f"packed element {e}", lc) for e, lc in enumerate(elements)]

@@ -16,6 +16,7 @@ import pytest
 
 from circuits import book_batch as bb
 from circuits import book_hash as bh
+from circuits import merkle
 from circuits.builder import ConstraintSystem
 from engine import fixed as fx
 from engine import fixed_book as fb
@@ -54,6 +55,18 @@ def public_fields(cs: ConstraintSystem, wires: bb.BookBatchWires) -> dict[str, i
     return {**{w.name: v for w, v in zip(layout.whole, public)}, **layout.unpack(public[len(layout.whole):])}
 
 
+def wire_labelled(cs: ConstraintSystem, label: str) -> int:
+    (wire,) = [w for w in range(len(cs.values)) if cs.wire_label(w) == label]
+    return wire
+
+
+def satisfied_with(cs: ConstraintSystem, label: str, value: int) -> bool:
+    """Whether the honest witness with the wire `label` set to `value` still satisfies the system."""
+    values = list(cs.values)
+    values[wire_labelled(cs, label)] = value
+    return cs.is_satisfied(values)
+
+
 @pytest.fixture(scope="module")
 def honest():
     req = request()
@@ -77,10 +90,15 @@ def test_honest_batch_proves_the_engines_book(honest):
     assert [got[f"expiry{e}_atm_variance"] for e in range(2)] == [fb.atm_total_variance(s) for s in (SMILE, RICH)]
     quote = fq.quote_fixed(MARKET.spot, QUOTE.strike, MARKET.terms(1), RICH, True, POLICY, pricing.net_vega, False,
                            QUOTE.half_spread)
-    assert got["quote0_mid"] == quote.bsm.price
-    assert got["quote0_size_units"] << fb.SIZE_GRID_BITS == QUOTE.size
-    assert fx.SPOT_MIN + (got["quote0_strike_units"] << fb.STRIKE_GRID_BITS) == QUOTE.strike
-    assert wires.layout.n_public_inputs == 5 + 8 + 4  # whole, market+regime+2 expiries×2+risk×3+outcome×2, quote
+    # the quotes are not public inputs: their elements hash to quotes_root
+    elements = bb.quote_elements(MARKET, req.quotes)
+    assert got["quotes_root"] == bb.quotes_root(elements) == elements[0]  # depth 0: the root is the element
+    fields = wires.layout.tree("quote").unpack(elements)
+    assert fields["quote0_mid"] == quote.bsm.price
+    assert fields["quote0_size_units"] << fb.SIZE_GRID_BITS == QUOTE.size
+    assert fx.SPOT_MIN + (fields["quote0_strike_units"] << fb.STRIKE_GRID_BITS) == QUOTE.strike
+    assert got["quoted"] == 1
+    assert wires.layout.n_public_inputs == 6 + 11  # whole; market, regime, 2 expiries × 2, risk × 3, outcome × 2
 
 
 def test_book_update_with_breached_limits_stays_provable():
@@ -88,6 +106,79 @@ def test_book_update_with_breached_limits_stays_provable():
     cs, wires = build(request(quotes=(), limits=tight))
     assert cs.is_satisfied(), cs.first_failure()
     assert wires.risk.risk_ok.value == 0
+    assert public_fields(cs, wires)["quotes_root"] == 0 and wires.quoted.value == 0  # one padding leaf
+
+
+THREE_QUOTES = (QUOTE, fb.QuoteOrder(90 * ONE, 0, False, 4 * ONE, ONE), fb.QuoteOrder(100 * ONE, 1, True, 5 * ONE, 0))
+
+
+@pytest.fixture(scope="module")
+def three_quotes():
+    """Three quotes: a tree of depth 2 whose fourth leaf is padding."""
+    req = request(quotes=THREE_QUOTES)
+    cs, wires = build(req)
+    return req, cs, wires
+
+
+def test_quotes_root_is_the_merkle_root_of_the_quote_elements(three_quotes):
+    req, cs, wires = three_quotes
+    assert cs.is_satisfied(), cs.first_failure()
+    elements = bb.quote_elements(MARKET, req.quotes)
+    tree = wires.layout.tree("quote")
+    assert (tree.depth, tree.count, len(elements)) == (2, 3, 3)
+    root = public_fields(cs, wires)["quotes_root"]
+    assert root == merkle.merkle_root(elements, 2)
+    for i, element in enumerate(elements):
+        assert merkle.root_from_path(element, i, merkle.merkle_path(elements, 2, i)) == root
+    assert wires.layout.n_public_inputs == 6 + 11  # as with one quote: the count does not grow
+    assert [tree.unpack(elements)[f"quote{i}_size_units"] << fb.SIZE_GRID_BITS for i in range(3)] == [
+        q.size for q in THREE_QUOTES]
+
+
+def test_a_root_over_other_quotes_is_unsatisfiable(three_quotes):
+    req, cs, wires = three_quotes
+    elements = bb.quote_elements(MARKET, req.quotes)
+    fields = wires.layout.tree("quote").unpack(elements)
+    honest = merkle.merkle_root(elements, 2)
+    assert satisfied_with(cs, "commitments/quotes_root", honest)
+    # a tampered leaf: quote 1 published with a wider half spread, a larger size, or its element + 1
+    tampered = [wires.layout.tree("quote").pack({**fields, "quote1_half_spread": fields["quote1_half_spread"] + 1}),
+                wires.layout.tree("quote").pack({**fields, "quote1_size_units": fields["quote1_size_units"] * 2}),
+                [elements[0], elements[1] + 1, elements[2]]]
+    for leaves in tampered:
+        assert not satisfied_with(cs, "commitments/quotes_root", merkle.merkle_root(leaves, 2))
+    # a wrong padding leaf: a fourth quote where the tree holds 0 (a copy of quote 0, or 1)
+    for padding in (elements[0], 1):
+        assert not satisfied_with(cs, "commitments/quotes_root", merkle.merkle_root(elements + [padding], 2))
+    # leaves in another order, a shallower or deeper tree, and any other root
+    assert not satisfied_with(cs, "commitments/quotes_root", merkle.merkle_root(elements[::-1], 2))
+    for depth in (1, 3):
+        padded = elements if depth == 3 else elements[:2]
+        assert not satisfied_with(cs, "commitments/quotes_root", merkle.merkle_root(padded, depth))
+    for bad in wrong_values(honest):
+        assert not satisfied_with(cs, "commitments/quotes_root", bad)
+
+
+def test_a_wrong_quoted_flag_is_unsatisfiable(three_quotes):
+    _, cs, wires = three_quotes
+    (p,) = wires.quoted.terms  # quoted = p = x·inverse with x = the sum of the sizes (> 0)
+    assert wires.quoted.value == 1
+    for bad in wrong_values(1):
+        assert not satisfied_with(cs, cs.wire_label(p), bad)
+    # the prover's only freedom, the inverse hint, cannot bring it to 0 either
+    for change in (lambda v: 0, lambda v: v + 1):
+        tamper = _Tamper({r"quoted/is_zero/inverse": change})
+        tampered, _ = build(request(quotes=THREE_QUOTES), tamper)
+        assert tamper.hits == ["quoted/is_zero/inverse"] and not tampered.is_satisfied()
+
+
+def test_quotes_of_size_zero_make_a_book_update_and_cannot_claim_quoted():
+    unsized = tuple(dataclasses.replace(q, size=0) for q in (QUOTE, THREE_QUOTES[1]))
+    cs, wires = build(request(quotes=unsized))
+    assert cs.is_satisfied(), cs.first_failure()
+    assert public_fields(cs, wires)["quoted"] == 0
+    (p,) = wires.quoted.terms
+    assert not satisfied_with(cs, cs.wire_label(p), 1)
 
 
 def test_omitting_a_fill_is_unsatisfiable():
@@ -187,8 +278,11 @@ def test_capacity_and_layout_width():
         build(dataclasses.replace(req, fill_capacity=1))
     layout = bb.book_batch_layout(4, 3)
     assert all(s.offset + s.bits <= 253 for s in layout.slots)
-    quote_elements = {s.element for s in layout.slots if s.group == "quote"}
-    assert len(quote_elements) == 3  # one element per quote, size included
-    assert sum(s.bits for s in layout.slots if s.group == "quote" and s.index == 0) == 253
-    assert list(itertools.islice((w.name for w in layout.whole), 5)) == [
-        "state_commitment", "book_before", "chain_from", "chain_to", "book_after"]
+    tree = layout.tree("quote")
+    assert not any(s.group == "quote" for s in layout.slots)  # hashed: no quote is a public input
+    assert {s.element for s in tree.slots} == {0, 1, 2}  # one leaf per quote, size included
+    assert sum(s.bits for s in tree.slots if s.index == 0) == 253
+    assert (tree.root, tree.depth) == ("quotes_root", 2)
+    assert list(itertools.islice((w.name for w in layout.whole), 6)) == [
+        "state_commitment", "book_before", "chain_from", "chain_to", "book_after", "quotes_root"]
+    assert bb.book_batch_layout(4, 64).n_public_inputs == bb.book_batch_layout(4, 1).n_public_inputs

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bn254.constants import R
 from circuits import batch as cbt
 from circuits import layout as cl
 from circuits.builder import ConstraintSystem
@@ -25,8 +26,10 @@ from circuits.layout import (
     WholeField,
     batch_layout,
 )
+from circuits.merkle import merkle_root, tree_depth
 from circuits.packing import PublicPacker
 from engine import fixed_risk as fr
+from tests.circuits.adversary import assert_wire_tampering_caught
 from tests.circuits.test_batch import request
 
 # ---------------------------------------------------------------------------- placement
@@ -209,3 +212,129 @@ def test_the_built_batch_publishes_its_layout_in_order():
     assert names == ["state/state_commitment", "risk/portfolio_commitment",
                      *(f"packed/element{e}" for e in range(wires.layout.n_elements))]
     assert len(names) == wires.layout.n_public_inputs
+
+
+# ---------------------------------------------------------------------------- a hashed group: leaves of a Merkle tree
+
+HASHED = LayoutDefinition("hashed", (
+    FieldGroup("roots", (WholeField("items_root"),)),
+    FieldGroup("head", (PackedField("n", 8, 0),)),
+    FieldGroup("item", (PackedField("a", 100, -5), PackedField.flag("b")), repeated=True, merkle_root="items_root"),
+))
+
+
+def test_a_hashed_group_goes_into_its_tree_not_the_public_inputs():
+    layout = HASHED.place({"item": 3})
+    assert [s.group for s in layout.slots] == ["head"] and layout.n_public_inputs == 2
+    tree = layout.tree("item")
+    assert (tree.root, tree.count, tree.depth) == ("items_root", 3, 2)
+    assert [(s.name, s.element, s.offset) for s in tree.slots] == [
+        ("item0_a", 0, 0), ("item0_b", 0, 100), ("item1_a", 1, 0), ("item1_b", 1, 100), ("item2_a", 2, 0),
+        ("item2_b", 2, 100)]
+    values = {"item0_a": -5, "item0_b": 1, "item1_a": 7, "item1_b": 0, "item2_a": 2**99, "item2_b": 1}
+    leaves = tree.pack(values)
+    assert leaves == [1 << 100, 12, (2**99 + 5) + (1 << 100)]
+    assert tree.unpack(leaves) == values
+    assert [HASHED.place({"item": n}).tree("item").depth for n in (0, 1, 2, 4, 5, 64, 65)] == [0, 0, 1, 2, 3, 6, 7]
+    with pytest.raises(LayoutError, match="no hashed group 'head'"):
+        layout.tree("head")
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 8])
+def test_a_hashed_layout_json_round_trips(count):
+    layout = HASHED.place({"item": count})
+    document = json.loads(json.dumps(layout.to_json()))
+    assert Layout.from_json(document) == layout
+    assert document["schema"] == "dlpe.public-inputs/2"
+    assert [g["merkle_root"] for g in document["groups"]] == [None, None, "items_root"]
+    (tree,) = document["merkle_trees"]
+    assert (tree["group"], tree["root"], tree["depth"], len(tree["leaves"])) == (
+        "item", "items_root", tree_depth(count), count)
+    assert all(entry["kind"] != "packed" or entry["slots"][0]["group"] == "head" for entry in document["public_inputs"])
+
+
+def test_a_document_whose_tree_disagrees_with_its_groups_is_refused():
+    document = HASHED.place({"item": 3}).to_json()
+    for change in (lambda d: d["merkle_trees"][0].update(depth=1),
+                   lambda d: d["merkle_trees"][0]["leaves"][1]["slots"][0].update(offset=1),
+                   lambda d: d["merkle_trees"][0]["leaves"].pop(),
+                   lambda d: d.update(merkle_trees=[])):
+        changed = json.loads(json.dumps(document))
+        change(changed)
+        with pytest.raises(LayoutError, match="merkle_trees"):
+            Layout.from_json(changed)
+    unhashed = json.loads(json.dumps(document))
+    unhashed["groups"][2]["merkle_root"] = None  # the items become public inputs: the document no longer says so
+    with pytest.raises(LayoutError, match="public inputs stated"):
+        Layout.from_json(unhashed)
+    for value, match in ((5, "str or null"), ("nowhere", "not a whole field")):
+        bad = json.loads(json.dumps(document))
+        bad["groups"][2]["merkle_root"] = value
+        with pytest.raises(LayoutError, match=match):
+            Layout.from_json(bad)
+    missing = json.loads(json.dumps(document))
+    del missing["groups"][0]["merkle_root"]
+    with pytest.raises(LayoutError, match="'merkle_root' missing"):
+        Layout.from_json(missing)
+
+
+def test_malformed_hashed_groups_are_refused():
+    item = HASHED.group("item")
+    with pytest.raises(LayoutError, match="only a repeated group"):
+        dataclasses.replace(item, repeated=False)
+    with pytest.raises(LayoutError, match="only a repeated group"):
+        FieldGroup("w", (WholeField("h"),), repeated=True, merkle_root="h")
+    with pytest.raises(LayoutError, match="fit one element"):
+        FieldGroup("g", (PackedField("a", 200, 0), PackedField("b", 54, 0)), repeated=True, merkle_root="r")
+    with pytest.raises(LayoutError, match="not a whole field"):
+        LayoutDefinition("c", (FieldGroup("head", (PackedField("n", 8, 0),)), item))
+    twice = dataclasses.replace(item, name="other")
+    with pytest.raises(LayoutError, match="share a root"):
+        LayoutDefinition("c", (*HASHED.groups, twice))
+
+
+def _hashed_circuit(cs: ConstraintSystem, values: dict[str, int], root: int, count: int = 3) -> list:
+    """A small circuit publishing HASHED: items_root (declared with `root`), n, then `count` items."""
+    layout = HASHED.place({"item": count})
+    packer = PublicPacker(layout)
+    packer.add("roots", {"items_root": cs.public_input("items_root", root)})
+    packer.add("head", {"n": gf.fixed_input(cs, "n", count, 0, 255, public=False)})
+    outputs = []
+    for i in range(count):
+        a = gf.fixed_input(cs, f"a{i}", values[f"item{i}_a"], -5, 2**100 - 6, public=False)
+        b = new_boolean(cs, values[f"item{i}_b"], f"b{i}")
+        packer.add("item", {"a": a, "b": b})
+        outputs += [a.lc, b]
+    packer.finish(cs)
+    return outputs
+
+
+ITEMS = {"item0_a": -5, "item0_b": 1, "item1_a": 7, "item1_b": 0, "item2_a": 2**99, "item2_b": 1}
+
+
+def test_the_packer_proves_the_root_of_the_hashed_elements():
+    tree = HASHED.place({"item": 3}).tree("item")
+    leaves = tree.pack(ITEMS)
+    honest = merkle_root(leaves, 2)
+    cs = ConstraintSystem()
+    _hashed_circuit(cs, ITEMS, honest)
+    assert cs.is_satisfied(), cs.first_failure()
+    r1cs = cs.to_r1cs()
+    assert r1cs.wire_names[1:1 + r1cs.n_public] == ["items_root", "packed/element0"]
+    # a tampered leaf, a wrong padding leaf (a fourth item where the tree holds 0), leaves swapped
+    for wrong in (tree.pack({**ITEMS, "item1_a": 8}), tree.pack({**ITEMS, "item2_b": 0}), leaves + [leaves[0]],
+                  leaves + [1], [leaves[1], leaves[0], leaves[2]]):
+        cs = ConstraintSystem()
+        _hashed_circuit(cs, ITEMS, merkle_root(wrong, 2))
+        assert not cs.is_satisfied()
+
+
+def test_no_single_wire_of_the_hashed_circuit_can_be_changed():
+    # every wire (bits, Poseidon rounds, the root itself) changed alone breaks a constraint or no output
+    root = merkle_root(HASHED.place({"item": 3}).tree("item").pack(ITEMS), 2)
+    cs = ConstraintSystem()
+    outputs = _hashed_circuit(cs, ITEMS, root)
+    assert_wire_tampering_caught(cs, outputs)
+    values = list(cs.values)
+    values[1] = (root + 1) % R  # the root's public wire (wire 1: the first declared)
+    assert not cs.is_satisfied(values)
