@@ -1,7 +1,7 @@
 """BatchLayout.sol, generated from the book batch circuit's public-input layout document.
 
 The layout is defined once, in circuits/ (`circuits.book_batch.BOOK_BATCH`, placed by
-circuits/layout.py), and written out as JSON (schema "dlpe.public-inputs/1", documented in
+circuits/layout.py), and written out as JSON (schema "dlpe.public-inputs/2", documented in
 circuits/layout.py). This module reads that document (it does not import circuits/: DESIGN.md),
 checks that QuoteVault can read the layout it describes, and renders
 templates/BatchLayout.sol.tmpl: where each public input and each packed field sits, so that the
@@ -12,16 +12,20 @@ group that occurs once gets NAME_ELEMENT/_OFFSET/_BITS/_LO and a reader name(pac
 group G (every instance placed as instance 0, STRIDE elements apart) gets G_FIRST_ELEMENT,
 G_STRIDE, per field G_FIELD_ELEMENT (relative to the instance's first element) /_OFFSET/_BITS/_LO,
 and a reader gField(packed, i); a group of one element per instance also gets gField(element).
+A hashed group G (its elements are the leaves of a Merkle tree, not public inputs) gets
+BATCH_G_COUNT and BATCH_G_TREE_DEPTH, per field G_FIELD_OFFSET/_BITS/_LO, and a reader
+gField(element) of an element a caller was shown (with its path: QuoteTree.sol).
 
 What QuoteVault reads, and so requires (LayoutNotSupported otherwise):
   circuit        "book_batch"
-  whole inputs   exactly the five commitments it assembles, in its order (WHOLE_INPUTS)
-  unsigned reads spot, oracle_time, nonce, fills_from, fills_to, risk_ok, worst_loss, every
-                 risk limit and margin, each expiry's expiry and atm_variance: lo >= 0
+  whole inputs   exactly the six commitments, in its order (WHOLE_INPUTS): the four it assembles,
+                 then book_after and quotes_root, which the solver supplies and the proof binds
+  unsigned reads spot, oracle_time, nonce, fills_from, fills_to, risk_ok, quoted, worst_loss,
+                 every risk limit and margin, each expiry's expiry and atm_variance: lo >= 0
   mark           signed (read as int256)
   expiry         a repeated group (the book's E expiries)
-  quote          a repeated group of one element per quote, the last elements, with
-                 strike_units, expiry_index, is_call (one bit, lo 0), mid, half_spread, size_units
+  quote          a hashed group whose root is quotes_root, with strike_units, expiry_index,
+                 is_call (one bit, lo 0), mid, half_spread, size_units
 
     python -m verifier_contracts.batch_layout layout.json -o BatchLayout.sol
 """
@@ -39,7 +43,7 @@ from string import Template
 from typing import Any, Mapping
 
 LAYOUT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "BatchLayout.sol.tmpl"
-SCHEMA = "dlpe.public-inputs/1"
+SCHEMA = "dlpe.public-inputs/2"
 """The layout document's schema (circuits.layout.SCHEMA)."""
 MAX_PACKED_BITS = 253
 """Packed elements stay below 2^253 < r (circuits.layout.MAX_PACKED_BITS)."""
@@ -47,10 +51,10 @@ FRAC_BITS = 48
 """The contracts' fixed-point format, x · 2^48: engine.fixed.FRAC_BITS (solver/settlement.py checks they agree)."""
 
 CIRCUIT = "book_batch"
-WHOLE_INPUTS = ("state_commitment", "book_before", "chain_from", "chain_to", "book_after")
+WHOLE_INPUTS = ("state_commitment", "book_before", "chain_from", "chain_to", "book_after", "quotes_root")
 """The whole public inputs, in the order QuoteVault.submitBatch assembles them."""
-SINGLE_READS = ("spot", "oracle_time", "rate", "carry", "nonce", "fills_from", "fills_to", "risk_ok",
-                   "worst_loss", "mark")
+SINGLE_READS = ("spot", "oracle_time", "rate", "carry", "nonce", "fills_from", "fills_to", "risk_ok", "quoted",
+                "worst_loss", "mark")
 """Fields of groups that occur once which QuoteVault reads; all unsigned but SIGNED_FIELDS."""
 SIGNED_FIELDS = ("rate", "carry", "mark")
 RISK_GROUP = "risk"
@@ -58,6 +62,7 @@ MARGIN_FIELD = "model_margin"
 EXPIRY_GROUP = "expiry"
 EXPIRY_READS = ("expiry", "atm_variance")
 QUOTE_GROUP = "quote"
+QUOTE_ROOT = "quotes_root"
 QUOTE_READS = ("strike_units", "expiry_index", "is_call", "mid", "half_spread", "size_units")
 """The quote fields QuoteVault reads (BatchLayout.quoteStrikeUnits, ...)."""
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
@@ -95,8 +100,22 @@ class RepeatedGroup:
 
 
 @dataclass(frozen=True)
+class HashedGroup:
+    """A hashed group as placed: instance i is leaf i of a Merkle tree of `depth` levels whose root
+    is the whole input `root`; its elements are not public inputs."""
+
+    name: str
+    root: str
+    count: int
+    depth: int
+    fields: tuple[PackedSlot, ...]
+    """Instance 0's slots (element 0: the leaf itself)."""
+
+
+@dataclass(frozen=True)
 class BatchInputs:
-    """The batch layout as the vault reads it: whole public inputs, then packed slots in order."""
+    """The batch layout as the vault reads it: whole public inputs, then packed slots in order, and
+    the hashed groups (not public inputs)."""
 
     circuit: str
     whole: tuple[str, ...]
@@ -105,6 +124,13 @@ class BatchInputs:
     repeated: tuple[RepeatedGroup, ...]
     sha256: str
     """layout_sha256 of the document it was read from."""
+    hashed: tuple[HashedGroup, ...] = ()
+
+    def hashed_group(self, name: str) -> HashedGroup:
+        for g in self.hashed:
+            if g.name == name:
+                return g
+        raise LayoutNotSupported(f"the layout has no hashed group {name!r}")
 
     def group(self, name: str) -> list[PackedSlot]:
         """The slots of every instance of group `name`, in layout order."""
@@ -156,7 +182,7 @@ def _repeated_groups(document: Mapping[str, Any], slots: list[PackedSlot]) -> tu
     consecutive runs of `stride` elements."""
     groups = []
     for raw in _get(document, "groups", list):
-        if not _get(raw, "repeated", bool):
+        if not _get(raw, "repeated", bool) or raw.get("merkle_root") is not None:
             continue
         name, count = _get(raw, "name", str), _get(raw, "count", int)
         own = [s for s in slots if s.group == name]
@@ -208,13 +234,48 @@ def read_layout(document: Mapping[str, Any]) -> BatchInputs:
             n_elements += 1
         else:
             raise LayoutNotSupported(f"public input kind {kind!r} is neither 'whole' nor 'packed'")
-    names = [s.name for s in slots] + whole
+    hashed = _hashed_groups(document, whole)
+    names = [s.name for s in slots] + whole + [f"{g.name}_{s.field}" for g in hashed for s in g.fields]
     if len(set(names)) != len(names):
         raise LayoutNotSupported("slot names repeat")
     inputs = BatchInputs(circuit, tuple(whole), tuple(slots), n_elements, _repeated_groups(document, slots),
-                         layout_sha256(document))
+                         layout_sha256(document), hashed)
     _check_vault_reads(inputs)
     return inputs
+
+
+def _hashed_groups(document: Mapping[str, Any], whole: list[str]) -> tuple[HashedGroup, ...]:
+    """Each tree of the document, checked: its root a whole input, depth ceil(log2(count)), one leaf per
+    instance placing its fields as leaf 0 does."""
+    groups = []
+    for tree in _get(document, "merkle_trees", list):
+        name, root, depth = _get(tree, "group", str), _get(tree, "root", str), _get(tree, "depth", int)
+        if root not in whole:
+            raise LayoutNotSupported(f"the root {root!r} of group {name} is not a whole public input")
+        leaves = _get(tree, "leaves", list)
+        if not leaves:
+            raise LayoutNotSupported(f"hashed group {name} has no instance")
+        if depth != max(len(leaves) - 1, 0).bit_length():
+            raise LayoutNotSupported(f"hashed group {name}: depth {depth} for {len(leaves)} leaves, "
+                                     f"not ceil(log2({len(leaves)}))")
+        reference = None
+        for i, leaf in enumerate(leaves):
+            if _get(leaf, "leaf", int) != i:
+                raise LayoutNotSupported(f"hashed group {name}: leaf {leaf['leaf']} stated where leaf {i} is")
+            placed = [_slot(raw, 0) for raw in _get(leaf, "slots", list)]
+            if any(s.group != name or s.index != i for s in placed):
+                raise LayoutNotSupported(f"hashed group {name}: leaf {i} holds another instance's slot")
+            ends = [s.offset + s.bits for s in placed]
+            if not placed or any(s.offset < end for s, end in zip(placed[1:], ends)):
+                raise LayoutNotSupported(f"hashed group {name}: the slots of leaf {i} are empty, overlap or are "
+                                         "out of order")
+            shape = [(s.field, s.offset, s.bits, s.lo) for s in placed]
+            if reference is None:
+                reference, fields = shape, tuple(placed)
+            elif shape != reference:
+                raise LayoutNotSupported(f"{name} {i} does not place its fields as {name} 0 does")
+        groups.append(HashedGroup(name, root, len(leaves), depth, fields))
+    return tuple(groups)
 
 
 def _check_vault_reads(inputs: BatchInputs) -> None:
@@ -233,7 +294,9 @@ def _check_vault_reads(inputs: BatchInputs) -> None:
         raise LayoutNotSupported(f"the layout has no {RISK_GROUP} group with {MARGIN_FIELD}; the vault checks them")
     unsigned = [single[n] for n in SINGLE_READS if n not in SIGNED_FIELDS] + risk
     expiries = inputs.repeated_group(EXPIRY_GROUP)
-    quotes = inputs.repeated_group(QUOTE_GROUP)
+    quotes = inputs.hashed_group(QUOTE_GROUP)
+    if quotes.root != QUOTE_ROOT:
+        raise LayoutNotSupported(f"the quotes' tree root is {quotes.root!r}; the vault takes {QUOTE_ROOT!r}")
     for group, reads in ((expiries, EXPIRY_READS), (quotes, QUOTE_READS)):
         missing = [f for f in reads if f not in {s.field for s in group.fields}]
         if missing:
@@ -243,10 +306,6 @@ def _check_vault_reads(inputs: BatchInputs) -> None:
     for s in unsigned:
         if s.lo < 0:
             raise LayoutNotSupported(f"{s.name} has lo {s.lo} < 0; the vault reads it unsigned")
-    if quotes.stride != 1:
-        raise LayoutNotSupported("a quote must fill one element alone (the vault stores quotes by element)")
-    if quotes.first_element + quotes.count != inputs.n_elements:
-        raise LayoutNotSupported("the quote elements must come last")
     is_call = next(s for s in quotes.fields if s.field == "is_call")
     if (is_call.bits, is_call.lo) != (1, 0):
         raise LayoutNotSupported("is_call must be one bit with lo 0")
@@ -260,10 +319,11 @@ def _camel(name: str) -> str:
     return first + "".join(word.capitalize() for word in rest)
 
 
-def _slot_constants(prefix: str, slot: PackedSlot, what: str) -> list[str]:
+def _slot_constants(prefix: str, slot: PackedSlot, what: str, *, element: bool = True) -> list[str]:
+    """NAME_ELEMENT (unless the slot's element is the one a reader is given), _OFFSET, _BITS, _LO."""
     return [
         f"    // {slot.name}: {what}, bits [{slot.offset}, {slot.offset + slot.bits}), lo {slot.lo}",
-        f"    uint256 internal constant {prefix}_ELEMENT = {slot.element};",
+        *([f"    uint256 internal constant {prefix}_ELEMENT = {slot.element};"] if element else []),
         f"    uint256 internal constant {prefix}_OFFSET = {slot.offset};",
         f"    uint256 internal constant {prefix}_BITS = {slot.bits};",
         f"    int256 internal constant {prefix}_LO = {slot.lo};",
@@ -304,6 +364,24 @@ def render_batch_layout(document: Mapping[str, Any]) -> str:
                                    f" + {prefix}_ELEMENT]", prefix))
             if g.stride == 1:
                 readers.append(_reader(function, "uint256 element", "element", prefix))
+    for h in inputs.hashed:
+        group = h.name.upper()
+        counts += [f"uint256 constant BATCH_{group}_COUNT = {h.count};",
+                   f"uint256 constant BATCH_{group}_TREE_DEPTH = {h.depth};",
+                   f"uint256 constant BATCH_{group}_FIELD_COUNT = {len(h.fields)};"]
+        constants.append(f"    // hashed group {h.name}: one element per instance, the leaves of {h.root}'s tree "
+                         "(not public inputs)")
+        for s in h.fields:
+            prefix = f"{h.name}_{s.field}".upper()
+            constants += _slot_constants(prefix, dataclasses.replace(s, name=f"{h.name}_{s.field}"), "within the element",
+                                         element=False)
+            readers.append(_reader(_camel(f"{h.name}_{s.field}"), "uint256 element", "element", prefix))
+        function = "decode" + _camel(h.name).capitalize()
+        readers.append(
+            f"    /// @notice Every field of one {h.name} element, in layout order.\n"
+            f"    function {function}(uint256 element) internal pure returns (int256[BATCH_{group}_FIELD_COUNT] memory fields) {{\n"
+            + "".join(f"        fields[{i}] = {_camel(f'{h.name}_{s.field}')}(element);\n" for i, s in enumerate(h.fields))
+            + "    }\n")
     for i, s in enumerate(inputs.slots):
         if s.group in repeated:
             decode.append(f"        fields[{i}] = {_camel(f'{s.group}_{s.field}')}(packed, {s.index});")

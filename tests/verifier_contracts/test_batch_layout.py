@@ -31,10 +31,19 @@ def test_solidity_constants_are_the_layouts(n_expiries, n_quotes):
         "BATCH_SLOT_COUNT": len(layout.slots),
         "BATCH_EXPIRY_COUNT": n_expiries,
         "BATCH_QUOTE_COUNT": n_quotes,
+        "BATCH_QUOTE_TREE_DEPTH": max(n_quotes - 1, 0).bit_length(),
+        "BATCH_QUOTE_FIELD_COUNT": 6,
         "FRAC_BITS": 48,
     }
     want.update({f"{w.name.upper()}_INPUT": i for i, w in enumerate(layout.whole)})
-    for group in ("expiry", "quote"):
+    tree = layout.tree("quote")
+    for s in tree.slots:
+        prefix = f"quote_{s.field}".upper()
+        if s.index == 0:  # no _ELEMENT: a quote is one element, shown to the vault with its path
+            want.update({f"{prefix}_OFFSET": s.offset, f"{prefix}_BITS": s.bits, f"{prefix}_LO": s.lo})
+        assert (s.element, s.offset, s.bits, s.lo) == (s.index, want[f"{prefix}_OFFSET"], want[f"{prefix}_BITS"],
+                                                       want[f"{prefix}_LO"])
+    for group in ("expiry",):
         own = [s for s in layout.slots if s.group == group]
         first = own[0].element
         stride = max(s.element for s in own if s.index == 0) - first + 1
@@ -48,7 +57,7 @@ def test_solidity_constants_are_the_layouts(n_expiries, n_quotes):
             assert s.element == first + s.index * stride + want[f"{prefix}_ELEMENT"]
             assert (s.offset, s.bits, s.lo) == (want[f"{prefix}_OFFSET"], want[f"{prefix}_BITS"], want[f"{prefix}_LO"])
     for s in layout.slots:
-        if s.group not in ("expiry", "quote"):
+        if s.group != "expiry":
             prefix = s.name.upper()
             want.update({f"{prefix}_ELEMENT": s.element, f"{prefix}_OFFSET": s.offset, f"{prefix}_BITS": s.bits,
                          f"{prefix}_LO": s.lo})
@@ -58,10 +67,19 @@ def test_solidity_constants_are_the_layouts(n_expiries, n_quotes):
 
 def test_decode_lists_every_slot_in_layout_order():
     layout = book_batch_layout(2, 2)
-    decode = re.findall(r"fields\[(\d+)\] = (\w+)\(([^;]*)\);", render_batch_layout(layout.to_json()))
+    source = render_batch_layout(layout.to_json())
+
+    def body(function: str) -> str:
+        return source.split(f"function {function}(")[1].split("\n    }")[0]
+
+    decode = re.findall(r"fields\[(\d+)\] = (\w+)\(([^;]*)\);", body("decode"))
     assert [int(i) for i, _, _ in decode] == list(range(len(layout.slots)))
+    assert not any(s.group == "quote" for s in layout.slots)  # the quotes are not public inputs
+    quote = re.findall(r"fields\[(\d+)\] = (\w+)\(element\);", body("decodeQuote"))
+    assert quote == [(str(i), "quote" + "".join(w.capitalize() for w in s.field.split("_")))
+                     for i, s in enumerate(layout.tree("quote").slots) if s.index == 0]
     for (_, reader, argument), s in zip(decode, layout.slots):
-        if s.group in ("expiry", "quote"):
+        if s.group == "expiry":
             camel = s.group + "".join(w.capitalize() for w in s.field.split("_"))
             assert (reader, argument) == (camel, f"packed, {s.index}")
         else:
@@ -75,6 +93,11 @@ def _document(n_expiries: int = 2, n_quotes: int = 1) -> dict:
 def _slot(document: dict, name: str) -> dict:
     return next(s for entry in document["public_inputs"] if entry["kind"] == "packed"
                 for s in entry["slots"] if s["name"] == name)
+
+
+def _leaf_slot(document: dict, leaf: int, name: str) -> dict:
+    (tree,) = document["merkle_trees"]
+    return next(s for s in tree["leaves"][leaf]["slots"] if s["name"] == name)
 
 
 def _element_of(document: dict, name: str) -> dict:
@@ -94,16 +117,22 @@ def test_the_generator_refuses_what_the_vault_cannot_read():
     refused(lambda d: _slot(d, "fills_to").update(lo="-1"), "fills_to")
     refused(lambda d: _slot(d, "max_loss").update(lo="-5"), "max_loss")
     refused(lambda d: [_slot(d, f"expiry{e}_atm_variance").update(lo="-5") for e in (0, 1)], "atm_variance")
-    refused(lambda d: _slot(d, "quote0_size_units").update(lo="-1"), "size_units")
-    refused(lambda d: _slot(d, "quote0_is_call").update(lo="1"), "is_call")
+    refused(lambda d: _leaf_slot(d, 0, "quote0_size_units").update(lo="-1"), "size_units")
+    refused(lambda d: _leaf_slot(d, 0, "quote0_is_call").update(lo="1"), "is_call")
+    refused(lambda d: d["merkle_trees"][0].update(root="book_after"), "quotes_root")
+    refused(lambda d: d["merkle_trees"][0].update(root="nowhere"), "not a whole public input")
+    refused(lambda d: d["merkle_trees"][0].update(depth=1), "depth 1 for 1 leaves")
+    refused(lambda d: d.update(merkle_trees=[]), "no hashed group 'quote'")
+    refused(lambda d: _element_of(d, "quoted")["slots"].remove(_slot(d, "quoted")), "quoted")
     refused(lambda d: _slot(d, "expiry0_svi_a").update(bits=254), "svi_a")
     refused(lambda d: d["public_inputs"].append(d["public_inputs"].pop(0)), "whole input")
     refused(lambda d: d["public_inputs"].pop(0), "the vault assembles")
     refused(lambda d: d.update(circuit="batch"), "circuit")
-    refused(lambda d: d.update(schema="dlpe.public-inputs/2"), "schema")
+    refused(lambda d: d.update(schema="dlpe.public-inputs/1"), "schema")
     # expiry 1 placing a field elsewhere than expiry 0 does
     refused(lambda d: _slot(d, "expiry1_svi_b").update(bits=50), "expiry 1")
-    refused(lambda d: _slot(d, "quote0_mid").update(offset=0), "overlap")
+    refused(lambda d: _slot(d, "worst_loss").update(offset=0), "overlap")
+    refused(lambda d: _leaf_slot(d, 0, "quote0_mid").update(offset=0), "overlap")
 
 
 def test_the_vault_refuses_a_layout_whose_limits_are_not_its_struct():
