@@ -37,42 +37,19 @@ from circuits import book_batch as bb  # noqa: E402
 from engine import fixed as fx  # noqa: E402
 from engine import fixed_book as fb  # noqa: E402
 from solver.settlement import BookCapacity, build_book_batch, quote_at_floor  # noqa: E402
-from solver.scripted_book import (  # noqa: E402
-    LIMITS,
-    MARGINS,
-    POLICY,
-    SALT,
-    SPOT,
-    T0,
-    make_material,
-    market,
-)
+from solver import scripted_book as sb  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 OLD_DESIGN = {"per_quote": 33_500, "submit_one_quote": 470_000, "fill_new_series": 277_000}
 """README figures of the design with one public element, one slot and one event per quote."""
-QUOTE_SIZE = fx.ONE // 4
-
-
-def batch_request(n_quotes: int) -> bb.BookBatchRequest:
-    """N quotes over the empty book at T0: calls and puts at strikes 0.5 apart around spot, on both
-    expiries, each of size 1/4 (the worst case of 64 of them holds the limits)."""
-    m = market(T0)
-    book = fb.empty_book(4)
-    quotes = tuple(quote_at_floor(m, book, SPOT + (i - n_quotes // 2) * fx.ONE // 2, i % 2, i % 3 != 0, QUOTE_SIZE,
-                                  POLICY) for i in range(n_quotes))
-    return bb.book_batch_request(m, book, (), 2, 0, 0, quotes=quotes, nonce=1, policy=POLICY, state_salt=SALT,
-                                 limits=LIMITS, margin=MARGINS.model_margin)
-
-
 def prove(n_quotes: int) -> dict[str, Any]:
-    """The proof of batch_request(n_quotes), with the times of building, keys and proving."""
+    """The proof of scripted_book.quotes_request(n_quotes), with the times of building, keys and proving."""
     start = time.perf_counter()
-    request = batch_request(n_quotes)
+    request = sb.quotes_request(n_quotes)
     built = build_book_batch(request)
     build_s = time.perf_counter() - start
     start = time.perf_counter()
-    material = make_material({"batch": request})
+    material = sb.make_material({"batch": request})
     return {"material": material, "constraints": built.r1cs.n_constraints, "build_s": build_s,
             "keys_and_proof_s": time.perf_counter() - start}
 

@@ -168,6 +168,8 @@ def request(
 def submit(
     proof: Path = typer.Argument(..., help="proof.json (dlpe prove)"),
     public: Path = typer.Argument(..., help="public.json (dlpe prove)"),
+    request: Path = typer.Option(..., "--request", help="the request proven (dlpe request): its quote elements, "
+                                                        "which are not public inputs, are published for takers"),
     expiry: int | None = typer.Option(None, help="if given: the expiry the batch must carry (Unix seconds, "
                                                  "printed by dlpe request), checked before sending"),
     rpc_url: str = typer.Option(..., "--rpc-url", help=RPC_HELP),
@@ -180,8 +182,16 @@ def submit(
 ) -> None:
     """Submit a proven book batch to the deployed vault, as its solver (publishing the policy commitment it opens)."""
     import prover
+    from engine.errors import DLPEError
     from solver import deployments as dep
+    from solver.service.store import request_from_json
 
+    try:
+        batch = request_from_json(request.read_text())
+    except OSError as error:
+        fail(f"cannot read the request {request}: {error.strerror}")
+    except (ValueError, TypeError, KeyError, DLPEError) as error:
+        fail(f"{request} is not a book batch request: {error}")
     w3 = _connect(rpc_url, _signer(key_env, keystore, password_env))
     record = _deployment(deployment, deployments, w3.eth.chain_id)
     inputs = prover.read_public(public)
@@ -189,7 +199,7 @@ def submit(
         carried = _guarded(dep.batch_expiries, record, inputs)
         if expiry not in carried:
             fail(f"the batch in {public} carries expiries {carried}, not {expiry}")
-    accepted = _guarded(dep.submit, w3, record, prover.read_proof(proof), inputs)
+    accepted = _guarded(dep.submit, w3, record, prover.read_proof(proof), inputs, batch)
     quotes = [{"expiry": q.expiry, "strike": q.strike, "is_call": q.is_call, "bid": q.bid, "ask": q.ask,
                "size": q.size} for q in accepted.quotes]
     if as_json:

@@ -40,6 +40,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 import prover
 from circuits import book_batch as bb
+from circuits.merkle import merkle_path
 from engine import fixed as fx
 from engine import fixed_book as fb
 from engine.errors import DLPEError
@@ -218,7 +219,7 @@ def deploy(w3: Web3, vk: prover.VerifyingKey, *, quotes: int, solver: str | None
     stack = deploy_vault_stack(
         w3, compile_vault(capacity.layout().to_json()), solver=solver or deployer, first_nonce=first_nonce,
         limits=vault_limits(limits_fixed(BookSpec().limits)), market=market, margins=margins,
-        book_capacity=capacity.slots, fill_capacity=capacity.fills, verifying_key=vk,
+        book_capacity=capacity.slots, fill_capacity=capacity.fills, verifying_key=vk, quote_path=merkle_path,
     )
     end = w3.eth.block_number
     if collateral:
@@ -251,7 +252,7 @@ def _require_chain(w3: Web3, deployment: Deployment) -> None:
 def vault_client(w3: Web3, deployment: Deployment) -> QuoteVaultClient:
     _require_chain(w3, deployment)
     return QuoteVaultClient(w3, deployment.address("QuoteVault"),
-                            compile_vault(deployment.capacity.layout().to_json()))
+                            compile_vault(deployment.capacity.layout().to_json()), quote_path=merkle_path)
 
 
 def oracle_client(w3: Web3, deployment: Deployment) -> SpotOracleClient:
@@ -326,17 +327,26 @@ def request_at_vault(w3: Web3, deployment: Deployment, expiry: int, *, size: int
     return handle.book_request(smiles, quotes, policy=policy, state_salt=salt)
 
 
-def submit(w3: Web3, deployment: Deployment, proof: prover.Proof, public: list[int]) -> AcceptedBatch:
+def submit(w3: Web3, deployment: Deployment, proof: prover.Proof, public: list[int],
+           request: bb.BookBatchRequest) -> AcceptedBatch:
     """Publish the policy commitment the proof opens (when the vault holds another) and submit the
     batch, both from the default account (the deployment's solver). `public` is the proof's whole
-    public inputs: [state, book before, chain from, chain to, book after, packed...]."""
+    public inputs: [state, book before, chain from, chain to, book after, quotes root, packed...];
+    `request` the batch request it proves, whose quote elements (the leaves of the quotes root,
+    not public inputs) the vault publishes for takers."""
     vault = vault_client(w3, deployment)
-    expected = deployment.capacity.layout().n_public_inputs
-    if len(public) != expected:
-        raise DeploymentError(f"public.json holds {len(public)} values; this deployment's batches have {expected}")
+    layout = deployment.capacity.layout()
+    if len(public) != layout.n_public_inputs:
+        raise DeploymentError(f"public.json holds {len(public)} values; this deployment's batches have "
+                              f"{layout.n_public_inputs}")
+    quotes = bb.quote_elements(request.market, request.quotes)
+    root = public[[w.name for w in layout.whole].index("quotes_root")]
+    if bb.quotes_root(quotes) != root:
+        raise DeploymentError("the request's quotes do not hash to the proof's quotes_root: it proves another request")
     if vault.call("stateCommitment") != public[0]:
         vault.set_state_commitment(public[0], sender=w3.eth.default_account)
-    return vault.submit_batch(proof, public[4], public[5:], sender=w3.eth.default_account)
+    return vault.submit_batch(proof, public[4], root, public[len(layout.whole):], quotes,
+                              sender=w3.eth.default_account)
 
 
 def batch_expiries(deployment: Deployment, public: list[int]) -> list[int]:

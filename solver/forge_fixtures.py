@@ -57,6 +57,7 @@ from web3 import Web3
 import prover
 from bn254.cache import dlpe_cache_folder
 from circuits import book_hash as bh
+from circuits.merkle import merkle_path, tree_depth
 from engine import fixed_book as fb
 from solver import scripted_book as sb
 from solver.progress import Progress, ProgressLines
@@ -142,15 +143,23 @@ class _Encoder:
     def submit(self, proven: ProvenBookBatch, *, book_after: int | None = None, tamper: str = "") -> bytes:
         """submitBatch's calldata for `proven`; `tamper` ("a", "b" or "c") flips the lowest bit of that
         point's first coordinate: one byte altered, and the point leaves its curve."""
-        a, b, c, after, packed = QuoteVaultClient.submit_arguments(
-            proven.proof, proven.book_after if book_after is None else book_after, proven.packed)
+        a, b, c, after, root, packed, quotes = QuoteVaultClient.submit_arguments(
+            proven.proof, proven.book_after if book_after is None else book_after, proven.quotes_root, proven.packed,
+            proven.quote_elements)
         if tamper == "a":
             a[0] ^= 1
         elif tamper == "b":
             b[0][0] ^= 1
         elif tamper == "c":
             c[0] ^= 1
-        return self.call("submitBatch", a, b, c, after, packed)
+        return self.call("submitBatch", a, b, c, after, root, packed, quotes)
+
+    def trade(self, function: str, batch_id: int, proven: ProvenBookBatch, quote_index: int, size: int,
+              bound: int) -> bytes:
+        """fill's or sell's calldata for quote `quote_index` of `proven`, with its element and Merkle path."""
+        elements = proven.quote_elements
+        path = merkle_path(elements, tree_depth(len(elements)), quote_index)
+        return self.call(function, batch_id, quote_index, elements[quote_index], path, size, bound)
 
 
 def _quote_prices(proven: ProvenBookBatch) -> tuple[int, int]:
@@ -199,15 +208,15 @@ def scripted_fixtures(material: sb.BookMaterial, abi: list[dict[str, Any]]) -> F
         ScriptedCall("first batch: a call on the first expiry over the empty book", sb.T0, True,
                      encode.submit(first), sb.FIRST_NONCE, after_first(0, 0)),
         ScriptedCall("the taker buys 1 contract at the ask", sb.T0, False,
-                     encode.call("fill", sb.FIRST_NONCE, 0, bought, NO_LIMIT),
+                     encode.trade("fill", sb.FIRST_NONCE, first, 0, bought, NO_LIMIT),
                      premium(ask, bought, TOKEN_DECIMALS, taker_buys=True), after_first(1, bought)),
         ScriptedCall("the taker sells 0.5 back at the bid", sb.T0, False,
-                     encode.call("sell", sb.FIRST_NONCE, 0, sold, 0),
+                     encode.trade("sell", sb.FIRST_NONCE, first, 0, sold, 0),
                      premium(bid, sold, TOKEN_DECIMALS, taker_buys=False), after_first(2, bought - sold)),
         ScriptedCall("second batch: the book after both fills, marked", sb.T1, True,
                      encode.submit(second), sb.FIRST_NONCE + 1, after_second(2, bought - sold)),
         ScriptedCall("the taker buys 0.25 of the second batch's quote", sb.T1, False,
-                     encode.call("fill", sb.FIRST_NONCE + 1, 0, bought_later, NO_LIMIT),
+                     encode.trade("fill", sb.FIRST_NONCE + 1, second, 0, bought_later, NO_LIMIT),
                      premium(later_ask, bought_later, TOKEN_DECIMALS, taker_buys=True),
                      after_second(3, bought - sold + bought_later)),
     ]

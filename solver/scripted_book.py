@@ -16,6 +16,9 @@ Proofs (nonce, oracle time, book, quotes):
   second    2, T1: over the book after FILLS (fills 0..2), size 2
   breached  3, T2: over the proven book with governance's limits tightened to 0, size 2: risk_ok = 0
   update    3, T2: the same with size 0: a pure book update, risk_ok = 0
+
+quotes_request(n) is the first batch with n quotes instead of one (a circuit of its own: the vault
+tests of quote paths at depth 2, benchmarks/bench_batch_gas.py).
 """
 
 from __future__ import annotations
@@ -93,6 +96,21 @@ def _request(nonce: int, now: int, proven_fills: int, fills: tuple[fb.Fill, ...]
     return bb.book_batch_request(m, old, fills, CAPACITY.fills, proven_fills, chain_from, quotes=(quote,),
                                  nonce=nonce, policy=POLICY, state_salt=SALT, limits=limits,
                                  margin=MARGINS.model_margin)
+
+
+QUOTES_SIZE = ONE // 4
+"""Each quote's size in quotes_request: the worst case of 64 such quotes holds LIMITS."""
+
+
+def quotes_request(n_quotes: int, nonce: int = FIRST_NONCE, now: int = T0) -> bb.BookBatchRequest:
+    """n quotes over the empty book: calls and puts at strikes 0.5 apart around spot, on both
+    expiries, each of size QUOTES_SIZE, at the policy's floor."""
+    m = market(now)
+    book = fb.empty_book(CAPACITY.slots)
+    quotes = tuple(quote_at_floor(m, book, SPOT + (i - n_quotes // 2) * ONE // 2, i % 2, i % 3 != 0, QUOTES_SIZE,
+                                  POLICY) for i in range(n_quotes))
+    return bb.book_batch_request(m, book, (), CAPACITY.fills, 0, 0, quotes=quotes, nonce=nonce, policy=POLICY,
+                                 state_salt=SALT, limits=LIMITS, margin=MARGINS.model_margin)
 
 
 def requests() -> dict[str, bb.BookBatchRequest]:

@@ -36,6 +36,7 @@ from circuits import book_batch as bb
 from circuits.batch import BatchRequest, batch_circuit
 from circuits.builder import CircuitError, ConstraintSystem
 from circuits.layout import Layout
+from circuits.merkle import merkle_path
 from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_quote as fq
@@ -126,7 +127,8 @@ def book_batch_keys(built: BuiltBookBatch) -> tuple[prover.ProvingKey, prover.Ve
 
 @dataclass(frozen=True)
 class ProvenBookBatch:
-    """A request, its proof and its public inputs [state, book_before, chain_from, chain_to, book_after, packed...]."""
+    """A request, its proof and its public inputs [state, book_before, chain_from, chain_to, book_after,
+    quotes_root, packed...]."""
 
     request: bb.BookBatchRequest
     proof: prover.Proof
@@ -141,8 +143,17 @@ class ProvenBookBatch:
         return self.public_inputs[4]
 
     @property
+    def quotes_root(self) -> int:
+        return self.public_inputs[5]
+
+    @property
     def packed(self) -> list[int]:
-        return self.public_inputs[5:]
+        return self.public_inputs[6:]
+
+    @property
+    def quote_elements(self) -> list[int]:
+        """The quotes packed one element each: the leaves of quotes_root, which submitBatch publishes."""
+        return bb.quote_elements(self.request.market, self.request.quotes)
 
 
 def prove_book_batch(proving_key: prover.ProvingKey, request: bb.BookBatchRequest,
@@ -237,6 +248,7 @@ class Settlement:
             max_oracle_age=max_oracle_age,
             quote_lifetime=quote_lifetime,
             token_decimals=token_decimals,
+            quote_path=merkle_path,
         )
         return cls(stack, solver, capacity)
 
@@ -288,5 +300,5 @@ class Settlement:
 
     def submit(self, proven: ProvenBookBatch, *, gas: int | None = None) -> AcceptedBatch:
         """submitBatch from the solver; raises ContractReverted / TransactionFailed when the vault refuses it."""
-        return self.stack.vault.submit_batch(proven.proof, proven.book_after, proven.packed, sender=self.solver,
-                                             gas=gas)
+        return self.stack.vault.submit_batch(proven.proof, proven.book_after, proven.quotes_root, proven.packed,
+                                             proven.quote_elements, sender=self.solver, gas=gas)

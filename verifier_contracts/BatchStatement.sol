@@ -7,7 +7,6 @@ import {
     BATCH_ELEMENT_COUNT,
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
-    BATCH_QUOTE_COUNT,
     BATCH_WHOLE_COUNT
 } from "generated/BatchLayout.sol";
 import {BatchChecks} from "./BatchChecks.sol";
@@ -45,6 +44,14 @@ library BatchStatement {
         uint256 worstLossTokens;
     }
 
+    /// @dev A Groth16 proof as submitBatch received it (A, B in EIP-197 order, C), in memory: one
+    ///     argument instead of three keeps submitBatch's stack within reach.
+    struct Proof {
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+    }
+
     /// @dev The vault's values a statement is checked against, besides its settings' storage.
     struct Context {
         SpotOracle oracle;
@@ -55,6 +62,10 @@ library BatchStatement {
         uint256 collateral;
         uint256 unclaimedPayoffs;
         uint256 premiumUnit;
+        /// The whole inputs the solver supplies and the proof binds: the book commitment it
+        /// outputs, and the root of its quote elements.
+        uint256 bookAfter;
+        uint256 quotesRoot;
     }
 
     /// @notice The batch's statement, after every check (see the title); reverts, with the vault's
@@ -66,10 +77,7 @@ library BatchStatement {
         QuoteVault.OracleSettings storage oracleSettings,
         QuoteVault.MarketSettings storage market,
         QuoteVault.Margins storage margins,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256 bookAfter,
+        Proof memory proof,
         uint256[BATCH_ELEMENT_COUNT] calldata packed
     ) external view returns (Statement memory statement) {
         uint64 maxOracleAge = oracleSettings.maxOracleAge;
@@ -77,11 +85,11 @@ library BatchStatement {
         _requireRiskInputsMatch(packed, limits, margins.modelMargin);
         _requireSmilesInBand(packed, ctx.ivOracle, maxOracleAge, market.ivBand, statement.oracleTime);
         uint256[BATCH_PUBLIC_INPUT_COUNT] memory input =
-            _publicInputs(book, ctx.stateCommitment, packed, bookAfter, statement.fillsTo);
+            _publicInputs(book, ctx, packed, statement.fillsTo);
         if (statement.live) _requireTradable(ctx, book, margins.solvencyMargin, statement, packed);
         // Reverts with the verifier's error (ProofInvalid, PublicInputNotInField, PrecompileFailed)
         // unless the proof is valid. A view call: the verifier cannot change any state.
-        ctx.verifier.requireValidProof(a, b, c, input);
+        ctx.verifier.requireValidProof(proof.a, proof.b, proof.c, input);
     }
 
     /// @dev The statement's market fields checked (fresh spot, oracle time, nonce, rate, carry) and its outcome read.
@@ -95,7 +103,8 @@ library BatchStatement {
         BatchChecks.requireFresh(statement.oracleTime, maxOracleAge, block.timestamp);
         statement.nonce = ctx.nonce;
         _requireMarketMatches(packed, statement.spot, statement.oracleTime, statement.nonce, market);
-        statement.live = _hasQuotes(packed);
+        // quoted = some quote's size is positive (proven): the quotes themselves are not public inputs
+        statement.live = BatchLayout.quoted(packed) == 1;
         statement.fillsTo = uint256(BatchLayout.fillsTo(packed)); // lo 0: never negative
         statement.mark = BatchLayout.mark(packed);
         statement.liability = _liability(statement.mark, ctx.premiumUnit);
@@ -179,13 +188,12 @@ library BatchStatement {
         }
     }
 
-    /// @dev [stateCommitment, bookCommitment, head[fills_from], head[fills_to], bookAfter, packed...],
-    ///     after checking fills_from = provenFills <= fills_to <= fillCount (FillRangeInvalid).
+    /// @dev [stateCommitment, bookCommitment, head[fills_from], head[fills_to], bookAfter, quotesRoot,
+    ///     packed...], after checking fills_from = provenFills <= fills_to <= fillCount (FillRangeInvalid).
     function _publicInputs(
         BookLedger.Book storage book,
-        uint256 stateCommitment,
+        Context memory ctx,
         uint256[BATCH_ELEMENT_COUNT] calldata packed,
-        uint256 bookAfter,
         uint256 fillsTo
     ) private view returns (uint256[BATCH_PUBLIC_INPUT_COUNT] memory input) {
         uint256 fillsFrom = uint256(BatchLayout.fillsFrom(packed)); // lo 0
@@ -193,11 +201,12 @@ library BatchStatement {
         uint256 chainFrom = book.head[fillsFrom];
         uint256 chainTo = book.head[fillsTo];
         book.requireProvenTransition(bookBefore, chainFrom, chainTo, fillsFrom, fillsTo);
-        input[BatchLayout.STATE_COMMITMENT_INPUT] = stateCommitment;
+        input[BatchLayout.STATE_COMMITMENT_INPUT] = ctx.stateCommitment;
         input[BatchLayout.BOOK_BEFORE_INPUT] = bookBefore;
         input[BatchLayout.CHAIN_FROM_INPUT] = chainFrom;
         input[BatchLayout.CHAIN_TO_INPUT] = chainTo;
-        input[BatchLayout.BOOK_AFTER_INPUT] = bookAfter;
+        input[BatchLayout.BOOK_AFTER_INPUT] = ctx.bookAfter;
+        input[BatchLayout.QUOTES_ROOT_INPUT] = ctx.quotesRoot;
         for (uint256 i = 0; i < BATCH_ELEMENT_COUNT; ++i) {
             input[BATCH_WHOLE_COUNT + i] = packed[i];
         }
@@ -210,13 +219,5 @@ library BatchStatement {
         uint256 scaled = uint256(-mark) * premiumUnit; // |mark| < 2^117, premiumUnit < 2^60
         uint256 whole = scaled >> BatchLayout.FRAC_BITS;
         return whole << BatchLayout.FRAC_BITS == scaled ? whole : whole + 1;
-    }
-
-    /// @dev A batch with a quote of positive size trades; one whose sizes are all 0 is a book update.
-    function _hasQuotes(uint256[BATCH_ELEMENT_COUNT] calldata packed) private pure returns (bool) {
-        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-            if (BatchLayout.quoteSizeUnits(packed[BatchLayout.QUOTE_FIRST_ELEMENT + q]) != 0) return true;
-        }
-        return false;
     }
 }

@@ -12,7 +12,8 @@ import {
     BATCH_ELEMENT_COUNT,
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
-    BATCH_QUOTE_COUNT
+    BATCH_QUOTE_COUNT,
+    BATCH_QUOTE_TREE_DEPTH
 } from "generated/BatchLayout.sol";
 import {BatchChecks} from "./BatchChecks.sol";
 import {BatchStatement} from "./BatchStatement.sol";
@@ -20,6 +21,7 @@ import {BookLedger} from "./BookLedger.sol";
 import {ExpirySettlement} from "./ExpirySettlement.sol";
 import {IVIndexOracle} from "./IVIndexOracle.sol";
 import {PoseidonT3} from "./PoseidonT3.sol";
+import {QuoteTree} from "./QuoteTree.sol";
 import {SpotOracle} from "./SpotOracle.sol";
 import {VaultSettings} from "./VaultSettings.sol";
 
@@ -42,6 +44,9 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///         book_after, mark,         outputs of the proof, computed in the circuit from the
 ///         worst_loss, risk_ok,      vault's book and fills: each position's Greeks and mid come
 ///         atm_variance              from its own terms on its expiry's smile
+///         quotes_root, quoted       outputs of the proof: the Poseidon Merkle root of the quote
+///                                   elements it proved (circuits/merkle.py), and whether some
+///                                   quote's size is positive (a trading batch)
 ///         spot, oracle_time         the SpotOracle's latest observation, at most maxOracleAge old
 ///         rate, carry               governance (setMarketSettings)
 ///         limits, model_margin      governance (setRiskLimits, setMargins)
@@ -61,6 +66,15 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///         - when to submit, and cancelQuotes().
 ///     The book is public (every fill is an event and a slot here); the proof keeps it private
 ///     only because opening one commitment costs fewer public inputs than P slots.
+///
+///     Quotes. They are not public inputs: the proof publishes one root of them (quotes_root), so
+///     the verifier's cost and the batch's storage do not grow with the number of quotes. The
+///     vault stores the root and emits the elements the solver submits once (QuotesPublished),
+///     unchecked: that event is data availability for takers, nothing more. A fill or sell shows
+///     its quote's element and Merkle path (QuoteTree: BATCH_QUOTE_TREE_DEPTH siblings, the
+///     direction bits being the quote's index) and trades only at the terms of an element the
+///     proof hashed into the root, at its own index. A solver that emits wrong elements only
+///     makes its quotes unfillable until a taker learns the right ones (from the solver).
 ///
 ///     Batches. A batch whose quotes all have size 0 is a pure book update: accepted whatever
 ///     risk_ok says (a breached limit must never freeze the book, the mark or settlement), and the
@@ -225,14 +239,15 @@ contract QuoteVault is ERC4626 {
         uint32 fillCapacity;
     }
 
-    /// @dev The live batch: its times and spot in one slot, the proof's expiries, then the quote
-    ///     elements exactly as proven and how much of each quote's size fills have used.
+    /// @dev The live batch: its times and spot in one slot, the proof's expiries, the root of its
+    ///     quote elements (the quotes themselves are not stored: a fill shows its element and path)
+    ///     and how much of each quote's size fills have used.
     struct Batch {
         uint64 oracleTime;
         uint64 validUntil;
         uint128 spot;
         uint40[BATCH_EXPIRY_COUNT] expiries;
-        uint256[BATCH_QUOTE_COUNT] quotes;
+        uint256 quotesRoot;
         uint256[BATCH_QUOTE_COUNT] used;
     }
 
@@ -355,16 +370,12 @@ contract QuoteVault is ERC4626 {
         uint256 fillsTo,
         uint256 worstLoss
     );
-    event QuoteRecorded(
-        uint256 indexed batchId,
-        uint256 indexed quoteIndex,
-        uint64 expiry,
-        uint256 strike,
-        bool isCall,
-        int256 bid,
-        int256 ask,
-        uint256 size
-    );
+    /// @notice The live batch `batchId`'s quote elements (BatchLayout.quoteMid(element), ...), as the
+    ///     solver submitted them, for takers to fill from: quote i is leaf i of the tree whose proven
+    ///     root is `quotesRoot`. Not checked here (hashing them all would cost more than the design
+    ///     saves): a fill shows its element and Merkle path against the root, so a wrong element
+    ///     here can only make its quote unfillable, never fill at other terms.
+    event QuotesPublished(uint256 indexed batchId, uint256 quotesRoot, uint256[] quotes);
     /// @notice The solver withdrew the live batch `batchId`.
     event QuotesCancelled(uint256 indexed batchId);
     /// @notice A taker bought (takerBuys) at ask, or sold at bid, `size` contracts of `series` for
@@ -748,20 +759,24 @@ contract QuoteVault is ERC4626 {
     /// @param b Proof point B (G2) in EIP-197 order: [[x.c1, x.c0], [y.c1, y.c0]].
     /// @param c Proof point C (G1): [x, y].
     /// @param bookAfter The book commitment the proof outputs, as of its fills_to.
+    /// @param quotesRoot The Poseidon Merkle root of the quote elements, a public input of the proof.
     /// @param packed The batch's packed public elements (BatchLayout), as the circuit made them.
+    /// @param quotes The quote elements, published (QuotesPublished) for takers when the batch trades;
+    ///     not checked: each fill proves its quote's membership under quotesRoot.
     /// @return batchId The batch's id: the nonce it was proven with.
     function submitBatch(
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
         uint256 bookAfter,
-        uint256[BATCH_ELEMENT_COUNT] calldata packed
+        uint256 quotesRoot,
+        uint256[BATCH_ELEMENT_COUNT] calldata packed,
+        uint256[] calldata quotes
     ) external returns (uint256 batchId) {
         _requireSolver();
         _requireNotWindingDown();
-        BatchStatement.Statement memory statement = BatchStatement.check(
-            _statementContext(), _book, riskLimits, oracleSettings, marketSettings, margins, a, b, c, bookAfter, packed
-        );
+        BatchStatement.Statement memory statement =
+            _checkedStatement(BatchStatement.Proof(a, b, c), bookAfter, quotesRoot, packed);
 
         // Effects only after every check has passed, so that a rejected batch leaves no trace.
         // There is no interaction after them: the oracles and the verifier were only read.
@@ -777,15 +792,37 @@ contract QuoteVault is ERC4626 {
         emit ProvenWorstLossUpdated(worstLoss);
         _recordProvenMark(statement.mark, statement.liability, statement.oracleTime);
         uint64 validUntil = 0;
-        if (statement.live) validUntil = _recordLiveBatch(batchId, packed, statement.spot, statement.oracleTime);
+        if (statement.live) {
+            validUntil = _recordLiveBatch(batchId, packed, quotesRoot, statement.spot, statement.oracleTime);
+            emit QuotesPublished(batchId, quotesRoot, quotes);
+        }
         emit BatchAccepted(
             batchId, statement.live, statement.spot, statement.oracleTime, validUntil, statement.fillsTo,
             statement.worstLoss
         );
     }
 
-    /// @dev The vault's values BatchStatement checks a batch against (besides its settings' storage).
-    function _statementContext() private view returns (BatchStatement.Context memory ctx) {
+    /// @dev BatchStatement.check with the vault's storage (a function of its own: submitBatch's stack
+    ///     holds its seven arguments).
+    function _checkedStatement(
+        BatchStatement.Proof memory proof,
+        uint256 bookAfter,
+        uint256 quotesRoot,
+        uint256[BATCH_ELEMENT_COUNT] calldata packed
+    ) private view returns (BatchStatement.Statement memory) {
+        return BatchStatement.check(
+            _statementContext(bookAfter, quotesRoot), _book, riskLimits, oracleSettings, marketSettings, margins, proof,
+            packed
+        );
+    }
+
+    /// @dev The vault's values BatchStatement checks a batch against (besides its settings' storage),
+    ///     and the two whole inputs the solver supplies.
+    function _statementContext(uint256 bookAfter, uint256 quotesRoot)
+        private
+        view
+        returns (BatchStatement.Context memory ctx)
+    {
         ctx.oracle = oracle;
         ctx.ivOracle = ivOracle;
         ctx.verifier = verifier;
@@ -794,6 +831,8 @@ contract QuoteVault is ERC4626 {
         ctx.collateral = collateral;
         ctx.unclaimedPayoffs = unclaimedPayoffs;
         ctx.premiumUnit = premiumUnit;
+        ctx.bookAfter = bookAfter;
+        ctx.quotesRoot = quotesRoot;
     }
 
     /// @dev The oracle's latest (spot, time), refused when older than maxOracleAge.
@@ -802,12 +841,16 @@ contract QuoteVault is ERC4626 {
         BatchChecks.requireFresh(oracleTime, oracleSettings.maxOracleAge, block.timestamp);
     }
 
-    /// @dev Store the batch as the live one (superseding any other); its quotes valid until
+    /// @dev Store the batch as the live one (superseding any other): its expiries, times, spot and
+    ///     quotes' root (one slot whatever the number of quotes); its quotes valid until
     ///     min(oracle time + quoteLifetime, the first expiry).
-    function _recordLiveBatch(uint256 batchId, uint256[BATCH_ELEMENT_COUNT] calldata packed, uint256 spot, uint64 oracleTime)
-        private
-        returns (uint64 validUntil)
-    {
+    function _recordLiveBatch(
+        uint256 batchId,
+        uint256[BATCH_ELEMENT_COUNT] calldata packed,
+        uint256 quotesRoot,
+        uint256 spot,
+        uint64 oracleTime
+    ) private returns (uint64 validUntil) {
         Batch storage batch = _batches[batchId];
         for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
             batch.expiries[e] = uint40(uint256(BatchLayout.expiryExpiry(packed, e))); // 40 bits, lo 0
@@ -819,11 +862,7 @@ contract QuoteVault is ERC4626 {
         batch.oracleTime = oracleTime;
         batch.validUntil = validUntil;
         batch.spot = uint128(spot); // the packed spot: < 2^81
-        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-            batch.quotes[q] = packed[BatchLayout.QUOTE_FIRST_ELEMENT + q];
-            QuoteTerms memory terms = _quoteTerms(batch, q);
-            emit QuoteRecorded(batchId, q, terms.expiry, terms.strike, terms.isCall, terms.bid, terms.ask, terms.size);
-        }
+        batch.quotesRoot = quotesRoot;
         liveBatch = uint64(batchId);
         hasLiveBatch = true;
     }
@@ -844,12 +883,19 @@ contract QuoteVault is ERC4626 {
     ///     `batchId` at its ask, paying premium = ceil(ask · size · premiumUnit / 2^96) token units,
     ///     at most `maxPremium` (approve the vault first). The vault's position in the series falls
     ///     by `size`, recorded in its book and fill chain.
+    /// @param element The quote's element as QuotesPublished gave it.
+    /// @param path Its Merkle path to the batch's quotesRoot: BATCH_QUOTE_TREE_DEPTH siblings from the
+    ///     leaf up (QuoteTree; circuits.merkle.merkle_path). The vault trades only at terms it proves.
     /// @return premium What was paid.
-    function fill(uint256 batchId, uint256 quoteIndex, uint256 size, uint256 maxPremium)
-        external
-        returns (uint256 premium)
-    {
-        (Batch storage batch, QuoteTerms memory terms) = _tradableQuote(batchId, quoteIndex, size);
+    function fill(
+        uint256 batchId,
+        uint256 quoteIndex,
+        uint256 element,
+        uint256[] calldata path,
+        uint256 size,
+        uint256 maxPremium
+    ) external returns (uint256 premium) {
+        (Batch storage batch, QuoteTerms memory terms) = _tradableQuote(batchId, quoteIndex, element, path, size);
         if (terms.ask <= 0) revert AskNotPositive(terms.ask);
         premium = _premium(uint256(terms.ask), size, true);
         if (premium > maxPremium) revert PremiumAboveMaximum(premium, maxPremium);
@@ -866,13 +912,18 @@ contract QuoteVault is ERC4626 {
 
     /// @notice Sell back `size` contracts of a series bought from the vault, at quote `quoteIndex`'s
     ///     bid (only when bid > 0), receiving premium = floor(bid · size · premiumUnit / 2^96) token
-    ///     units, at least `minPremium`. The vault's position rises by `size`.
+    ///     units, at least `minPremium`. The vault's position rises by `size`. `element` and `path`
+    ///     as for fill.
     /// @return premium What was received.
-    function sell(uint256 batchId, uint256 quoteIndex, uint256 size, uint256 minPremium)
-        external
-        returns (uint256 premium)
-    {
-        (Batch storage batch, QuoteTerms memory terms) = _tradableQuote(batchId, quoteIndex, size);
+    function sell(
+        uint256 batchId,
+        uint256 quoteIndex,
+        uint256 element,
+        uint256[] calldata path,
+        uint256 size,
+        uint256 minPremium
+    ) external returns (uint256 premium) {
+        (Batch storage batch, QuoteTerms memory terms) = _tradableQuote(batchId, quoteIndex, element, path, size);
         if (terms.bid <= 0) revert BidNotPositive(terms.bid);
         premium = _premium(uint256(terms.bid), size, false);
         if (premium < minPremium) revert PremiumBelowMinimum(premium, minPremium);
@@ -889,14 +940,16 @@ contract QuoteVault is ERC4626 {
         _transferOut(msg.sender, premium);
     }
 
-    /// @dev The live batch's quote, checked: known, live, in time, size within range and within
-    ///     what is left of the quote's proven size, and the oracle fresh and within spotTolerance of
-    ///     the batch's spot.
-    function _tradableQuote(uint256 batchId, uint256 quoteIndex, uint256 size)
-        private
-        view
-        returns (Batch storage batch, QuoteTerms memory terms)
-    {
+    /// @dev The live batch's quote, checked: known, live, in time, size within range, the element
+    ///     a leaf of the batch's proven quotesRoot at quoteIndex, the size within what is left of the
+    ///     quote's proven size, and the oracle fresh and within spotTolerance of the batch's spot.
+    function _tradableQuote(
+        uint256 batchId,
+        uint256 quoteIndex,
+        uint256 element,
+        uint256[] calldata path,
+        uint256 size
+    ) private view returns (Batch storage batch, QuoteTerms memory terms) {
         _requireNotWindingDown();
         batch = _knownBatch(batchId, quoteIndex);
         if (!hasLiveBatch || liveBatch != batchId) revert BatchNotLive(batchId);
@@ -905,7 +958,7 @@ contract QuoteVault is ERC4626 {
         // slither-disable-next-line timestamp
         if (block.timestamp > batch.validUntil) revert QuoteExpired(batchId, batch.validUntil, block.timestamp);
         if (size == 0 || size > MAX_FILL_SIZE) revert SizeOutOfRange(size, MAX_FILL_SIZE);
-        terms = _quoteTerms(batch, quoteIndex);
+        terms = _provenQuoteTerms(batch, quoteIndex, element, path);
         uint256 remaining = terms.size - batch.used[quoteIndex]; // used <= size: checked at every fill
         if (size > remaining) revert QuoteSizeExceeded(quoteIndex, size, remaining);
         (uint256 spot,) = _freshSpot();
@@ -936,8 +989,15 @@ contract QuoteVault is ERC4626 {
         return premium;
     }
 
-    function _quoteTerms(Batch storage batch, uint256 quoteIndex) private view returns (QuoteTerms memory terms) {
-        uint256 element = batch.quotes[quoteIndex];
+    /// @dev The terms of `element` after QuoteTree has checked it is leaf `quoteIndex` of the batch's
+    ///     root (QuoteNotInBatch, QuotePathLengthMismatch, QuoteElementNotInField otherwise). quoteIndex
+    ///     < BATCH_QUOTE_COUNT (_knownBatch), so no padding leaf is ever a quote.
+    function _provenQuoteTerms(Batch storage batch, uint256 quoteIndex, uint256 element, uint256[] calldata path)
+        private
+        view
+        returns (QuoteTerms memory terms)
+    {
+        QuoteTree.requireMember(poseidon, batch.quotesRoot, BATCH_QUOTE_TREE_DEPTH, element, quoteIndex, path);
         // Every quote slot but mid has lo 0 (the generator refuses others): the casts are exact.
         terms.expiry = batch.expiries[uint256(BatchLayout.quoteExpiryIndex(element))];
         terms.strike = BookLedger.STRIKE_MIN + (uint256(BatchLayout.quoteStrikeUnits(element)) << STRIKE_GRID_BITS);
@@ -1017,11 +1077,26 @@ contract QuoteVault is ERC4626 {
         return (batch.oracleTime, batch.validUntil, batch.spot);
     }
 
-    /// @notice Quote `quoteIndex` of batch `batchId`: its series, bid = mid - half spread, ask =
-    ///     mid + half spread, its proven size, and how much of that size fills have used.
-    function quote(uint256 batchId, uint256 quoteIndex) external view returns (QuoteTerms memory terms, uint256 used) {
+    /// @notice The root of batch `batchId`'s quote elements (0 unless the batch was live).
+    function quotesRootOf(uint256 batchId) external view returns (uint256) {
+        return _batches[batchId].quotesRoot;
+    }
+
+    /// @notice How much of quote `quoteIndex`'s size of batch `batchId` fills have used (2^-48 contracts).
+    function quoteUsed(uint256 batchId, uint256 quoteIndex) external view returns (uint256) {
+        return _knownBatch(batchId, quoteIndex).used[quoteIndex];
+    }
+
+    /// @notice Quote `quoteIndex` of batch `batchId`, shown by its element and path (as for fill): its
+    ///     series, bid = mid - half spread, ask = mid + half spread, its proven size, and how much of
+    ///     that size fills have used.
+    function quote(uint256 batchId, uint256 quoteIndex, uint256 element, uint256[] calldata path)
+        external
+        view
+        returns (QuoteTerms memory terms, uint256 used)
+    {
         Batch storage batch = _knownBatch(batchId, quoteIndex);
-        return (_quoteTerms(batch, quoteIndex), batch.used[quoteIndex]);
+        return (_provenQuoteTerms(batch, quoteIndex, element, path), batch.used[quoteIndex]);
     }
 
     /// @notice The book as the vault recorded it: its commitment as of provenFills, fills recorded and proven.

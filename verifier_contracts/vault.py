@@ -2,22 +2,25 @@
 
     contracts = compile_vault(layout_json)          # the book batch layout's JSON document (circuits.layout)
     stack = deploy_vault_stack(w3, contracts, verifying_key=..., solver=..., first_nonce=..., limits=...,
-                               market=MarketSettings(...), margins=Margins(...), book_capacity=P, fill_capacity=F)
+                               market=MarketSettings(...), margins=Margins(...), book_capacity=P, fill_capacity=F,
+                               quote_path=circuits.merkle.merkle_path)
     stack.vault.deposit(assets, sender=lp)                           # ERC-4626: shares at NAV
     stack.governance.schedule(stack.vault, "setRiskLimits", limits.as_tuple())  # then, after the delay,
     stack.governance.execute(stack.vault, "setRiskLimits", limits.as_tuple())
     stack.oracle.post(spot, timestamp); stack.iv_oracle.post(vol, timestamp)
     stack.vault.set_state_commitment(policy_commitment, sender=solver)
-    accepted = stack.vault.submit_batch(proof, book_after, packed, sender=solver)
-    fill = stack.vault.fill(accepted.batch_id, 0, size, max_premium, sender=taker)
+    accepted = stack.vault.submit_batch(proof, book_after, quotes_root, packed, quote_elements, sender=solver)
+    fill = stack.vault.fill(accepted.batch_id, 0, size, max_premium, sender=taker)   # element and path found here
 
 Sources (Solidity 0.8.28, compiled together by verifier_contracts.build):
   QuoteVault.sol   an ERC-4626 vault (OpenZeppelin) over its collateral token, LP shares at NAV;
                    accepts a batch only with a valid proof over its own book (BookLedger), whose
                    whole public inputs it assembles itself and whose packed fields it checks
                    (BatchChecks; its NatSpec states what it trusts); fills at ask / bid within a
-                   quote's proven size while the oracle is fresh and near the batch's spot; governed
-                   by a TimelockController (OpenZeppelin)
+                   quote's proven size while the oracle is fresh and near the batch's spot, each
+                   fill showing its quote's element and Merkle path against the batch's proven
+                   quotes_root (QuoteTree); governed by a TimelockController (OpenZeppelin)
+  QuoteTree.sol    a quote element and its path (siblings from the leaf up) against a quotes_root
   BookLedger.sol   the vault's book: series slots, positions, fill chain, book commitment
   ExpirySettlement.sol  an external library linked into the vault (deploy_vault_libraries):
                    expiry settlement at the oracle's first observation after an expiry, payoffs and
@@ -40,8 +43,10 @@ Sources (Solidity 0.8.28, compiled together by verifier_contracts.build):
                    IBatchVerifier, the verifier as the vault calls it
 
 This package does not import circuits/ (see DESIGN.md): the layout arrives as its JSON document
-(circuits.layout.Layout.to_json, schema "dlpe.public-inputs/1"), which the solver passes in
-(solver/settlement.py).
+(circuits.layout.Layout.to_json, schema "dlpe.public-inputs/2"), which the solver passes in
+(solver/settlement.py), and the quote tree's paths come from the function the client is given
+(`quote_path`: circuits.merkle.merkle_path, the tree the circuit proves), so that there is one
+definition of that tree.
 
 Fixed point meets uint256 in four places, each defined here as the contract does it:
   premium           ceil (taker buys) or floor (taker sells) of price · size · 10^decimals / 2^96
@@ -55,7 +60,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -67,6 +72,7 @@ from prover import Proof, VerifyingKey, solidity_calldata
 from verifier_contracts.batch_layout import (
     FRAC_BITS,
     MARGIN_FIELD,
+    QUOTE_GROUP,
     RISK_GROUP,
     BatchInputs,
     LayoutNotSupported,
@@ -79,7 +85,7 @@ from verifier_contracts.client import ContractClient, ContractReverted, Groth16V
 PACKAGE_DIR = Path(__file__).resolve().parent
 HAND_WRITTEN_SOURCES = ("TestToken.sol", "SpotOracle.sol", "IVIndexOracle.sol", "PoseidonT3.sol", "BookLedger.sol",
                         "ExpirySettlement.sol", "BatchChecks.sol", "BatchStatement.sol", "VaultSettings.sol",
-                        "QuoteVault.sol", "BatchLayoutReader.sol")
+                        "QuoteTree.sol", "QuoteVault.sol", "BatchLayoutReader.sol")
 GENERATED_LAYOUT = "generated/BatchLayout.sol"
 """The generated layout's source name, as QuoteVault imports it (foundry.toml maps `generated/`)."""
 MIN_GOVERNANCE_DELAY = 86_400
@@ -138,6 +144,11 @@ def quote_strike(strike_units: int) -> int:
 def quote_size(size_units: int) -> int:
     """A quote's size at 2^-48 from its packed size_units (QuoteVault._quoteTerms)."""
     return size_units << SIZE_GRID_BITS
+
+
+def _field(element: int, offset: int, bits: int, lo: int) -> int:
+    """BatchLayout.field: ((e >> offset) & (2^bits - 1)) + lo."""
+    return ((element >> offset) & ((1 << bits) - 1)) + lo
 
 
 def series_id(expiry: int, strike: int, is_call: bool) -> bytes:
@@ -499,7 +510,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class AcceptedBatch:
-    """A batch the vault accepted: its BatchAccepted and QuoteRecorded events, and the gas used."""
+    """A batch the vault accepted: its BatchAccepted and QuotesPublished events (the quotes decoded
+    from their elements, empty for a pure book update), and the gas used."""
 
     batch_id: int
     live: bool
@@ -511,6 +523,18 @@ class AcceptedBatch:
     quotes: tuple[VaultQuote, ...]
     gas_used: int
     receipt: TxReceipt
+    quotes_root: int = 0
+    quote_elements: tuple[int, ...] = ()
+
+
+QuotePath = Callable[[Sequence[int], int, int], list[int]]
+"""(leaves, depth, index) -> the siblings of leaf `index` from the leaf up, in the Poseidon Merkle tree
+the batch proof commits its quotes to: circuits.merkle.merkle_path (this package does not import
+circuits/, so the solver hands it in)."""
+
+
+class QuoteElementsUnknown(LookupError):
+    """No QuotesPublished event for a batch (it never traded) and no elements submitted through this client."""
 
 
 @dataclass(frozen=True)
@@ -529,8 +553,8 @@ class Fill:
     receipt: TxReceipt
 
 
-SubmitArguments = tuple[list[int], list[list[int]], list[int], int, list[int]]
-"""(a, b, c, book_after, packed) of submitBatch, B in EIP-197 order."""
+SubmitArguments = tuple[list[int], list[list[int]], list[int], int, int, list[int], list[int]]
+"""(a, b, c, book_after, quotes_root, packed, quotes) of submitBatch, B in EIP-197 order."""
 
 
 class QuoteVaultClient(_EventReading):
@@ -538,7 +562,7 @@ class QuoteVaultClient(_EventReading):
     the verifier (ProofInvalid, PublicInputNotInField, PrecompileFailed), from TestToken, and from
     the governance timelock (when a scheduled call is executed through it)."""
 
-    def __init__(self, w3: Web3, address: str, contracts: VaultContracts):
+    def __init__(self, w3: Web3, address: str, contracts: VaultContracts, *, quote_path: QuotePath):
         passed_through = [
             entry
             for entry in contracts.verifier_interface.abi + contracts.token.abi + contracts.timelock.abi
@@ -546,6 +570,9 @@ class QuoteVaultClient(_EventReading):
         ]
         super().__init__(w3, address, contracts.vault.abi + passed_through)
         self.contracts = contracts
+        self.quote_path = quote_path
+        self._elements: dict[int, tuple[int, ...]] = {}
+        """Each batch's quote elements, as submitted through this client or read from QuotesPublished."""
 
     @classmethod
     def deploy(
@@ -568,6 +595,7 @@ class QuoteVaultClient(_EventReading):
         margins: Margins,
         max_oracle_age: int,
         quote_lifetime: int,
+        quote_path: QuotePath,
         libraries: Mapping[str, str] | None = None,
     ) -> QuoteVaultClient:
         """Deploy a vault governed by the TimelockController at `governance`, with an empty book of
@@ -579,7 +607,7 @@ class QuoteVaultClient(_EventReading):
             w3, linked_vault(contracts, libraries or deploy_vault_libraries(w3, contracts)), token, dependencies, (max_oracle_age, quote_lifetime), limits.as_tuple(),
             market.as_tuple(), margins.as_tuple(),
         )
-        return cls(w3, deployed.address, contracts)
+        return cls(w3, deployed.address, contracts, quote_path=quote_path)
 
     # -- the solver
 
@@ -652,22 +680,30 @@ class QuoteVaultClient(_EventReading):
     # -- batches
 
     @staticmethod
-    def submit_arguments(proof: Proof, book_after: int, packed: Sequence[int]) -> SubmitArguments:
-        """(a, b, c, book_after, packed) for submitBatch, B in EIP-197 order (prover.solidity_calldata)."""
+    def submit_arguments(proof: Proof, book_after: int, quotes_root: int, packed: Sequence[int],
+                         quotes: Sequence[int]) -> SubmitArguments:
+        """(a, b, c, book_after, quotes_root, packed, quotes) for submitBatch, B in EIP-197 order
+        (prover.solidity_calldata); `quotes` are the quote elements, the leaves of quotes_root."""
         calldata = solidity_calldata(proof, [])
-        return list(calldata.a), [list(w) for w in calldata.b], list(calldata.c), book_after, list(packed)
+        return (list(calldata.a), [list(w) for w in calldata.b], list(calldata.c), book_after, quotes_root,
+                list(packed), list(quotes))
 
     def submit_batch(
-        self, proof: Proof, book_after: int, packed: Sequence[int], *, sender: str, gas: int | None = None
+        self, proof: Proof, book_after: int, quotes_root: int, packed: Sequence[int], quotes: Sequence[int], *,
+        sender: str, gas: int | None = None
     ) -> AcceptedBatch:
         """Send submitBatch and return the accepted batch; raises ContractReverted (gas=None: the
-        node's estimate runs it first) or TransactionFailed (explicit gas) when it reverts."""
-        receipt = self.transact("submitBatch", *self.submit_arguments(proof, book_after, packed), sender=sender,
-                                gas=gas)
+        node's estimate runs it first) or TransactionFailed (explicit gas) when it reverts. The
+        quote elements are remembered for this client's fills (others read them from QuotesPublished)."""
+        arguments = self.submit_arguments(proof, book_after, quotes_root, packed, quotes)
+        receipt = self.transact("submitBatch", *arguments, sender=sender, gas=gas)
         accepted = self.events("BatchAccepted", receipt)[0]
-        recorded = sorted(self.events("QuoteRecorded", receipt), key=lambda e: e["quoteIndex"])
-        quotes = tuple(VaultQuote(e["expiry"], e["strike"], e["isCall"], e["bid"], e["ask"], e["size"])
-                       for e in recorded)
+        published = self.events("QuotesPublished", receipt)
+        elements: tuple[int, ...] = tuple(published[0]["quotes"]) if published else ()
+        expiries = self.layout_expiries(packed)
+        quotes_out = tuple(self.decode_quote(e, expiries) for e in elements)
+        if published:
+            self._elements[accepted["batchId"]] = elements
         return AcceptedBatch(
             batch_id=accepted["batchId"],
             live=accepted["live"],
@@ -676,22 +712,75 @@ class QuoteVaultClient(_EventReading):
             valid_until=accepted["validUntil"],
             fills_to=accepted["fillsTo"],
             worst_loss=accepted["worstLoss"],
-            quotes=quotes,
+            quotes=quotes_out,
             gas_used=receipt["gasUsed"],
             receipt=receipt,
+            quotes_root=published[0]["quotesRoot"] if published else 0,
+            quote_elements=elements,
         )
+
+    # -- quote elements and their paths
+
+    def layout_expiries(self, packed: Sequence[int]) -> tuple[int, ...]:
+        """The expiries a batch's packed public elements carry, in order."""
+        group = self.contracts.layout.repeated_group("expiry")
+        (slot,) = [s for s in group.fields if s.field == "expiry"]
+        return tuple(_field(packed[group.first_element + i * group.stride + slot.element], slot.offset, slot.bits,
+                            slot.lo) for i in range(group.count))
+
+    def decode_quote(self, element: int, expiries: Sequence[int]) -> VaultQuote:
+        """A quote element's terms as the vault reads them (QuoteVault._provenQuoteTerms), given the
+        batch's expiries: series, bid = mid - half spread, ask = mid + half spread, size."""
+        values = {s.field: _field(element, s.offset, s.bits, s.lo)
+                  for s in self.contracts.layout.hashed_group(QUOTE_GROUP).fields}
+        mid, half_spread = values["mid"], values["half_spread"]
+        return VaultQuote(expiries[values["expiry_index"]], quote_strike(values["strike_units"]),
+                          values["is_call"] == 1, mid - half_spread, mid + half_spread, quote_size(values["size_units"]))
+
+    def quote_elements(self, batch_id: int) -> tuple[int, ...]:
+        """Batch `batch_id`'s quote elements: as submitted through this client, or from its
+        QuotesPublished event (QuoteElementsUnknown when it has none: it never traded)."""
+        if batch_id not in self._elements:
+            logs = self.contract.events.QuotesPublished().get_logs(from_block=0,
+                                                                   argument_filters={"batchId": batch_id})
+            if not logs:
+                raise QuoteElementsUnknown(f"batch {batch_id} published no quotes")
+            self._elements[batch_id] = tuple(logs[-1]["args"]["quotes"])
+        return self._elements[batch_id]
+
+    def quote_proof(self, batch_id: int, quote_index: int) -> tuple[int, list[int]]:
+        """(element, path) of quote `quote_index` of the batch: the path from quote_path over the
+        batch's elements. A batch that published none (unknown, or a pure book update) or an index
+        beyond them gets element 0 and a path of zeros, so that the vault refuses the call with its
+        own error (UnknownBatch, BatchNotLive, QuoteIndexOutOfRange)."""
+        quotes = self.contracts.layout.hashed_group(QUOTE_GROUP)
+        try:
+            elements = self.quote_elements(batch_id)
+        except QuoteElementsUnknown:
+            elements = ()
+        if not 0 <= quote_index < len(elements):
+            return 0, [0] * quotes.depth
+        return elements[quote_index], self.quote_path(elements, quotes.depth, quote_index)
+
+    def trade_arguments(self, batch_id: int, quote_index: int, size: int, bound: int) -> tuple:
+        """(batchId, quoteIndex, element, path, size, maxPremium or minPremium) for fill or sell."""
+        element, path = self.quote_proof(batch_id, quote_index)
+        return batch_id, quote_index, element, path, size, bound
 
     # -- fills
 
     def fill(self, batch_id: int, quote_index: int, size: int, max_premium: int, *, sender: str,
              gas: int | None = None) -> Fill:
-        """Buy `size` (2^-48 contracts) at the quote's ask, paying at most `max_premium` token units."""
-        return self._fill_event(self.transact("fill", batch_id, quote_index, size, max_premium, sender=sender, gas=gas))
+        """Buy `size` (2^-48 contracts) at the quote's ask, paying at most `max_premium` token units
+        (the quote's element and path found here: quote_proof)."""
+        arguments = self.trade_arguments(batch_id, quote_index, size, max_premium)
+        return self._fill_event(self.transact("fill", *arguments, sender=sender, gas=gas))
 
     def sell(self, batch_id: int, quote_index: int, size: int, min_premium: int, *, sender: str,
              gas: int | None = None) -> Fill:
         """Sell back `size` of a long bought from the vault at the quote's bid, receiving at least `min_premium`."""
-        return self._fill_event(self.transact("sell", batch_id, quote_index, size, min_premium, sender=sender, gas=gas))
+        arguments = self.trade_arguments(batch_id, quote_index, size, min_premium)
+        return self._fill_event(self.transact("sell", *arguments, sender=sender, gas=gas))
 
     def _fill_event(self, receipt: TxReceipt) -> Fill:
         (e,) = self.events("Filled", receipt)
@@ -727,7 +816,8 @@ class QuoteVaultClient(_EventReading):
     # -- reading
 
     def quote(self, batch_id: int, quote_index: int) -> VaultQuote:
-        terms, used = self.call("quote", batch_id, quote_index)
+        """Quote `quote_index` of the batch as the vault proves it from its element and path, and its used size."""
+        terms, used = self.call("quote", batch_id, quote_index, *self.quote_proof(batch_id, quote_index))
         return VaultQuote(*terms, used)
 
     def batch_times(self, batch_id: int) -> tuple[int, int, int]:
@@ -754,7 +844,7 @@ class QuoteVaultClient(_EventReading):
         token = ContractClient(self.w3, self.call("asset"), self.contracts.token.abi)
         max_oracle_age, quote_lifetime = self.call("oracleSettings")
         live = (self.call("hasLiveBatch"), self.call("liveBatch"))
-        n_quotes = self.contracts.layout.repeated_group("quote").count
+        n_quotes = self.contracts.layout.hashed_group(QUOTE_GROUP).count
         return VaultState(
             next_nonce=self.call("nextNonce"),
             live_batch=live,
@@ -788,6 +878,10 @@ class BatchLayoutReaderClient(ContractClient):
         """The contract's reading of every slot of `packed`, in layout order."""
         return list(self.call("decodePacked", list(packed)))
 
+    def decode_quote(self, element: int) -> list[int]:
+        """The contract's reading of every field of one quote element, in layout order."""
+        return list(self.call("decodeQuote", element))
+
 
 @dataclass(frozen=True)
 class VaultStack:
@@ -820,12 +914,14 @@ def deploy_vault_stack(
     quote_lifetime: int = 300,
     token_decimals: int = 6,
     governance_delay: int = MIN_GOVERNANCE_DELAY,
+    quote_path: QuotePath,
 ) -> VaultStack:
     """Deploy a TestToken, a SpotOracle, an IVIndexOracle, PoseidonT3 (unless `poseidon` is given),
     the batch verifier (generated from `verifying_key`, unless an already deployed `verifier` is
     given), a TimelockController with `governance_delay` seconds and a QuoteVault over them, all from
     w3.eth.default_account (which becomes the token's minter, the oracles' owner, and the timelock's
-    only proposer and executor). Neither the verifier nor PoseidonT3 holds state: they may be shared."""
+    only proposer and executor). Neither the verifier nor PoseidonT3 holds state: they may be shared.
+    `quote_path` finds a quote's Merkle path for the vault client's fills (circuits.merkle.merkle_path)."""
     if verifier is None:
         if verifying_key is None:
             raise ValueError("give the batch circuit's verifying key, or a deployed verifier")
@@ -842,5 +938,6 @@ def deploy_vault_stack(
         poseidon=poseidon.address, verifier=verifier.address, solver=solver, governance=governance.address,
         first_nonce=first_nonce, book_capacity=book_capacity, fill_capacity=fill_capacity, limits=limits,
         market=market, margins=margins, max_oracle_age=max_oracle_age, quote_lifetime=quote_lifetime,
+        quote_path=quote_path,
     )
     return VaultStack(token, oracle, iv_oracle, poseidon, verifier, vault, governance)

@@ -29,6 +29,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
 import prover
+from circuits.merkle import merkle_path
 from engine.errors import DLPEError
 from solver.settlement import BookCapacity, Settlement
 from verifier_contracts.client import ContractClient, Groth16VerifierClient, VerifyingKeyMismatch, _revert_data
@@ -108,7 +109,7 @@ def attach_stack(w3: Web3, vault_address: str, contracts: VaultContracts,
                  verifying_key: prover.VerifyingKey) -> VaultStack:
     """The stack around a deployed vault, every address read from the vault; ChainError unless
     its verifier is the one of `verifying_key` (the service's proofs would never verify)."""
-    vault = QuoteVaultClient(w3, vault_address, contracts)
+    vault = QuoteVaultClient(w3, vault_address, contracts, quote_path=merkle_path)
     try:
         verifier = Groth16VerifierClient.attach(w3, vault.call("verifier"), verifying_key)
     except VerifyingKeyMismatch as error:
@@ -189,7 +190,7 @@ def deploy_devnet_stack(w3: Web3, operator: str, contracts: VaultContracts, capa
         w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"to": operator, "value": 10**20}))
     stack = deploy_vault_stack(w3, contracts, solver=operator, first_nonce=1, limits=terms.limits,
                                market=terms.market, margins=terms.margins, book_capacity=capacity.slots,
-                               fill_capacity=capacity.fills, verifying_key=verifying_key)
+                               fill_capacity=capacity.fills, verifying_key=verifying_key, quote_path=merkle_path)
     owner = w3.eth.default_account
     stack.token.mint(owner, terms.collateral)
     stack.token.approve(stack.vault.address, terms.collateral, sender=owner)

@@ -35,6 +35,7 @@ import requests
 from web3.exceptions import TimeExhausted, Web3RPCError
 
 import prover
+from circuits.book_batch import quote_elements
 from engine import fixed as fx
 from engine.errors import DLPEError
 from engine.risk import Portfolio
@@ -246,10 +247,11 @@ class BatchScheduler:
         if stale:
             self._move(batch, BatchState.REJECTED, error=stale)
             return
-        # [state commitment, book before, chain from, chain to, book after, packed...]: the vault
-        # assembles all but the last two itself
+        # [state commitment, book before, chain from, chain to, book after, quotes root, packed...]: the
+        # vault assembles the first four itself; the quote elements (the root's leaves) come from the request
         public = [int(v) for v in batch.public_inputs or []]
-        state_commitment, book_after, packed = public[0], public[4], public[5:]
+        state_commitment, book_after, quotes_root, packed = public[0], public[4], public[5], public[6:]
+        quotes = quote_elements(batch.request.market, batch.request.quotes)
         vault = self.chain.vault
         start = time.time()
         try:
@@ -260,7 +262,8 @@ class BatchScheduler:
                 if receipt["status"] != 1:
                     self._move(batch, BatchState.REJECTED, error="setStateCommitment failed on chain")
                     return
-            args = QuoteVaultClient.submit_arguments(prover.proof_from_json(batch.proof), book_after, packed)
+            args = QuoteVaultClient.submit_arguments(prover.proof_from_json(batch.proof), book_after, quotes_root,
+                                                     packed, quotes)
             tx_hash, raw, tx_nonce = self.sender.sign(vault, "submitBatch", *args)
         except TransactionRejected as refused:
             self._move(batch, BatchState.REJECTED, error=str(refused))

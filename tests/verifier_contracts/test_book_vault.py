@@ -27,6 +27,8 @@ from engine import fixed as fx
 from engine import fixed_book as fb
 from circuits import book_batch as bb
 from circuits import book_hash as bh
+from bn254.constants import R
+from circuits.merkle import merkle_path, root_from_path
 from solver.scripted_book import (
     CAPACITY,
     DAY,
@@ -49,6 +51,7 @@ from solver.scripted_book import (
     BookMaterial,
     make_book_material,
     make_material,
+    quotes_request,
     market,
     smile,
 )
@@ -122,8 +125,8 @@ class Scene:
         self.stack.iv_oracle.post(iv_index, time)
 
     def submit(self, proven: ProvenBookBatch):
-        return self.vault.submit_batch(proven.proof, proven.book_after, proven.packed, sender=self.solver,
-                                       gas=SUBMIT_GAS)
+        return self.vault.submit_batch(proven.proof, proven.book_after, proven.quotes_root, proven.packed,
+                                       proven.quote_elements, sender=self.solver, gas=SUBMIT_GAS)
 
     def buy(self, batch_id: int, size: int):
         return self.vault.fill(batch_id, 0, size, 2**256 - 1, sender=self.taker, gas=FILL_GAS)
@@ -155,14 +158,15 @@ class Scene:
     def refuse_submit(self, proven: ProvenBookBatch, error: str, values: dict | None = None, *,
                       book_after: int | None = None, sender: str | None = None) -> None:
         args = self.vault.submit_arguments(proven.proof, proven.book_after if book_after is None else book_after,
-                                           proven.packed)
+                                           proven.quotes_root, proven.packed, proven.quote_elements)
         self.refused("submitBatch", args, error, values, sender=sender)
 
     def refuse_fill(self, batch_id: int, size: int, error: str, values: dict | None = None, *,
                     buy: bool = True, quote_index: int = 0, max_premium: int = 2**256 - 1,
                     min_premium: int = 0) -> None:
         function, bound = ("fill", max_premium) if buy else ("sell", min_premium)
-        self.refused(function, (batch_id, quote_index, size, bound), error, values, sender=self.taker, gas=FILL_GAS)
+        self.refused(function, self.vault.trade_arguments(batch_id, quote_index, size, bound), error, values,
+                     sender=self.taker, gas=FILL_GAS)
 
 
 def open_scene(w3: Web3, contracts: VaultContracts, material: BookMaterial, *, deposit: int = COLLATERAL,
@@ -174,13 +178,14 @@ def open_scene(w3: Web3, contracts: VaultContracts, material: BookMaterial, *, d
         w3, contracts, solver=solver, first_nonce=FIRST_NONCE, limits=vault_limits(limits), market=market_settings,
         margins=margins, book_capacity=CAPACITY.slots, fill_capacity=CAPACITY.fills,
         verifier=Groth16VerifierClient.deploy(w3, material.verifying_key), max_oracle_age=MAX_ORACLE_AGE,
-        quote_lifetime=QUOTE_LIFETIME, token_decimals=DECIMALS)
+        quote_lifetime=QUOTE_LIFETIME, token_decimals=DECIMALS, quote_path=merkle_path)
     for account in (lp, taker):
         stack.token.mint(account, FUNDS)
         stack.token.approve(stack.vault.address, 2**256 - 1, sender=account)
     if deposit:
         stack.vault.deposit(deposit, sender=lp)
-    stack.vault.set_state_commitment(material.first.state_commitment, sender=solver)
+    # every proof of the material opens the same policy commitment
+    stack.vault.set_state_commitment(next(iter(material.proofs.values())).state_commitment, sender=solver)
     return Scene(w3, stack, solver, lp, taker)
 
 
@@ -305,7 +310,7 @@ def test_quote_lifetime_never_exceeds_the_oracles_maximum_age(chain, contracts, 
         deploy_vault_stack(chain, contracts, solver=chain.eth.accounts[1], first_nonce=1, limits=vault_limits(LIMITS),
                            market=MARKET, margins=MARGINS, book_capacity=4, fill_capacity=2,
                            verifier=Groth16VerifierClient.deploy(chain, material.verifying_key),
-                           max_oracle_age=300, quote_lifetime=600)
+                           max_oracle_age=300, quote_lifetime=600, quote_path=merkle_path)
     assert (raised.value.error, raised.value.values) == ("OracleSettingsInvalid",
                                                          {"maxOracleAge": 300, "quoteLifetime": 600})
 
@@ -482,3 +487,77 @@ def test_the_worst_case_keeps_what_a_sale_back_needs(chain, contracts, material,
     assert state.mark[1] < needed  # all but the mark's liability would not pay the sale
     assert state.collateral >= state.mark[1] + state.unclaimed_payoffs + max(proven)
     assert scene.sell(FIRST_NONCE, ONE).premium == needed
+
+
+# ---------------------------------------------------------------------------------- quotes: one root, shown by each fill
+
+
+def test_the_vault_keeps_one_root_and_a_fill_shows_its_quote(chain, contracts, material):
+    scene = open_scene(chain, contracts, material)
+    scene.post(T0)
+    first = material.first
+    accepted = scene.submit(first)
+    (element,) = first.quote_elements
+    # depth 0: the root is the one element; the event carries it for takers, the vault keeps the root only
+    assert accepted.quote_elements == (element,) and accepted.quotes_root == first.quotes_root == element
+    assert scene.vault.call("quotesRootOf", FIRST_NONCE) == element
+    quotes = scene.vault.contracts.layout.hashed_group("quote")
+    offset = {s.field: s.offset for s in quotes.fields}
+    # another element (a larger size, a lower mid), the element + r, a path of another length: refused
+    for forged in (element + (1 << offset["size_units"]), element - (1 << offset["mid"])):
+        for buy, bound in ((True, 2**256 - 1), (False, 0)):
+            scene.refused("fill" if buy else "sell", (FIRST_NONCE, 0, forged, [], ONE, bound), "QuoteNotInBatch",
+                          {"index": 0, "root": element, "computed": forged}, sender=scene.taker, gas=FILL_GAS)
+    scene.refused("fill", (FIRST_NONCE, 0, element + R, [], ONE, 2**256 - 1), "QuoteElementNotInField",
+                  {"element": element + R}, sender=scene.taker, gas=FILL_GAS)
+    scene.refused("fill", (FIRST_NONCE, 0, element, [0], ONE, 2**256 - 1), "QuotePathLengthMismatch",
+                  {"length": 1, "depth": 0}, sender=scene.taker, gas=FILL_GAS)
+    scene.refuse_fill(FIRST_NONCE, ONE, "QuoteIndexOutOfRange", {"quoteIndex": 1, "quoteCount": 1}, quote_index=1)
+    bought = scene.buy(FIRST_NONCE, ONE)  # the client shows the element and path the solver published
+    assert bought.price == engine_quote(first).ask
+
+
+FOUR = 4
+"""A batch of four quotes: a tree of depth 2, so that a path has siblings and direction bits."""
+
+
+@pytest.fixture(scope="module")
+def four_quotes() -> tuple[BookMaterial, VaultContracts]:
+    material = make_material({"four": quotes_request(FOUR)})
+    return material, compile_vault(bb.book_batch_layout(CAPACITY.expiries, FOUR).to_json())
+
+
+def test_at_depth_two_a_wrong_sibling_index_or_element_is_refused(four_quotes):
+    material, contracts = four_quotes
+    scene = open_scene(in_process_web3(), contracts, material)
+    scene.post(T0)
+    proven = material.four
+    accepted = scene.submit(proven)
+    elements = proven.quote_elements
+    root = proven.quotes_root
+    assert accepted.quote_elements == tuple(elements) and accepted.quotes_root == root
+    req = proven.request
+    for order, quote in zip(req.quotes, accepted.quotes):
+        mid = fb.quote_bsm(req.market, order).price
+        assert quote == VaultQuote(req.market.expiries[order.expiry_index].expiry, order.strike, order.is_call,
+                                   mid - order.half_spread, mid + order.half_spread, order.size)
+    path = merkle_path(elements, 2, 2)
+
+    def refuse(index: int, element: int, shown: list[int]) -> None:
+        computed = root_from_path(element, index, shown)
+        assert computed != root
+        scene.refused("fill", (FIRST_NONCE, index, element, shown, ONE // 8, 2**256 - 1), "QuoteNotInBatch",
+                      {"index": index, "root": root, "computed": computed}, sender=scene.taker, gas=FILL_GAS)
+
+    refuse(2, elements[2], [path[0] + 1, path[1]])  # a wrong sibling at either level
+    refuse(2, elements[2], [path[0], path[1] + 1])
+    refuse(3, elements[2], path)  # quote 2 shown at another index: its direction bits differ
+    refuse(0, elements[2], path)
+    refuse(2, elements[3], path)  # another quote's element on quote 2's path
+    scene.refuse_fill(FIRST_NONCE, ONE // 8, "QuoteIndexOutOfRange", {"quoteIndex": FOUR, "quoteCount": FOUR},
+                      quote_index=FOUR)
+    # each quote fills at its own proven terms (F = 2 fills before the next proof: the first and the last)
+    for i in (0, FOUR - 1):
+        fill = scene.vault.fill(FIRST_NONCE, i, ONE // 8, 2**256 - 1, sender=scene.taker, gas=FILL_GAS)
+        assert (fill.quote_index, fill.price) == (i, accepted.quotes[i].ask)
+        assert scene.vault.quote(FIRST_NONCE, i).used == ONE // 8

@@ -19,6 +19,7 @@ import prover
 from circuits.builder import ConstraintSystem
 from circuits.book_batch import book_batch_layout
 from circuits.layout import Layout
+from circuits.merkle import merkle_path
 from engine import fixed as fx
 from verifier_contracts.batch_layout import layout_sha256
 from verifier_contracts.client import ContractReverted, Groth16VerifierClient
@@ -86,7 +87,7 @@ def _stack(w3: Web3, built: Compiled, **options):
     solver = w3.eth.accounts[1]
     return deploy_vault_stack(w3, built.contracts, solver=solver, first_nonce=1, limits=LIMITS, market=MARKET,
                               margins=MARGINS, book_capacity=4, fill_capacity=2, verifying_key=built.verifier_key,
-                              **options)
+                              quote_path=merkle_path, **options)
 
 
 def assert_reverts(error: str, values: dict, action, *args, **kwargs) -> None:
@@ -115,6 +116,18 @@ def test_packed_elements_unpack_on_chain_to_the_python_fields(devnet, compiled):
     for values in samples:
         packed = compiled.layout.pack(values)
         assert reader.decode_packed(packed) == [values[s.name] for s in slots]
+
+
+def test_quote_elements_unpack_on_chain_to_the_python_fields(devnet, compiled):
+    # the quotes are not public inputs: each element is read by QuoteVault once a fill has shown it
+    reader = BatchLayoutReaderClient.deploy(devnet, compiled.contracts)
+    tree = compiled.layout.tree("quote")
+    rng = random.Random(5)
+    samples = [{s.name: s.lo for s in tree.slots}, {s.name: s.lo + (1 << s.bits) - 1 for s in tree.slots},
+               *({s.name: s.lo + rng.getrandbits(s.bits) for s in tree.slots} for _ in range(3))]
+    for values in samples:
+        for i, element in enumerate(tree.pack(values)):
+            assert reader.decode_quote(element) == [values[s.name] for s in tree.slots if s.index == i]
 
 
 def test_verifier_errors_the_vault_lets_through_are_the_verifiers(one_quote):
@@ -201,7 +214,7 @@ def test_vault_refuses_governance_that_is_not_a_timelock(devnet, one_quote):
                                 iv_oracle=stack.iv_oracle.address, poseidon=stack.poseidon.address,
                                 verifier=stack.verifier.address, solver=eoa, governance=eoa, first_nonce=1,
                                 book_capacity=4, fill_capacity=2, limits=LIMITS, market=MARKET, margins=MARGINS,
-                                max_oracle_age=300, quote_lifetime=300)
+                                max_oracle_age=300, quote_lifetime=300, quote_path=merkle_path)
     assert (raised.value.error, raised.value.values) == ("GovernanceNotTimelock", {"governance": eoa})
     assert_reverts("GovernanceDelayTooShort", {"delay": 3_600, "minDelay": MIN_GOVERNANCE_DELAY},
                    _stack, devnet, one_quote, governance_delay=3_600)
@@ -326,7 +339,7 @@ def test_token_transfers_and_allowances(devnet, one_quote):
 
 
 def test_vault_client_decodes_its_own_and_the_verifiers_errors(one_quote):
-    vault = QuoteVaultClient(Web3(), "0x" + "11" * 20, one_quote.contracts)
+    vault = QuoteVaultClient(Web3(), "0x" + "11" * 20, one_quote.contracts, quote_path=merkle_path)
     names = {entry["name"] for entry in vault.abi if entry["type"] == "error"}
     assert {"ProofInvalid", "PublicInputNotInField", "PrecompileFailed", "StaleObservation", "NonceMismatch",
             "FillsPending", "BookCommitmentMismatch", "FillRangeInvalid", "SpotMoved", "AtmVolOutsideBand"} <= names

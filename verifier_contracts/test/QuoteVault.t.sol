@@ -5,9 +5,17 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
-import {IBatchVerifier, BatchLayout, BATCH_PUBLIC_INPUT_COUNT, BATCH_QUOTE_COUNT} from "generated/BatchLayout.sol";
+import {
+    IBatchVerifier,
+    BatchLayout,
+    BATCH_ELEMENT_COUNT,
+    BATCH_PUBLIC_INPUT_COUNT,
+    BATCH_QUOTE_COUNT,
+    BATCH_QUOTE_TREE_DEPTH
+} from "generated/BatchLayout.sol";
 import {BatchChecks} from "../BatchChecks.sol";
 import {BookLedger} from "../BookLedger.sol";
+import {QuoteTree} from "../QuoteTree.sol";
 import {QuoteVault} from "../QuoteVault.sol";
 import {TestToken} from "../TestToken.sol";
 import {PairVerifier} from "./utils/PairVerifier.sol";
@@ -511,7 +519,7 @@ contract QuoteVaultTest is VaultFixture {
         vm.assertEq(uint256(vault.nextNonce()), FIRST_NONCE + 1, "next nonce");
         vm.assertTrue(vault.hasLiveBatch(), "live");
         vm.assertEq(uint256(vault.liveBatch()), batchId, "the live batch");
-        (QuoteVault.QuoteTerms memory terms, uint256 used) = vault.quote(batchId, 0);
+        (QuoteVault.QuoteTerms memory terms, uint256 used) = quoteOf(batchId, 0);
         vm.assertEq(uint256(terms.expiry), EXPIRY_0, "expiry");
         vm.assertEq(terms.strike, STRIKE, "strike");
         vm.assertTrue(terms.isCall, "call");
@@ -572,11 +580,13 @@ contract QuoteVaultTest is VaultFixture {
         Plan memory p = plan();
         prove(p);
         (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
-        uint256[12] memory packed = pack(p);
+        uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        uint256[] memory elements = quoteElements(p);
+        uint256 root = quotesRootOf(p);
         bytes32 before = vaultState();
         vm.prank(TAKER);
         vm.expectRevert(abi.encodeWithSelector(QuoteVault.NotSolver.selector, TAKER));
-        vault.submitBatch(a, b, c, p.bookAfter, packed);
+        vault.submitBatch(a, b, c, p.bookAfter, root, packed, elements);
         vm.assertEq(vaultState(), before, "state unchanged");
     }
 
@@ -748,8 +758,7 @@ contract QuoteVaultTest is VaultFixture {
         uint256 premium = premiumOf(ASK, size, true);
         vm.expectEmit();
         emit QuoteVault.Filled(batchId, TAKER, plannedSeries(), 0, true, size, int256(ASK), premium);
-        vm.prank(TAKER);
-        vm.assertEq(vault.fill(batchId, 0, size, premium), premium, "premium, rounded up");
+        vm.assertEq(buyQuote(TAKER, batchId, 0, size, premium), premium, "premium, rounded up");
         vm.assertEq(vault.collateral(), 1_000e6 + premium, "collateral");
         vm.assertEq(vault.unprovenPremiums(), premium, "owed until a proof marks the option");
         vm.assertEq(vault.totalAssets(), 1_000e6, "NAV unchanged by an unmarked sale");
@@ -766,8 +775,9 @@ contract QuoteVaultTest is VaultFixture {
         vm.assertEq(quantity, -int256(size), "the vault is short");
         uint256 record = BookLedger.packFill(0, true, STRIKE, EXPIRY_0, -int256(size));
         vm.assertEq(vault.chainHead(1), poseidon.hash(0, record), "head[1] = Poseidon(0, record)");
-        (, uint256 used) = vault.quote(batchId, 0);
+        (, uint256 used) = quoteOf(batchId, 0);
         vm.assertEq(used, size, "used");
+        vm.assertEq(vault.quoteUsed(batchId, 0), size, "used, without the element");
     }
 
     function test_sell_paysTheBidFromCollateral() public {
@@ -776,14 +786,13 @@ contract QuoteVaultTest is VaultFixture {
         uint256 premium = premiumOf(BID, ONE, false);
         vm.expectEmit();
         emit QuoteVault.Filled(batchId, TAKER, plannedSeries(), 0, false, ONE, int256(BID), premium);
-        vm.prank(TAKER);
-        vm.assertEq(vault.sell(batchId, 0, ONE, premium), premium, "premium, rounded down");
+        vm.assertEq(sellQuote(TAKER, batchId, 0, ONE, premium), premium, "premium, rounded down");
         vm.assertEq(vault.collateral(), paid - premium, "collateral");
         vm.assertEq(token.balanceOf(TAKER), FUNDS - paid + premium, "taker received");
         vm.assertEq(vault.longPositions(TAKER, plannedSeries()), ONE, "position");
         (,,, int256 quantity) = vault.bookSlot(0);
         vm.assertEq(quantity, -int256(ONE), "the vault's position rose");
-        (, uint256 used) = vault.quote(batchId, 0);
+        (, uint256 used) = quoteOf(batchId, 0);
         vm.assertEq(used, 3 * ONE, "sells use the quote's size too");
     }
 
@@ -797,7 +806,36 @@ contract QuoteVaultTest is VaultFixture {
             abi.encodeWithSelector(QuoteVault.UnknownBatch.selector, batchId + 5));
         bytes memory err = abi.encodeWithSelector(QuoteVault.QuoteIndexOutOfRange.selector, 9, BATCH_QUOTE_COUNT);
         vm.expectRevert(err);
-        vault.quote(batchId, 9);
+        vault.quote(batchId, 9, 0, new uint256[](BATCH_QUOTE_TREE_DEPTH));
+        vm.expectRevert(err);
+        vault.quoteUsed(batchId, 9);
+    }
+
+    function test_trades_refuseAnElementOrPathNotUnderTheBatchsRoot() public {
+        uint256 batchId = submitLive();
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, 0);
+        vm.assertTrue(vault.quotesRootOf(batchId) != 0, "the live batch keeps its quotes' root");
+        // another element: a larger size, a lower ask (both the taker's wish), or the element + r
+        refuseForged(batchId, true, element + (uint256(1) << BatchLayout.QUOTE_SIZE_UNITS_OFFSET), path);
+        refuseForged(batchId, true, element - (uint256(1) << BatchLayout.QUOTE_MID_OFFSET), path);
+        refuseTradeShown(TAKER, true, batchId, 0, element + QuoteTree.FIELD_MODULUS, path, ONE, type(uint256).max,
+            abi.encodeWithSelector(QuoteTree.QuoteElementNotInField.selector, element + QuoteTree.FIELD_MODULUS));
+        // a path one sibling longer than the tree is deep
+        uint256[] memory longer = new uint256[](BATCH_QUOTE_TREE_DEPTH + 1);
+        refuseTradeShown(TAKER, true, batchId, 0, element, longer, ONE, type(uint256).max,
+            abi.encodeWithSelector(QuoteTree.QuotePathLengthMismatch.selector, BATCH_QUOTE_TREE_DEPTH + 1,
+                BATCH_QUOTE_TREE_DEPTH));
+        buy(TAKER, batchId, ONE);
+        refuseForged(batchId, false, element + (uint256(1) << BatchLayout.QUOTE_MID_OFFSET), path);
+        sellBack(TAKER, batchId, ONE); // the quote's own element and path trade
+    }
+
+    /// @dev A trade of quote 0 of `batchId` showing `forged` with the quote's path is refused: QuoteNotInBatch.
+    function refuseForged(uint256 batchId, bool takerBuys, uint256 forged, uint256[] memory path) private {
+        bytes memory err = abi.encodeWithSelector(
+            QuoteTree.QuoteNotInBatch.selector, 0, vault.quotesRootOf(batchId), rootOfPath(forged, 0, path)
+        );
+        refuseTradeShown(TAKER, takerBuys, batchId, 0, forged, path, ONE, takerBuys ? type(uint256).max : 0, err);
     }
 
     function test_trades_refuseASupersededBatch() public {
@@ -873,8 +911,7 @@ contract QuoteVaultTest is VaultFixture {
         uint256 proceeds = premiumOf(BID, ONE, false);
         refuseTrade(TAKER, false, batchId, 0, ONE, proceeds + 1,
             abi.encodeWithSelector(QuoteVault.PremiumBelowMinimum.selector, proceeds, proceeds + 1));
-        vm.prank(TAKER);
-        vault.sell(batchId, 0, ONE, proceeds); // exactly the minimum is enough
+        sellQuote(TAKER, batchId, 0, ONE, proceeds); // exactly the minimum is enough
     }
 
     function test_fill_refusedWithoutFundsChangesNothing() public {

@@ -204,13 +204,16 @@ contract VaultHandler is VaultFixture {
         prove(p);
         (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
         uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        uint256[] memory elements = quoteElements(p);
+        uint256 root = quotesRootOf(p);
         bytes32 before = vaultState();
         bool windingDown = vault.windingDown();
         calls += 1;
         vm.prank(SOLVER);
-        try vault.submitBatch(a, b, c, p.bookAfter, packed) returns (uint256 batchId) {
+        try vault.submitBatch(a, b, c, p.bookAfter, root, packed, elements) returns (uint256 batchId) {
             if (windingDown) tradedWhileWindingDown = true;
             batchIds.push(batchId);
+            submittedQuotes[batchId] = elements;
         } catch {
             refused(before);
         }
@@ -257,7 +260,7 @@ contract VaultHandler is VaultFixture {
     {
         (, uint64 validUntil,) = vault.batchTimes(batchId);
         if (validUntil == 0) return (bytes32(0), false, terms_); // a book update: no quotes
-        (QuoteVault.QuoteTerms memory terms,) = vault.quote(batchId, 0);
+        (QuoteVault.QuoteTerms memory terms,) = quoteOf(batchId, 0);
         terms_ = BookLedger.Series(terms.expiry, terms.strike, terms.isCall);
         return (vault.seriesId(terms.expiry, terms.strike, terms.isCall), true, terms_);
     }
@@ -268,11 +271,12 @@ contract VaultHandler is VaultFixture {
         (bytes32 series, bool tradable, BookLedger.Series memory terms) = seriesOf(batchId);
         address who = actor(actorSeed);
         size = bound(size, 0, SIZE / 2); // 0 is refused: SizeOutOfRange
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, 0);
         bytes32 before = vaultState();
         bool windingDown = vault.windingDown();
         calls += 1;
         vm.prank(who);
-        try vault.fill(batchId, 0, size, type(uint256).max) returns (uint256 premium) {
+        try vault.fill(batchId, 0, element, path, size, type(uint256).max) returns (uint256 premium) {
             if (!tradable) tradedWithoutQuotes = true;
             if (windingDown) tradedWhileWindingDown = true;
             ghostIn += premium;
@@ -292,11 +296,12 @@ contract VaultHandler is VaultFixture {
         (bytes32 series, bool tradable,) = seriesOf(batchId);
         address who = actor(actorSeed);
         size = bound(size, 0, ghostLong[who][series] + 1);
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, 0);
         bytes32 before = vaultState();
         bool windingDown = vault.windingDown();
         calls += 1;
         vm.prank(who);
-        try vault.sell(batchId, 0, size, 0) returns (uint256 premium) {
+        try vault.sell(batchId, 0, element, path, size, 0) returns (uint256 premium) {
             if (!tradable) tradedWithoutQuotes = true;
             if (windingDown) tradedWhileWindingDown = true;
             ghostOut += premium;

@@ -174,11 +174,8 @@ contract QuoteVaultProofsTest {
         }
         uint256 live = vault.liveBatch();
         (uint64 oracleTime, uint64 validUntil, uint256 spot) = vault.batchTimes(live);
-        bytes memory batch = abi.encode(live, vault.hasLiveBatch(), oracleTime, validUntil, spot);
-        if (validUntil != 0) {
-            (, uint256 used) = vault.quote(live, 0);
-            batch = abi.encode(batch, used);
-        }
+        bytes memory batch = abi.encode(live, vault.hasLiveBatch(), oracleTime, validUntil, spot, vault.quotesRootOf(live));
+        if (validUntil != 0) batch = abi.encode(batch, vault.quoteUsed(live, 0));
         bytes memory accounts = abi.encode(
             vault.nextNonce(), vault.stateCommitment(), vault.mark(), vault.provenMark(), vault.markTime(),
             vault.collateral(), vault.totalAssets(), vault.totalSupply(), vault.unprovenPremiums(),

@@ -9,6 +9,7 @@ import {
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
     BATCH_QUOTE_COUNT,
+    BATCH_QUOTE_TREE_DEPTH,
     BATCH_WHOLE_COUNT
 } from "generated/BatchLayout.sol";
 import {IVIndexOracle} from "../../IVIndexOracle.sol";
@@ -32,7 +33,10 @@ import {vm} from "./Vm.sol";
 ///     first expiry struck at STRIKE, mid MID, half spread HALF_SPREAD, size SIZE). Tests change
 ///     any field before submitting; `submit` lists the pair the vault will assemble and submits
 ///     it, so a field the vault does not accept is refused by the vault's own check, and an
-///     unlisted pair by the verifier. The LPs and the taker are funded and have approved the vault.
+///     unlisted pair by the verifier. The quotes travel as the circuit publishes them: one element
+///     each, hashed into quotes_root (a Poseidon Merkle tree built here, padded with 0), `quoted`
+///     set when a size is positive; trades show the element and path of the quote they name, from
+///     the elements submitted for that batch. The LPs and the taker are funded and have approved the vault.
 abstract contract VaultFixture {
     uint256 internal constant FRAC_BITS = 48;
     uint256 internal constant ONE = 1 << FRAC_BITS;
@@ -102,6 +106,8 @@ abstract contract VaultFixture {
     TimelockController internal timelock;
     PairVerifier internal verifier;
     QuoteVaultHarness internal vault;
+    /// @dev The quote elements submitted for each batch id (what QuotesPublished gives a taker).
+    mapping(uint256 batchId => uint256[] elements) internal submittedQuotes;
 
     address internal constant SOLVER = address(0x50150);
     address internal constant LP = address(0x1001);
@@ -270,9 +276,12 @@ abstract contract VaultFixture {
             BatchLayout.FILLS_TO_LO, int256(p.fillsTo));
         packExpiries(packed, p);
         packRisk(packed, p);
+        bool quoted = false;
         for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-            packQuote(packed, BatchLayout.QUOTE_FIRST_ELEMENT + q * BatchLayout.QUOTE_STRIDE, p.quotes[q]);
+            quoted = quoted || p.quotes[q].size != 0;
         }
+        put(packed, BatchLayout.QUOTED_ELEMENT, BatchLayout.QUOTED_OFFSET, BatchLayout.QUOTED_BITS,
+            BatchLayout.QUOTED_LO, quoted ? int256(1) : int256(0));
     }
 
     function packExpiries(uint256[BATCH_ELEMENT_COUNT] memory packed, Plan memory p) private pure {
@@ -303,25 +312,78 @@ abstract contract VaultFixture {
         put(packed, BatchLayout.MARK_ELEMENT, BatchLayout.MARK_OFFSET, BatchLayout.MARK_BITS, BatchLayout.MARK_LO, p.mark);
     }
 
-    /// @dev A quote's strike and size go on their grids: strike = 2^40 + units · 2^32, size = units · 2^36.
-    function packQuote(uint256[BATCH_ELEMENT_COUNT] memory packed, uint256 element, PlannedQuote memory q)
-        private
-        pure
-    {
+    /// @dev A quote's element; its strike and size go on their grids: strike = 2^40 + units · 2^32,
+    ///     size = units · 2^36.
+    function quoteElement(PlannedQuote memory q) internal pure returns (uint256 element) {
         uint256 strikeUnits = (q.strike - STRIKE_MIN) >> 32;
         require(STRIKE_MIN + (strikeUnits << 32) == q.strike, "strike off its grid");
         require((q.size >> 36) << 36 == q.size, "size off its grid");
-        put(packed, element, BatchLayout.QUOTE_STRIKE_UNITS_OFFSET, BatchLayout.QUOTE_STRIKE_UNITS_BITS,
+        element = component(BatchLayout.QUOTE_STRIKE_UNITS_OFFSET, BatchLayout.QUOTE_STRIKE_UNITS_BITS,
             BatchLayout.QUOTE_STRIKE_UNITS_LO, int256(strikeUnits));
-        put(packed, element, BatchLayout.QUOTE_EXPIRY_INDEX_OFFSET, BatchLayout.QUOTE_EXPIRY_INDEX_BITS,
+        element |= component(BatchLayout.QUOTE_EXPIRY_INDEX_OFFSET, BatchLayout.QUOTE_EXPIRY_INDEX_BITS,
             BatchLayout.QUOTE_EXPIRY_INDEX_LO, int256(q.expiryIndex));
-        put(packed, element, BatchLayout.QUOTE_IS_CALL_OFFSET, BatchLayout.QUOTE_IS_CALL_BITS,
+        element |= component(BatchLayout.QUOTE_IS_CALL_OFFSET, BatchLayout.QUOTE_IS_CALL_BITS,
             BatchLayout.QUOTE_IS_CALL_LO, q.isCall ? int256(1) : int256(0));
-        put(packed, element, BatchLayout.QUOTE_MID_OFFSET, BatchLayout.QUOTE_MID_BITS, BatchLayout.QUOTE_MID_LO, q.mid);
-        put(packed, element, BatchLayout.QUOTE_HALF_SPREAD_OFFSET, BatchLayout.QUOTE_HALF_SPREAD_BITS,
+        element |= component(BatchLayout.QUOTE_MID_OFFSET, BatchLayout.QUOTE_MID_BITS, BatchLayout.QUOTE_MID_LO, q.mid);
+        element |= component(BatchLayout.QUOTE_HALF_SPREAD_OFFSET, BatchLayout.QUOTE_HALF_SPREAD_BITS,
             BatchLayout.QUOTE_HALF_SPREAD_LO, int256(q.halfSpread));
-        put(packed, element, BatchLayout.QUOTE_SIZE_UNITS_OFFSET, BatchLayout.QUOTE_SIZE_UNITS_BITS,
+        element |= component(BatchLayout.QUOTE_SIZE_UNITS_OFFSET, BatchLayout.QUOTE_SIZE_UNITS_BITS,
             BatchLayout.QUOTE_SIZE_UNITS_LO, int256(q.size >> 36));
+    }
+
+    /// @dev The plan's quote elements, in order.
+    function quoteElements(Plan memory p) internal pure returns (uint256[] memory elements) {
+        elements = new uint256[](BATCH_QUOTE_COUNT);
+        for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
+            elements[q] = quoteElement(p.quotes[q]);
+        }
+    }
+
+    /// @dev Every level of the quotes' tree (circuits/merkle.py): the elements padded with 0 to
+    ///     2^BATCH_QUOTE_TREE_DEPTH leaves, then Poseidon(left, right) level by level to the root.
+    function treeLevels(uint256[] memory elements) internal view returns (uint256[][] memory levels) {
+        uint256 width = uint256(1) << BATCH_QUOTE_TREE_DEPTH;
+        levels = new uint256[][](BATCH_QUOTE_TREE_DEPTH + 1);
+        levels[0] = new uint256[](width);
+        for (uint256 i = 0; i < elements.length; ++i) {
+            levels[0][i] = elements[i];
+        }
+        for (uint256 l = 1; l <= BATCH_QUOTE_TREE_DEPTH; ++l) {
+            levels[l] = new uint256[](width >> l);
+            for (uint256 i = 0; i < levels[l].length; ++i) {
+                levels[l][i] = poseidon.hash(levels[l - 1][2 * i], levels[l - 1][2 * i + 1]);
+            }
+        }
+    }
+
+    function quotesRootOf(Plan memory p) internal view returns (uint256) {
+        return treeLevels(quoteElements(p))[BATCH_QUOTE_TREE_DEPTH][0];
+    }
+
+    /// @dev The element and Merkle path of quote `quoteIndex` of submitted batch `batchId`; element
+    ///     0 and a path of zeros for an index beyond the batch (the vault refuses the index).
+    function quoteProof(uint256 batchId, uint256 quoteIndex)
+        internal
+        view
+        returns (uint256 element, uint256[] memory path)
+    {
+        path = new uint256[](BATCH_QUOTE_TREE_DEPTH);
+        uint256[] memory elements = submittedQuotes[batchId];
+        if (quoteIndex >= elements.length) return (0, path);
+        uint256[][] memory levels = treeLevels(elements);
+        for (uint256 l = 0; l < BATCH_QUOTE_TREE_DEPTH; ++l) {
+            path[l] = levels[l][(quoteIndex >> l) ^ 1];
+        }
+        element = elements[quoteIndex];
+    }
+
+    /// @dev The root `element` at leaf `index` with `path` hashes to, walked up here (the vault's
+    ///     QuoteTree does the same; a refusal names this root).
+    function rootOfPath(uint256 element, uint256 index, uint256[] memory path) internal view returns (uint256 node) {
+        node = element;
+        for (uint256 l = 0; l < path.length; ++l) {
+            node = (index >> l) & 1 == 1 ? poseidon.hash(path[l], node) : poseidon.hash(node, path[l]);
+        }
     }
 
     /// @dev packed[element] gets (value - lo) at offset: the layout's e = sum (x - lo) · 2^offset.
@@ -329,9 +391,14 @@ abstract contract VaultFixture {
         internal
         pure
     {
-        int256 component = value - lo;
-        require(component >= 0 && uint256(component) < 1 << bits, "value outside its slot");
-        packed[element] |= uint256(component) << offset;
+        packed[element] |= component(offset, bits, lo, value);
+    }
+
+    /// @dev (value - lo) at offset, checked to fit its bits.
+    function component(uint256 offset, uint256 bits, int256 lo, int256 value) internal pure returns (uint256) {
+        int256 c = value - lo;
+        require(c >= 0 && uint256(c) < 1 << bits, "value outside its slot");
+        return uint256(c) << offset;
     }
 
     /// @dev The whole public inputs the vault will assemble for the plan, as the vault is now.
@@ -343,6 +410,7 @@ abstract contract VaultFixture {
         input[BatchLayout.CHAIN_FROM_INPUT] = vault.chainHead(p.fillsFrom);
         input[BatchLayout.CHAIN_TO_INPUT] = vault.chainHead(p.fillsTo);
         input[BatchLayout.BOOK_AFTER_INPUT] = p.bookAfter;
+        input[BatchLayout.QUOTES_ROOT_INPUT] = quotesRootOf(p);
         for (uint256 i = 0; i < BATCH_ELEMENT_COUNT; ++i) {
             input[BATCH_WHOLE_COUNT + i] = packed[i];
         }
@@ -360,12 +428,16 @@ abstract contract VaultFixture {
         return submitProven(p);
     }
 
-    /// @dev Submit a plan proven before (its submitBatch is the next call: for expectEmit).
+    /// @dev Submit a plan proven before (its submitBatch is the next external call but for the
+    ///     Poseidon hashes of its root: expect events of the vault with expectEmit(address(vault))).
     function submitProven(Plan memory p) internal returns (uint256 batchId) {
         (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
         uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        uint256[] memory elements = quoteElements(p);
+        uint256 root = quotesRootOf(p);
         vm.prank(SOLVER);
-        return vault.submitBatch(a, b, c, p.bookAfter, packed);
+        batchId = vault.submitBatch(a, b, c, p.bookAfter, root, packed, elements);
+        submittedQuotes[batchId] = elements;
     }
 
     /// @dev The market moves on a second (spot SPOT) and the solver submits the plan of that moment.
@@ -389,10 +461,12 @@ abstract contract VaultFixture {
         if (listed) prove(p);
         (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
         uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        uint256[] memory elements = quoteElements(p);
+        uint256 root = quotesRootOf(p);
         bytes32 before = vaultState();
         vm.prank(SOLVER);
         vm.expectRevert(err);
-        vault.submitBatch(a, b, c, p.bookAfter, packed);
+        vault.submitBatch(a, b, c, p.bookAfter, root, packed, elements);
         vm.assertEq(vaultState(), before, "a refused batch changes nothing");
     }
 
@@ -401,22 +475,66 @@ abstract contract VaultFixture {
     function refuseTrade(address who, bool takerBuys, uint256 batchId, uint256 quoteIndex, uint256 size, uint256 bound_, bytes memory err)
         internal
     {
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, quoteIndex);
+        refuseTradeShown(who, takerBuys, batchId, quoteIndex, element, path, size, bound_, err);
+    }
+
+    /// @dev As refuseTrade, showing `element` and `path` for the quote (a tampered one, say).
+    function refuseTradeShown(
+        address who,
+        bool takerBuys,
+        uint256 batchId,
+        uint256 quoteIndex,
+        uint256 element,
+        uint256[] memory path,
+        uint256 size,
+        uint256 bound_,
+        bytes memory err
+    ) internal {
         bytes32 before = vaultState();
         vm.prank(who);
         vm.expectRevert(err);
-        if (takerBuys) vault.fill(batchId, quoteIndex, size, bound_);
-        else vault.sell(batchId, quoteIndex, size, bound_);
+        if (takerBuys) vault.fill(batchId, quoteIndex, element, path, size, bound_);
+        else vault.sell(batchId, quoteIndex, element, path, size, bound_);
         vm.assertEq(vaultState(), before, "a refused trade changes nothing");
     }
 
-    function buy(address who, uint256 batchId, uint256 size) internal returns (uint256 premium) {
+    /// @dev `who` buys `size` of quote `quoteIndex` of batch `batchId`, showing its element and path.
+    function buyQuote(address who, uint256 batchId, uint256 quoteIndex, uint256 size, uint256 maxPremium)
+        internal
+        returns (uint256 premium)
+    {
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, quoteIndex);
         vm.prank(who);
-        return vault.fill(batchId, 0, size, type(uint256).max);
+        return vault.fill(batchId, quoteIndex, element, path, size, maxPremium);
+    }
+
+    /// @dev `who` sells back `size` at quote `quoteIndex` of batch `batchId`, showing its element and path.
+    function sellQuote(address who, uint256 batchId, uint256 quoteIndex, uint256 size, uint256 minPremium)
+        internal
+        returns (uint256 premium)
+    {
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, quoteIndex);
+        vm.prank(who);
+        return vault.sell(batchId, quoteIndex, element, path, size, minPremium);
+    }
+
+    /// @dev Quote `quoteIndex` of batch `batchId` as the vault proves it from its element and path.
+    function quoteOf(uint256 batchId, uint256 quoteIndex)
+        internal
+        view
+        returns (QuoteVault.QuoteTerms memory terms, uint256 used)
+    {
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, quoteIndex);
+        return vault.quote(batchId, quoteIndex, element, path);
+    }
+
+    function buy(address who, uint256 batchId, uint256 size) internal returns (uint256 premium) {
+        return buyQuote(who, batchId, 0, size, type(uint256).max);
     }
 
     function sellBack(address who, uint256 batchId, uint256 size) internal returns (uint256 premium) {
-        vm.prank(who);
-        return vault.sell(batchId, 0, size, 0);
+        return sellQuote(who, batchId, 0, size, 0);
     }
 
     function deposit(address who, uint256 assets) internal returns (uint256 shares) {
@@ -494,11 +612,10 @@ abstract contract VaultFixture {
         }
         uint256 live = vault.liveBatch();
         (uint64 oracleTime, uint64 validUntil, uint256 spot) = vault.batchTimes(live);
-        encoded = abi.encode(encoded, oracleTime, validUntil, spot);
+        encoded = abi.encode(encoded, oracleTime, validUntil, spot, vault.quotesRootOf(live));
         if (validUntil != 0) {
             for (uint256 q = 0; q < BATCH_QUOTE_COUNT; ++q) {
-                (, uint256 used) = vault.quote(live, q);
-                encoded = abi.encode(encoded, used);
+                encoded = abi.encode(encoded, vault.quoteUsed(live, q));
             }
         }
     }
