@@ -5,7 +5,7 @@
     dlpe oracle-post --rpc-url URL 95000 --iv 0.55 (cast send SpotOracle post, IVIndexOracle post)
     dlpe request --rpc-url URL --expiry-days 30 request.json   (a book batch over the vault's book)
     dlpe prove keys/ request.json proof.json public.json
-    dlpe submit --rpc-url URL proof.json public.json
+    dlpe submit --rpc-url URL --request request.json proof.json public.json
     dlpe devnet                                    (anvil + everything deployed, until Ctrl-C)
 
 The private key is never a command-line argument: it would stay in the shell's
@@ -262,7 +262,8 @@ def register(app: typer.Typer) -> None:
                                       "JSON keys: spot, iv, timestamp.")(oracle_post)
     app.command("request", epilog="Example: dlpe request --rpc-url http://127.0.0.1:8545 --expiry-days 30 "
                                   "request.json. JSON keys: request, expiry, expiries, nonce, quotes, fills.")(request)
-    app.command("submit", epilog="Example: dlpe submit --rpc-url http://127.0.0.1:8545 proof.json public.json. JSON "
+    app.command("submit", epilog="Example: dlpe submit --rpc-url http://127.0.0.1:8545 --request request.json "
+                                 "proof.json public.json. JSON "
                                  "keys: batch_id, gas_used, live, fills_to, worst_loss, valid_until, quotes "
                                  "[{expiry, strike, is_call, bid, ask, size}] (2^-48 fixed point).")(submit)
     app.command("devnet", epilog="Example: dlpe devnet (then: cast call <QuoteVault> 'nextNonce()' --rpc-url <url>). "

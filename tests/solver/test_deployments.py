@@ -75,11 +75,14 @@ def test_deploy_request_prove_submit_then_a_fill_in_the_next_batch(tmp_path: Pat
         assert request["expiries"][0] == request["expiry"] and len(request["expiries"]) == 2
         proof, public = tmp_path / "proof.json", tmp_path / "public.json"
         run_json("prove", keys, tmp_path / "first.json", proof, public)
+        first = ("--request", tmp_path / "first.json")  # the quote elements: not public inputs
         (tmp_path / "short.json").write_text(json.dumps(json.loads(public.read_text())[:-1]))
-        assert "this deployment's batches have" in refused("submit", proof, tmp_path / "short.json", *chain, env=env)
-        assert "carries expiries" in refused("submit", proof, public, "--expiry", request["expiry"] + 1, *chain,
-                                             env=env)
-        accepted = run_json("submit", proof, public, "--expiry", request["expiry"], *chain, env=env)
+        assert "this deployment's batches have" in refused("submit", proof, tmp_path / "short.json", *first, *chain,
+                                                           env=env)
+        assert "carries expiries" in refused("submit", proof, public, *first, "--expiry", request["expiry"] + 1,
+                                             *chain, env=env)
+        assert "is not a book batch request" in refused("submit", proof, public, "--request", public, *chain, env=env)
+        accepted = run_json("submit", proof, public, *first, "--expiry", request["expiry"], *chain, env=env)
         assert accepted["batch_id"] == 1 and accepted["live"] and len(accepted["quotes"]) == 1
         quote = accepted["quotes"][0]
         assert quote["bid"] < quote["ask"] and quote["size"] == fx.ONE and quote["expiry"] == request["expiry"]
@@ -99,7 +102,9 @@ def test_deploy_request_prove_submit_then_a_fill_in_the_next_batch(tmp_path: Pat
         assert (second["nonce"], second["fills"]) == (2, 1)
         assert request["expiry"] in second["expiries"]  # the book's series keeps its expiry in the proof
         run_json("prove", keys, tmp_path / "second.json", proof, public)
-        accepted = run_json("submit", proof, public, *chain, env=env)
+        # the first request's quotes are not the ones this proof hashed into its quotes_root
+        assert "do not hash to the proof's quotes_root" in refused("submit", proof, public, *first, *chain, env=env)
+        accepted = run_json("submit", proof, public, "--request", tmp_path / "second.json", *chain, env=env)
         assert accepted["batch_id"] == 2 and accepted["fills_to"] == 1
         book = vault.book_state()
         assert (book.fill_count, book.proven_fills) == (1, 1)

@@ -30,6 +30,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from web3 import HTTPProvider, Web3
 
+from circuits.merkle import merkle_path
 from solver.service.failpoints import EXIT_STATUS, POINTS
 from solver.book_plan import BookSpec
 from solver.service.store import BatchState, JobStore
@@ -144,7 +145,7 @@ def test_a_batch_survives_a_kill_at_every_crash_point(chain: PersistentAnvil, va
         batches, addresses = read_store(db_path)
         assert [(b.id, b.state, b.nonce, b.attempts) for b in batches] == [(1, state_left, 1, attempts)], point
         if vault is None:
-            vault = QuoteVaultClient(w3, addresses["vault"], vault_contracts)
+            vault = QuoteVaultClient(w3, addresses["vault"], vault_contracts, quote_path=merkle_path)
         assert addresses["vault"] == vault.address, f"{point}: the restarted service deployed another vault"
         if point == "after_broadcast":
             broadcast_hash = batches[0].tx_hash

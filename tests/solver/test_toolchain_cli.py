@@ -125,7 +125,8 @@ def test_protocol_engineer_path_ceremony_to_accepted_batch(tmp_path):
         request = run_json("request", tmp_path / "request.json", *chain)
         proof, public = tmp_path / "proof.json", tmp_path / "public.json"
         run_json("prove", keys, tmp_path / "request.json", proof, public)
-        accepted = run_json("submit", proof, public, "--expiry", request["expiry"], *chain, env=env)
+        accepted = run_json("submit", proof, public, "--request", tmp_path / "request.json", "--expiry",
+                            request["expiry"], *chain, env=env)
         assert accepted["batch_id"] == request["nonce"] and len(accepted["quotes"]) == 1
 
     checked = subprocess.run(["node", str(SNARKJS), "groth16", "verify", keys / "verification_key.json", public, proof],
