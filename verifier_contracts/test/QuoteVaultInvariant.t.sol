@@ -271,22 +271,43 @@ contract VaultHandler is VaultFixture {
         (bytes32 series, bool tradable, BookLedger.Series memory terms) = seriesOf(batchId);
         address who = actor(actorSeed);
         size = bound(size, 0, SIZE / 2); // 0 is refused: SizeOutOfRange
-        (uint256 element, uint256[] memory path) = quoteProof(batchId, 0);
         bytes32 before = vaultState();
         bool windingDown = vault.windingDown();
         calls += 1;
-        vm.prank(who);
-        try vault.fill(batchId, 0, element, path, size, type(uint256).max) returns (uint256 premium) {
-            if (!tradable) tradedWithoutQuotes = true;
-            if (windingDown) tradedWhileWindingDown = true;
-            ghostIn += premium;
-            ghostLong[who][series] += size;
-            if (!seen[series]) {
-                seen[series] = true;
-                traded.push(terms);
-            }
-        } catch {
+        (bool ok, uint256 premium) = trade(true, who, batchId, size);
+        if (!ok) {
             refused(before);
+            return;
+        }
+        if (!tradable) tradedWithoutQuotes = true;
+        if (windingDown) tradedWhileWindingDown = true;
+        ghostIn += premium;
+        ghostLong[who][series] += size;
+        if (!seen[series]) {
+            seen[series] = true;
+            traded.push(terms);
+        }
+    }
+
+    /// @dev `who` buys (takerBuys) or sells `size` of quote 0 of `batchId`, showing its element and
+    ///     path: whether the vault took the trade, and the premium paid or received.
+    function trade(bool takerBuys, address who, uint256 batchId, uint256 size)
+        private
+        returns (bool ok, uint256 premium)
+    {
+        (uint256 element, uint256[] memory path) = quoteProof(batchId, 0);
+        vm.prank(who);
+        if (takerBuys) {
+            try vault.fill(batchId, 0, element, path, size, type(uint256).max) returns (uint256 paid) {
+                return (true, paid);
+            } catch {
+                return (false, 0);
+            }
+        }
+        try vault.sell(batchId, 0, element, path, size, 0) returns (uint256 received) {
+            return (true, received);
+        } catch {
+            return (false, 0);
         }
     }
 
@@ -296,19 +317,18 @@ contract VaultHandler is VaultFixture {
         (bytes32 series, bool tradable,) = seriesOf(batchId);
         address who = actor(actorSeed);
         size = bound(size, 0, ghostLong[who][series] + 1);
-        (uint256 element, uint256[] memory path) = quoteProof(batchId, 0);
         bytes32 before = vaultState();
         bool windingDown = vault.windingDown();
         calls += 1;
-        vm.prank(who);
-        try vault.sell(batchId, 0, element, path, size, 0) returns (uint256 premium) {
-            if (!tradable) tradedWithoutQuotes = true;
-            if (windingDown) tradedWhileWindingDown = true;
-            ghostOut += premium;
-            ghostLong[who][series] -= size;
-        } catch {
+        (bool ok, uint256 premium) = trade(false, who, batchId, size);
+        if (!ok) {
             refused(before);
+            return;
         }
+        if (!tradable) tradedWithoutQuotes = true;
+        if (windingDown) tradedWhileWindingDown = true;
+        ghostOut += premium;
+        ghostLong[who][series] -= size;
     }
 
     // ------------------------------------------------------------------ settlement and claims
