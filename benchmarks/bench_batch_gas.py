@@ -13,9 +13,10 @@ witness), on the in-process EVM (py-evm, the gas anvil charges), a fresh chain p
                     path of ceil(log2 N) siblings checked against the batch's root (one PoseidonT3
                     hash per level)
 The old design (each quote a packed public input, stored in its own slot and emitted on its own)
-is gone from the code, so its figures are the README's, measured before this change on the same
-circuit family: submitBatch 472,196 for one quote, 33,500 per extra quote (issue 11), a fill
-opening a series 280,574; the ratio column compares submit(N) with 472,196 + 33,500 (N - 1).
+is gone from the code, so its figures are docs/vault-life.md's, measured on anvil on the vault just
+before this change (with the worst-case reserve and the wind-down): submitBatch 502,978 for one
+quote, a fill opening a series 280,798; and issue 11's 33,500 per extra quote (the per-quote part,
+which the reserve did not change). The ratio column compares submit(N) with 502,978 + 33,500 (N - 1).
 
 Writes benchmarks/results/batch_gas.json and batch_gas.png and prints the table.
 
@@ -50,8 +51,9 @@ from verifier_contracts.devnet import in_process_web3, mine_block_at  # noqa: E4
 from verifier_contracts.vault import compile_vault, deploy_vault_stack  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-OLD_SUBMIT_ONE, OLD_PER_QUOTE, OLD_FILL = 472_196, 33_500, 280_574
-"""The README's figures of the design with one public element, one slot and one event per quote."""
+OLD_SUBMIT_ONE, OLD_PER_QUOTE, OLD_FILL = 502_978, 33_500, 280_798
+"""docs/vault-life.md's and issue 11's figures of the design with one public element, one slot and one
+event per quote."""
 REQUIRED, GOAL = 12_000, 5_000
 """Issue 11 item 8: gas per quote amortized at a batch of 64, all of submitBatch included."""
 COLLATERAL = 10**12
@@ -101,7 +103,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     n = [r["quotes"] for r in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     left.plot(n, [r["submit"] / 1e3 for r in rows], "o-", label="one root (measured)")
-    left.plot(n, [r["old_design_submit"] / 1e3 for r in rows], "s--", label="one element + slot per quote (README)")
+    left.plot(n, [r["old_design_submit"] / 1e3 for r in rows], "s--",
+              label="one element + slot per quote (vault-life.md, issue 11)")
     left.set(xscale="log", xlabel="quotes per batch", ylabel="submitBatch gas (thousands)", title="submitBatch")
     left.set_xticks(n, [str(x) for x in n])
     left.legend()
@@ -139,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         "solc": solc_version(),
         "solc_settings": {k: SOLC_SETTINGS[k] for k in ("optimizer", "evmVersion")},
         "python": platform.python_version(),
-        "old_design": {"source": "README (vault gas table) and issue 11 item 8", "submit_one_quote": OLD_SUBMIT_ONE,
+        "old_design": {"source": "docs/vault-life.md (anvil, the vault before this change) and issue 11 item 8",
+                       "submit_one_quote": OLD_SUBMIT_ONE,
                        "per_extra_quote": OLD_PER_QUOTE, "fill_new_series": OLD_FILL},
         "required_per_quote_at_64": REQUIRED,
         "goal_per_quote_at_64": GOAL,
