@@ -6,13 +6,14 @@ lower their own priority with os.nice at start and load the proving key once.
 
 Keys come from prover.keys_for, saved by circuit fingerprint in the DLPE cache (the demo and the
 vault tests share them: the book batch circuit's shape depends only on its capacities). The
-workers read them from key_dir/<fingerprint>/keys-<vk sha256>.pickle, (proving key, verifying
-key), written once from those. A changed circuit has a new fingerprint, hence a fresh setup. Development keys
-are for devnets.
+workers read them from key_dir/<fingerprint>/keys-<vk sha256>-<code sha256>.pickle, (proving key,
+verifying key), written once from those. A changed circuit has a new fingerprint, hence a fresh setup;
+a changed prover (the pickled classes' code) a fresh copy. Development keys are for devnets.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import time
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+import bn254
 import prover
 from circuits import book_batch as bb
 from engine import fixed as fx
@@ -58,15 +60,34 @@ def shape_request(capacity: BookCapacity, nonce: int = 1) -> bb.BookBatchRequest
                                  policy=policy, state_salt=1, limits=limits_fixed(BatchLimits()), margin=fx.ONE)
 
 
+def source_sha256(*roots: Path) -> str:
+    """SHA-256 of every .py file under the folders `roots`, with their paths."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for source in sorted(root.rglob("*.py")):
+            digest.update(str(source.relative_to(root.parent)).encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def pickled_code_sha256() -> str:
+    """The source digest of the packages whose classes a pickled key holds (bn254, prover): a pickle
+    written by other code may unpickle into objects the prover no longer understands."""
+    return source_sha256(*(Path(package.__file__).parent for package in (bn254, prover)))
+
+
 def circuit_keys(capacity: BookCapacity, key_dir: Path) -> CircuitKeys:
     """Keys of the book batch circuit of `capacity` (prover.keys_for), and the workers' copy in key_dir."""
     r1cs = build_book_batch(shape_request(capacity)).r1cs
     fingerprint = prover.circuit_fingerprint(r1cs)
     pk, vk, _ = prover.keys_for(r1cs)
-    # named by the verifying key too: a cache refilled by a fresh setup never meets a stale copy
-    path = Path(key_dir).expanduser() / fingerprint / f"keys-{verifying_key_sha256(vk)[:16]}.pickle"
+    # named by the verifying key and the prover's code too: a cache refilled by a fresh setup, or a
+    # prover whose key classes changed, never meets a stale copy
+    folder = Path(key_dir).expanduser() / fingerprint
+    path = folder / f"keys-{verifying_key_sha256(vk)[:16]}-{pickled_code_sha256()[:16]}.pickle"
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("keys-*.pickle"):
+            stale.unlink(missing_ok=True)  # copies of this circuit's keys for other keys or code
         partial = path.with_suffix(f".{os.getpid()}.partial")  # two services starting at once write apart
         with open(partial, "wb") as f:
             pickle.dump((pk, vk), f)
