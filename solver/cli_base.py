@@ -148,6 +148,19 @@ class NumericArgsCommand(TyperCommand):
         return super().parse_args(ctx, positionals_last(list(args), value_options))
 
 
+def read_book_request(path: Path):
+    """The book batch request in the JSON file `path` (solver.service.store's format), or exit 2 with one line."""
+    from engine.errors import DLPEError
+    from solver.service.store import request_from_json
+
+    try:
+        return request_from_json(path.read_text())
+    except OSError as error:
+        fail(f"cannot read the request {path}: {error.strerror}")
+    except (ValueError, TypeError, KeyError, DLPEError) as error:
+        fail(f"{path} is not a book batch request: {error}")
+
+
 def json_number(x: float) -> float | str:
     """A float for strict JSON: finite values as numbers, infinities as "inf" / "-inf"."""
     if math.isnan(x):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import typer
 
-from solver.cli_base import JSON_HELP, fail, print_json
+from solver.cli_base import JSON_HELP, fail, print_json, read_book_request
 
 RPC_HELP = "the node's JSON-RPC URL (e.g. http://127.0.0.1:8545)"
 KEY_ENV_HELP = "environment variable holding the signer's hex private key"
@@ -182,16 +182,9 @@ def submit(
 ) -> None:
     """Submit a proven book batch to the deployed vault, as its solver (publishing the policy commitment it opens)."""
     import prover
-    from engine.errors import DLPEError
     from solver import deployments as dep
-    from solver.service.store import request_from_json
 
-    try:
-        batch = request_from_json(request.read_text())
-    except OSError as error:
-        fail(f"cannot read the request {request}: {error.strerror}")
-    except (ValueError, TypeError, KeyError, DLPEError) as error:
-        fail(f"{request} is not a book batch request: {error}")
+    batch = read_book_request(request)
     w3 = _connect(rpc_url, _signer(key_env, keystore, password_env))
     record = _deployment(deployment, deployments, w3.eth.chain_id)
     inputs = prover.read_public(public)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import typer
 
-from solver.cli_base import JSON_HELP, fail, print_json
+from solver.cli_base import JSON_HELP, fail, print_json, read_book_request
 from solver.cli_chain import register as register_chain
 
 KEYS_FOLDER_HELP = "a folder written by `dlpe setup` (circuit.zkey, verification_key.json, fingerprint)"
@@ -315,16 +315,9 @@ def prove(
 
     import prover
     from prover.keystore import load_keys
-    from engine.errors import DLPEError
-    from solver.service.store import request_from_json
     from solver.settlement import build_book_batch
 
-    try:
-        batch = request_from_json(request.read_text())
-    except OSError as error:
-        fail(f"cannot read the request {request}: {error.strerror}")
-    except (ValueError, TypeError, KeyError, DLPEError) as error:
-        fail(f"{request} is not a book batch request: {error}")
+    batch = read_book_request(request)
     built = build_book_batch(batch)
     pk, vk = load_keys(keys, built.r1cs)
     start = time.perf_counter()
