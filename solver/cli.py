@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from importlib.metadata import PackageNotFoundError, entry_points
 from importlib.metadata import version as package_version
 from pathlib import Path

@@ -19,7 +19,6 @@ one line on stderr for bad input (solver.cli_base).
 from __future__ import annotations
 
 import getpass
-import json
 from pathlib import Path
 
 import typer

@@ -27,7 +27,6 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import prover
 from bn254.cache import dlpe_cache_folder, write_atomically
