@@ -131,7 +131,9 @@ def plan_book_batch(quotes: QuoteSet, settlement: Settlement, *, spec: BookSpec,
         raise NothingToBatch(f"no expiry has {n_quotes} live quote(s) after the oracle's time")
     book = settlement.vault_book()
     current = book.current
-    held = book_expiries(book.proven + current, oracle_time)  # old and new slots: one series each
+    # the book after the pending records: a settled expiry has left it, though the proven book keeps
+    # its slots until this proof (the circuit prices only the new book's slots)
+    held = book_expiries(current, oracle_time)
     quoted = next((e for e in candidates if len(set(held) | {e}) <= settlement.capacity.expiries), None)
     if quoted is None:
         raise NothingToBatch(f"the book already spans {len(held)} expiries: no room for a quoted one")

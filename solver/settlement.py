@@ -267,6 +267,14 @@ class Settlement:
         return VaultBook(proven, state.proven_fills, vault.chain_head(state.proven_fills),
                          tuple(fills[state.proven_fills:]))
 
+    def settleable_expiries(self) -> list[tuple[int, int]]:
+        """(expiry, observation index) for each expiry the vault's book holds and the oracle has
+        observed at or after: what settleExpiry takes (the vault itself refuses an observation
+        outside its settlement window). No batch can be proven over a book that holds a passed expiry."""
+        held = sorted({slot.expiry for slot in self.vault_book().current if not slot.empty})
+        found = ((expiry, self.stack.oracle.first_observation_at_or_after(expiry)) for expiry in held)
+        return [(expiry, index) for expiry, index in found if index is not None]
+
     def market(self, expiries: Sequence[fb.ExpirySmile]) -> fb.BookMarket:
         """The market a proof must use: the oracle's latest spot and time, governance's rate and carry."""
         spot, oracle_time = self.stack.oracle.latest()

@@ -6,7 +6,9 @@ invalidate the first. A batch is cut when none is in flight and either ``cut_int
 passed since the last cut or spot has moved by ``cut_on_move`` (relative) since then. On a devnet
 the service posts the feed's spot and IV index to the oracles at the cut; elsewhere it proves
 against whatever they hold. The cut is a book batch (solver.book_plan) over the vault's own book:
-rebuilt from its fill events, with every fill recorded since the last proof.
+rebuilt from its fill events, with every fill recorded since the last proof. Before a cut the
+operator settles each expiry of the book that the oracle has observed at or after (settleExpiry:
+no batch can be proven over a book holding a passed expiry).
 
 Each ``step`` drives the batch in flight one transition further (solver.service.store):
   queued     still valid (oracle unchanged, vault expects its nonce, no fill since)? to a prover worker
@@ -147,6 +149,7 @@ class BatchScheduler:
             oracle.post(fx.to_fixed(spot), observed)
             self.chain.stack.iv_oracle.post(fx.to_fixed(quotes.snapshot.iv_index.value), observed)
         self._last_cut = (time.monotonic(), spot)
+        self._settle_passed_expiries()
         try:
             plan = plan_book_batch(quotes, self.chain.settlement, spec=self.spec, config=self.config,
                                    state_salt=secrets.randbits(128))
@@ -163,6 +166,22 @@ class BatchScheduler:
         log.info("batch cut", extra={"batch": batch_id, "nonce": request.nonce, "quotes": len(request.quotes),
                                      "fills": request.fills_to - request.fills_from})
         failpoint("after_cut")
+
+    def _settle_passed_expiries(self) -> None:
+        """Settle every expiry of the vault's book that the oracle has observed at or after (anyone may;
+        the operator does, since no batch can be proven over a book holding a passed expiry). One the
+        vault refuses (its observation outside the settlement window, or the fill capacity full) is
+        logged and left: the next cut tries again."""
+        for expiry, index in self.chain.settlement.settleable_expiries():
+            try:
+                tx_hash, raw, _ = self.sender.sign(self.chain.vault, "settleExpiry", expiry, index)
+            except TransactionRejected as refused:
+                log.warning("expiry not settled", extra={"expiry": expiry, "observation": index, "error": str(refused)})
+                continue
+            self.sender.broadcast(raw)
+            receipt = self.chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s)
+            log.info("expiry settled", extra={"expiry": expiry, "observation": index, "status": receipt["status"],
+                                              "gas": receipt["gasUsed"]})
 
     # -- driving one batch
 

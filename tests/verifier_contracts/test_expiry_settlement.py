@@ -9,10 +9,15 @@ the taker's position and the chain head are as they were.
 
 from __future__ import annotations
 
+import pytest
+
 from circuits import book_hash as bh
 from engine import fixed as fx
 from engine import fixed_book as fb
-from solver.scripted_book import DAY, EXPIRIES, FILLS, FIRST_NONCE, STRIKE, T0
+from solver.book_plan import book_expiries
+from solver.pipeline import NothingToBatch
+from solver.scripted_book import CAPACITY, DAY, EXPIRIES, FILLS, FIRST_NONCE, STRIKE, T0, T1
+from solver.settlement import Settlement
 from tests.verifier_contracts.test_book_vault import (  # noqa: F401  (fixtures)
     COLLATERAL,
     DECIMALS,
@@ -167,3 +172,27 @@ def test_payoffs_beyond_the_collateral_are_paid_pro_rata(chain, contracts, mater
     assert claim.payoff == full * collateral // full == collateral  # the sole holder takes all that was set aside
     state = vault.state()
     assert (state.collateral, state.unclaimed_payoffs) == (0, 0)
+
+
+def test_the_solver_finds_what_to_settle_and_plans_over_the_book_after_the_settlement(chain, contracts, material):
+    """What the service does before a cut (solver.service.scheduler): settle each expiry of the book that
+    the oracle has observed at or after; the next batch's expiries are those of the book after the
+    pending records, though the proven book keeps the settled expiry's slot until that proof."""
+    scene = traded_scene(chain, contracts, material)
+    scene.post(T1)
+    scene.submit(material.second)  # proves FILLS: the proven book holds EXPIRY's call
+    settlement = Settlement(scene.stack, scene.solver, CAPACITY)
+    assert settlement.settleable_expiries() == []  # no observation at or after EXPIRY yet
+    assert book_expiries(settlement.vault_book().current, T1) == [EXPIRY]
+    post_spot(scene, EXPIRY + 10, 110 * ONE)
+    index = scene.stack.oracle.first_observation_at_or_after(EXPIRY)
+    assert settlement.settleable_expiries() == [(EXPIRY, index)]
+    with pytest.raises(NothingToBatch, match="settle them"):
+        book_expiries(settlement.vault_book().current, EXPIRY + 10)
+
+    scene.vault.settle_expiry(EXPIRY, index, sender=scene.lp)
+    book = settlement.vault_book()
+    assert settlement.settleable_expiries() == []
+    assert [slot.expiry for slot in book.proven if not slot.empty] == [EXPIRY]  # until the next proof
+    assert [type(record) for record in book.pending] == [fb.ExpirySettled]
+    assert book_expiries(book.current, EXPIRY + 10) == []  # a batch can be planned again
