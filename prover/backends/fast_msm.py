@@ -19,11 +19,12 @@ factorization", Math. Comp. 1987): 6M per addition (3M of the batch inversion,
 additions into the buckets, and 650 ns per bucket for the weighted sum by
 halving against 880 ns for the usual two running sums.
 
-The windows are independent, so they run in parallel (prange, one window per
-task). A zero scalar has no digit and costs nothing; a scalar 1 has one digit,
-1, in window 0: one affine addition, no doubling, which is what makes the
-bit-heavy witnesses of range checks cheap. The window width c is chosen from
-the number of large scalars (select_window_bits).
+Terms are split first (split_terms): a zero scalar or an infinity costs
+nothing, the points of the scalars 1 (most of a witness of range-check bits)
+are one plain sum, by the same pair rounds, and only the other terms are copied
+apart and recoded into windows, so that no window scans or sorts the bits. The
+plain sum and the windows are independent tasks, run in parallel (prange). The
+window width c is chosen from the number of other scalars (select_window_bits).
 
 Points are uint64 arrays of shape (n, 2L): x then y, L = 4 limbs (G1) or 8 (G2),
 in Montgomery form, all zeros for infinity. Scalars are (n, 4) standard-form
@@ -312,7 +313,7 @@ def window_sum(points, digits, n_buckets, like):
     if not digits.any():
         return jac_infinity(like)
     ordered, start, count = _bucket_points(points, digits, n_buckets, like)
-    # None of them is infinity (live_points); sums in later rounds may be.
+    # None of them is infinity (split_terms); sums in later rounds may be.
     work, is_inf = _group_sums(ordered, np.zeros(ordered.shape[0], np.bool_), start, count, like)
     # Buckets 0 .. n_buckets - 1 by halving; the top one, of weight n_buckets = 2^(c-1), is
     # where Horner's rule starts.
@@ -330,41 +331,92 @@ def window_sum(points, digits, n_buckets, like):
 
 
 @njit(cache=True)
-def live_points(points, scalars, like):
-    """True where the point is not infinity and the scalar not zero: the terms that cost anything."""
+def split_terms(points, scalars, like):
+    """The indices of the terms that cost anything, by kind: (ones, others).
+
+    ones: scalar 1 and a point other than infinity, a plain sum; others: the rest of the
+    nonzero scalars on points other than infinity, which go through the windows.
+    """
     limbs = len(like)
     n = points.shape[0]
-    live = np.empty(n, np.bool_)
+    kind = np.zeros(n, np.int8)  # 0: costs nothing, 1: scalar 1, 2: the windows
+    n_ones = n_others = 0
     for i in range(n):
-        zero_scalar = (scalars[i, 0] | scalars[i, 1] | scalars[i, 2] | scalars[i, 3]) == np.uint64(0)
-        live[i] = not (zero_scalar or fe_is_zero(fe_load(points, i, limbs, like)))
-    return live
+        high = scalars[i, 1] | scalars[i, 2] | scalars[i, 3]
+        if (high | scalars[i, 0]) == np.uint64(0) or fe_is_zero(fe_load(points, i, limbs, like)):
+            continue
+        if high == np.uint64(0) and scalars[i, 0] == np.uint64(1):
+            kind[i] = 1
+            n_ones += 1
+        else:
+            kind[i] = 2
+            n_others += 1
+    ones, others = np.empty(n_ones, np.int64), np.empty(n_others, np.int64)
+    n_ones = n_others = 0
+    for i in range(n):
+        if kind[i] == 1:
+            ones[n_ones] = i
+            n_ones += 1
+        elif kind[i] == 2:
+            others[n_others] = i
+            n_others += 1
+    return ones, others
+
+
+@njit(cache=True)
+def gather_rows(rows, indices):
+    """rows[indices] (indices ascending), compiled: no temporary arrays."""
+    out = np.empty((indices.shape[0], rows.shape[1]), rows.dtype)
+    for k in range(indices.shape[0]):
+        out[k] = rows[indices[k]]
+    return out
+
+
+@njit(cache=True)
+def plain_sum(points, like):
+    """sum_i P_i of affine points other than infinity, as a Jacobian point (points is overwritten)."""
+    limbs = len(like)
+    if points.shape[0] == 0:
+        return jac_infinity(like)
+    start, count = np.zeros(1, np.int64), np.full(1, points.shape[0], np.int64)
+    total, is_inf = _group_sums(points, np.zeros(points.shape[0], np.bool_), start, count, like)
+    if is_inf[0]:
+        return jac_infinity(like)
+    return jac_add_affine(jac_infinity(like), fe_load(total, 0, 0, like), fe_load(total, 0, limbs, like))
 
 
 @njit(cache=True, parallel=True)
-def window_sums(points, digits, c, like):
-    """Each window's sum_i digits[w, i] * P_i, as Jacobian rows (X, Y, Z): one window per task."""
+def window_sums(points, digits, c, ones, like):
+    """Row 0: sum of the points `ones` (scalar 1); row w + 1: window w's sum_i digits[w, i] * P_i.
+
+    Jacobian rows (X, Y, Z), one task each: the plain sum first, since in a witness of
+    bits it is the largest.
+    """
     limbs = len(like)
     n_windows = digits.shape[0]
-    sums = np.empty((n_windows, 3 * limbs), np.uint64)
-    for w in prange(n_windows):
-        x, y, z = window_sum(points, digits[w], 1 << (c - 1), like)
-        fe_store(sums, w, 0, x)
-        fe_store(sums, w, limbs, y)
-        fe_store(sums, w, 2 * limbs, z)
+    sums = np.empty((n_windows + 1, 3 * limbs), np.uint64)
+    for task in prange(n_windows + 1):
+        if task == 0:
+            x, y, z = plain_sum(ones, like)
+        else:
+            x, y, z = window_sum(points, digits[task - 1], 1 << (c - 1), like)
+        fe_store(sums, task, 0, x)
+        fe_store(sums, task, limbs, y)
+        fe_store(sums, task, 2 * limbs, z)
     return sums
 
 
 @njit(cache=True)
 def combine_windows(sums, c, like):
-    """sum_w 2^(c w) S_w by Horner's rule, as one affine row (x, y) (zeros for infinity)."""
+    """sums[0] + sum_w 2^(c w) sums[w + 1] by Horner's rule, as one affine row (x, y) (zeros for infinity)."""
     limbs = len(like)
     total = jac_infinity(like)
-    for w in range(sums.shape[0] - 1, -1, -1):
+    for w in range(sums.shape[0] - 1, 0, -1):
         for _ in range(c):
             total = jac_double(total)
         window = (fe_load(sums, w, 0, like), fe_load(sums, w, limbs, like), fe_load(sums, w, 2 * limbs, like))
         total = jac_add(total, window)
+    total = jac_add(total, (fe_load(sums, 0, 0, like), fe_load(sums, 0, limbs, like), fe_load(sums, 0, 2 * limbs, like)))
     x, y = jac_to_affine(total)
     out = np.empty((1, 2 * limbs), np.uint64)
     fe_store(out, 0, 0, x)
@@ -374,9 +426,15 @@ def combine_windows(sums, c, like):
 
 def msm(points: np.ndarray, scalars: np.ndarray, c: int, like: tuple) -> np.ndarray:
     """sum_i scalars[i] * points[i] as one affine row (see the module docstring)."""
-    digits = signed_digits(scalars, live_points(points, scalars, like), c)
-    # Windows are handed out one at a time, window 0 (which holds the scalars 1) first:
-    # a static split would leave one core idle while the other finishes window 0.
+    ones, others = split_terms(points, scalars, like)
+    one_points = gather_rows(points, ones)
+    if others.shape[0] < points.shape[0]:
+        # Every window scans all the terms it is given: a witness of bits keeps its few
+        # other scalars apart, so that each window sorts those only.
+        points, scalars = gather_rows(points, others), gather_rows(scalars, others)
+    digits = signed_digits(scalars, np.ones(points.shape[0], np.bool_), c)
+    # Tasks are handed out one at a time, the largest in a witness of bits (the plain sum
+    # of the ones) first: a static split would leave one core idle while the other ends it.
     with one_task_at_a_time():
-        sums = window_sums(points, digits, c, like)
+        sums = window_sums(points, digits, c, one_points, like)
     return combine_windows(sums, c, like)
