@@ -215,7 +215,8 @@ class FastBackend:
     name = "fast"
 
     def __init__(self) -> None:
-        self._tables: dict[tuple[int, int], np.ndarray] = {}  # (base, n) -> base^i, i < n (Montgomery)
+        # (base, n) -> base^i, i < n (Montgomery); ("stages", omega, n) -> fast_ntt.stage_twiddles
+        self._tables: dict[tuple, np.ndarray] = {}
         self._tables_lock = threading.Lock()
 
     # -- curves --------------------------------------------------------------------------------
@@ -274,20 +275,26 @@ class FastBackend:
 
     # -- F_r -----------------------------------------------------------------------------------
 
-    def _powers(self, base: int, n: int) -> np.ndarray:
-        """[base^i for i < n] in Montgomery form, cached (twiddle factors and coset shifts)."""
-        key = (base, n)
+    def _table(self, key: tuple, make) -> np.ndarray:
+        """A cached F_r table (twiddles, coset shifts): make() once per key."""
         with self._tables_lock:
             if key not in self._tables:
                 if len(self._tables) >= 16:  # a prover needs 3 per domain size
                     self._tables.pop(next(iter(self._tables)))
-                base_limbs = tuple(fr_to_montgomery(ints_to_limbs([base], R))[0])
-                self._tables[key] = fast_ntt.powers(base_limbs, n)
+                self._tables[key] = make()
             return self._tables[key]
+
+    def _powers(self, base: int, n: int) -> np.ndarray:
+        """[base^i for i < n] in Montgomery form, cached (coset shifts)."""
+        return self._table((base, n), lambda: fast_ntt.powers(_fr_montgomery(base), n))
 
     def _ntt_limbs(self, values: np.ndarray, omega: int) -> np.ndarray:
         n = values.shape[0]
-        return fast_ntt.ntt(values, self._powers(omega, max(1, n // 2)))
+        table = self._table(
+            ("stages", omega, n),  # the twiddles omega^k, k < n/2, laid out by stage
+            lambda: fast_ntt.stage_twiddles(fast_ntt.powers(_fr_montgomery(omega), max(1, n // 2))),
+        )
+        return fast_ntt.ntt_with_table(values, table)
 
     def ntt(self, coefficients: Sequence[int]) -> list[int]:
         omega = root_of_unity(_log2_size(len(coefficients)))
@@ -314,6 +321,11 @@ class FastBackend:
     def vec_sub(self, a: Sequence[int], b: Sequence[int]) -> list[int]:
         _check_lengths(a, b)
         return FrVector(fast_ntt.vec_sub(_fr_limbs(a), _fr_limbs(b)))
+
+
+def _fr_montgomery(value: int) -> tuple:
+    """One F_r element as a Montgomery limb tuple (a kernel's constant argument)."""
+    return tuple(fr_to_montgomery(ints_to_limbs([value], R))[0])
 
 
 def _check_lengths(a: Sequence, b: Sequence) -> None:
