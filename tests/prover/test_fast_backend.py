@@ -21,7 +21,8 @@ from bn254.constants import G1_INFINITY, G2_INFINITY, Q, R
 from bn254.curve import g1_from_py_ecc, g2_from_py_ecc
 from circuits import batch as cbt
 from circuits.builder import ConstraintSystem
-from prover import prove, setup, verify, write_proof, write_public, write_verification_key
+from circuits.gadgets.bits import to_bits
+from prover import proving, prove, setup, verify, write_proof, write_public, write_verification_key
 from prover.backends import get_backend
 from prover.backends import fast_field as ff
 from prover.backends.fast import FrVector, g1_limbs, g2_limbs
@@ -336,6 +337,41 @@ def test_fast_proof_of_a_random_circuit_passes_the_reference_verifier():
     public = r1cs.public_values(witness)
     assert verify(vk, public, proof, backend=REFERENCE)
     assert not verify(vk, [(public[0] + 1) % R, *public[1:]], proof, backend=REFERENCE)
+
+
+def _circuit_of_every_scalar_kind() -> tuple:
+    """A witness like the batches': mostly bits, with zeros, small values, -1 and full field elements."""
+    rng = random.Random(11)
+    cs = ConstraintSystem()
+    x = cs.public_input("x", rng.randrange(R))
+    minus_one = cs.private_input("minus_one", R - 1)
+    with cs.scope("gates"):
+        acc = cs.mul(x, minus_one, "negate")
+        for i in range(6):
+            small = cs.private_input(f"small{i}", rng.randrange(1 << 40))
+            to_bits(cs, small, 48)  # 48 wires of 0 and 1, a few high zeros among them
+            acc = cs.mul(acc + small, x, f"full{i}")
+    cs.public_output("out", acc)
+    r1cs, witness = cs.to_r1cs(), cs.witness()
+    assert r1cs.is_satisfied(witness)
+    return r1cs, witness
+
+
+def test_fast_and_reference_proofs_are_identical_for_the_same_randomness(monkeypatch):
+    # Every MSM of the proof (A, B in G1 and G2, L, H) on both backends: one wrong term
+    # anywhere in the fast kernels' split of zeros, ones and the rest changes a point.
+    r1cs, witness = _circuit_of_every_scalar_kind()
+    values = set(witness)
+    assert {0, 1, R - 1} <= values and any(1 < v < 1 << 40 for v in values) and any(v >= 1 << 200 for v in values)
+    pk, vk = setup(r1cs, backend=FAST)
+    blinding = [RNG.randrange(1, R) for _ in range(2)]
+    proofs = {}
+    for backend in (FAST, REFERENCE):
+        randomness = iter(blinding)
+        monkeypatch.setattr(proving, "random_nonzero_scalar", lambda: next(randomness))
+        proofs[backend.name] = prove(pk, witness, backend=backend)
+    assert proofs["fast"] == proofs["reference"]
+    assert verify(vk, r1cs.public_values(witness), proofs["fast"], backend=REFERENCE)
 
 
 @pytest.fixture(scope="module")
