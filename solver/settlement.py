@@ -6,8 +6,9 @@
     settlement.stack.oracle.post(spot, oracle_time)          # the oracles' owner, on its own schedule
     settlement.stack.iv_oracle.post(vol_index, oracle_time)
     request = settlement.book_request(expiries, quotes, policy=policy, state_salt=salt)
-    keys = book_batch_keys(request)                           # prover.keys_for: cached by circuit fingerprint
-    proven = prove_book_batch(keys[0], request)
+    built = build_book_batch(request)                         # mode="lookup": range checks by lookup
+    keys = book_batch_keys(built)                             # cached by circuit fingerprint
+    proven = prove_book_batch(keys[0], request, built)
     settlement.publish_state_commitment(proven)               # the solver's spread policy (not the book)
     accepted = settlement.submit(proven)                      # AcceptedBatch: id, quotes, gas used
     fill = settlement.stack.vault.fill(accepted.batch_id, 0, size, max_premium, sender=taker)
@@ -17,6 +18,13 @@ rate, carry, limits and model margin, the next nonce, the book as of the last pr
 the vault's FillRecorded events) and the fills recorded since. A batch with quotes must be proven
 over every recorded fill and submitted before the oracle posts again (or its post grows older than
 maxOracleAge); a book update (every quote of size 0, see book_update_quotes) may stop at any fill.
+
+Two modes of one circuit (circuits.builder's range-check factory): "bits" proves with plain
+Groth16 (keys from prover.keys_for, a phase-2 ceremony's or a development setup's) and the vault
+takes it through submitBatch; "lookup" settles every range check by one log-derivative lookup and
+proves with Groth16 and a commitment (prover.committed; keys from committed_keys_for, always
+development keys: the commitment key's sigma is no ceremony's), and the vault deployed with that
+verifying key takes it through submitCommittedBatch. The proof's kind picks the entry (submit).
 
 build_batch (the single-expiry batch of circuits/batch.py) has no caller left: the solver service
 and the deployment commands prove book batches (solver.book_plan, solver.deployments).
@@ -34,13 +42,18 @@ import prover
 from bn254.r1cs import R1CS
 from circuits import book_batch as bb
 from circuits.batch import BatchRequest, batch_circuit
-from circuits.builder import CircuitError, ConstraintSystem
+from circuits.builder import CircuitError, ConstraintSystem, RangeCheckMode
+from circuits.gadgets.logup import CommittedStatement, committed_statement
 from circuits.layout import Layout
 from circuits.merkle import merkle_path
 from engine import fixed as fx
 from engine import fixed_book as fb
 from engine import fixed_quote as fq
 from engine.fixed_risk import RiskLimitsFixed
+from prover.committed import prove_committed, verify_committed
+from prover.committed_keys import CommittedProof, CommittedProvingKey, CommittedVerifyingKey
+from prover.committed_keystore import committed_keys_for
+from prover.progress import Progress
 from verifier_contracts import vault as vc
 from verifier_contracts.vault import AcceptedBatch, Margins, MarketSettings, RiskLimits, VaultStack, deploy_vault_stack
 
@@ -97,42 +110,79 @@ class BookCapacity:
 
 @dataclass(frozen=True)
 class BuiltBookBatch:
-    """A book batch circuit built for one request: its constraint system, witness and public inputs."""
+    """A book batch circuit built for one request: its constraint system, witness and public inputs.
+
+    mode: "bits" or "lookup"; in lookup mode `statement` is what the committed prover takes, and the
+    witness holds a stand-in challenge (the proof draws the real one from its commitment)."""
 
     r1cs: R1CS
     witness: list[int]
     layout: Layout
+    mode: str = RangeCheckMode.BITS.value
+    statement: CommittedStatement | None = None
 
     @property
     def public_inputs(self) -> list[int]:
-        return self.r1cs.public_values(self.witness)
+        """The layout's public inputs (in lookup mode the challenge, the last public signal, left out)."""
+        return self.r1cs.public_values(self.witness)[: self.layout.n_public_inputs]
 
 
-def build_book_batch(request: bb.BookBatchRequest) -> BuiltBookBatch:
-    """Build the book batch for `request`; raises CircuitError when the request does not satisfy it."""
-    cs = ConstraintSystem()
+def build_book_batch(request: bb.BookBatchRequest, mode: RangeCheckMode | str = RangeCheckMode.BITS) -> BuiltBookBatch:
+    """Build the book batch for `request` with its range checks in `mode` ("bits": bit decompositions,
+    plain Groth16; "lookup": one log-derivative lookup, Groth16 with a commitment); raises
+    CircuitError when the request does not satisfy it."""
+    cs = ConstraintSystem(range_mode=mode)
     wires = bb.book_batch_circuit(cs, request)
     failure = cs.first_failure()
     if failure is not None:
         raise CircuitError(f"the book batch request does not satisfy the circuit: {failure}")
-    return BuiltBookBatch(cs.to_r1cs(), cs.witness(), wires.layout)
+    statement = committed_statement(cs) if cs.range_mode is RangeCheckMode.LOOKUP else None
+    if statement is None:
+        return BuiltBookBatch(cs.to_r1cs(), cs.witness(), wires.layout)
+    return BuiltBookBatch(statement.r1cs, statement.witness, wires.layout, RangeCheckMode.LOOKUP.value, statement)
 
 
-def book_batch_keys(built: BuiltBookBatch) -> tuple[prover.ProvingKey, prover.VerifyingKey]:
-    """Keys of the circuit `built` belongs to: saved by circuit fingerprint and reused (prover.keys_for).
-    The circuit's shape depends only on its capacities, so every request of one capacity shares them."""
-    proving_key, verifying_key, _ = prover.keys_for(built.r1cs)
-    return proving_key, verifying_key
+BookBatchKeys = tuple[prover.ProvingKey, prover.VerifyingKey] | tuple[CommittedProvingKey, CommittedVerifyingKey]
+
+
+def book_batch_keys(built: BuiltBookBatch, *, progress: Progress | None = None) -> BookBatchKeys:
+    """Keys of the circuit `built` belongs to: saved by circuit fingerprint and reused (prover.keys_for;
+    in lookup mode committed_keys_for). The circuit's shape depends only on its capacities and mode,
+    so every request of one capacity and mode shares them. Lookup-mode keys are development keys:
+    the commitment key's sigma is covered by no ceremony (prover.committed), so a vault of them is
+    for devnets only."""
+    if built.statement is not None:
+        statement = built.statement
+        proving_key, verifying_key, _ = committed_keys_for(statement.r1cs, statement.committed_wires,
+                                                           statement.blinding_wire, progress=progress)
+        return proving_key, verifying_key
+    plain_pk, plain_vk, _ = prover.keys_for(built.r1cs, progress=progress)
+    return plain_pk, plain_vk
 
 
 @dataclass(frozen=True)
 class ProvenBookBatch:
-    """A request, its proof and its public inputs [state, book_before, chain_from, chain_to, book_after,
-    quotes_root, packed...]."""
+    """A request, its proof and its public signals [state, book_before, chain_from, chain_to, book_after,
+    quotes_root, packed...], followed in lookup mode (a CommittedProof) by the challenge."""
 
     request: bb.BookBatchRequest
-    proof: prover.Proof
+    proof: prover.Proof | CommittedProof
     public_inputs: list[int]
+
+    @property
+    def mode(self) -> str:
+        """"lookup" for a committed proof (the vault's submitCommittedBatch), else "bits" (submitBatch)."""
+        return RangeCheckMode.LOOKUP.value if isinstance(self.proof, CommittedProof) else RangeCheckMode.BITS.value
+
+    @property
+    def challenge(self) -> int | None:
+        """The committed proof's challenge (its last public signal); None for a plain proof."""
+        return self.public_inputs[-1] if isinstance(self.proof, CommittedProof) else None
+
+    @property
+    def layout_inputs(self) -> list[int]:
+        """The layout's public inputs, which the vault assembles (the challenge left out)."""
+        return self.public_inputs[:-1] if isinstance(self.proof, CommittedProof) else self.public_inputs
 
     @property
     def state_commitment(self) -> int:
@@ -148,7 +198,7 @@ class ProvenBookBatch:
 
     @property
     def packed(self) -> list[int]:
-        return self.public_inputs[6:]
+        return self.layout_inputs[6:]
 
     @property
     def quote_elements(self) -> list[int]:
@@ -156,11 +206,29 @@ class ProvenBookBatch:
         return bb.quote_elements(self.request.market, self.request.quotes)
 
 
-def prove_book_batch(proving_key: prover.ProvingKey, request: bb.BookBatchRequest,
+def prove_book_batch(proving_key: prover.ProvingKey | CommittedProvingKey, request: bb.BookBatchRequest,
                      built: BuiltBookBatch | None = None) -> ProvenBookBatch:
-    """Prove `request` (built with build_book_batch unless `built` is given) under the book batch's key."""
-    built = built or build_book_batch(request)
-    return ProvenBookBatch(request, prover.prove(proving_key, built.witness), built.public_inputs)
+    """Prove `request` (built with build_book_batch unless `built` is given, in the key's mode) under the
+    book batch's key: plain Groth16, or with a CommittedProvingKey the committed prover (lookup mode)."""
+    if not isinstance(proving_key, CommittedProvingKey):
+        built = built or build_book_batch(request)
+        return ProvenBookBatch(request, prover.prove(proving_key, built.witness), built.public_inputs)
+    built = built or build_book_batch(request, RangeCheckMode.LOOKUP)
+    if built.statement is None:
+        raise ValueError("a committed key proves a lookup-mode build; this one was built in bits mode")
+    proof, public = prove_committed(proving_key, built.statement.witness, built.statement.witness_for_challenge)
+    return ProvenBookBatch(request, proof, public)
+
+
+def verify_book_batch(verifying_key: prover.VerifyingKey | CommittedVerifyingKey, proven: ProvenBookBatch) -> bool:
+    """The Python verifier of the proof's kind: True iff `proven` verifies under the key."""
+    if isinstance(proven.proof, CommittedProof):
+        if not isinstance(verifying_key, CommittedVerifyingKey):
+            raise ValueError("a committed proof needs the committed verifying key")
+        return verify_committed(verifying_key, proven.public_inputs, proven.proof)
+    if isinstance(verifying_key, CommittedVerifyingKey):
+        raise ValueError("a plain Groth16 proof needs a plain verifying key")
+    return prover.verify(verifying_key, proven.public_inputs, proven.proof)
 
 
 def on_strike_grid(strike: int) -> int:
@@ -220,7 +288,7 @@ class Settlement:
     def deploy(
         cls,
         w3: Web3,
-        verifying_key: prover.VerifyingKey,
+        verifying_key: prover.VerifyingKey | CommittedVerifyingKey,
         capacity: BookCapacity,
         *,
         solver: str,
@@ -233,7 +301,9 @@ class Settlement:
         token_decimals: int = 6,
     ) -> Settlement:
         """Compile the vault for the capacity's layout and deploy the stack from w3.eth.default_account
-        (governance, oracles' owner, token minter); `solver` is the address that submits batches."""
+        (governance, oracles' owner, token minter); `solver` is the address that submits batches. A
+        CommittedVerifyingKey (lookup mode, development keys) deploys the committed verifier, and
+        the vault takes committed proofs only."""
         stack = deploy_vault_stack(
             w3,
             vc.compile_vault(capacity.layout().to_json()),
@@ -307,6 +377,8 @@ class Settlement:
             vault.set_state_commitment(proven.state_commitment, sender=self.solver)
 
     def submit(self, proven: ProvenBookBatch, *, gas: int | None = None) -> AcceptedBatch:
-        """submitBatch from the solver; raises ContractReverted / TransactionFailed when the vault refuses it."""
+        """submitBatch (a plain proof) or submitCommittedBatch (a committed proof, with its challenge)
+        from the solver; raises ContractReverted / TransactionFailed when the vault refuses it."""
         return self.stack.vault.submit_batch(proven.proof, proven.book_after, proven.quotes_root, proven.packed,
-                                             proven.quote_elements, sender=self.solver, gas=gas)
+                                             proven.quote_elements, challenge=proven.challenge, sender=self.solver,
+                                             gas=gas)

@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 import {
     BatchLayout,
     IBatchVerifier,
+    ICommittedBatchVerifier,
+    BATCH_COMMITTED_INPUT_COUNT,
     BATCH_ELEMENT_COUNT,
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
@@ -17,9 +19,11 @@ import {SpotOracle} from "./SpotOracle.sol";
 
 /// @title BatchStatement: what QuoteVault.submitBatch reads of a proven batch, checked, and its proof verified
 /// @notice The vault's statement checks (QuoteVault's trust notes say what binds each field): the
-///     whole public inputs assembled from the vault's own storage, every packed field the vault did
-///     not choose checked against the oracles, governance and storage, a batch with quotes checked
-///     to be tradable, then the proof. It only reads: the vault applies the effects.
+///     proof of the vault's kind, the whole public inputs assembled from the vault's own storage,
+///     every packed field the vault did not choose checked against the oracles, governance and
+///     storage, a batch with quotes checked to be tradable, then the proof, by the verifier of
+///     the vault's kind (plain Groth16, or Groth16 with a commitment whose challenge follows the
+///     inputs). It only reads: the vault applies the effects.
 ///
 ///     An external library linked into QuoteVault (called by delegatecall, so it reads the vault's
 ///     storage through the pointers it is given), to keep the vault's code under EIP-170's 24,576
@@ -44,19 +48,29 @@ library BatchStatement {
         uint256 worstLossTokens;
     }
 
-    /// @dev A Groth16 proof as submitBatch received it (A, B in EIP-197 order, C), in memory: one
-    ///     argument instead of three keeps submitBatch's stack within reach.
+    /// @dev A proof as submitBatch or submitCommittedBatch received it, in memory: one argument
+    ///     instead of up to seven keeps the entries' stacks within reach.
     struct Proof {
+        /// The entry it came through: submitBatch's Groth16, submitCommittedBatch's CommittedGroth16.
+        QuoteVault.ProofKind kind;
+        /// A, B in EIP-197 order, C.
         uint256[2] a;
         uint256[2][2] b;
         uint256[2] c;
+        /// CommittedGroth16 only (zero otherwise): the commitment D, its proof of knowledge P and
+        /// the challenge, the committed verifier's last public input.
+        uint256[2] commitment;
+        uint256[2] knowledgeProof;
+        uint256 challenge;
     }
 
     /// @dev The vault's values a statement is checked against, besides its settings' storage.
     struct Context {
         SpotOracle oracle;
         IVIndexOracle ivOracle;
+        /// An IBatchVerifier, or an ICommittedBatchVerifier when proofKind is CommittedGroth16.
         IBatchVerifier verifier;
+        QuoteVault.ProofKind proofKind;
         uint256 stateCommitment;
         uint64 nonce;
         uint256 collateral;
@@ -69,7 +83,8 @@ library BatchStatement {
     }
 
     /// @notice The batch's statement, after every check (see the title); reverts, with the vault's
-    ///     or the verifier's typed error, on the first that fails.
+    ///     or the verifier's typed error, on the first that fails: ProofKindMismatch first, for a
+    ///     proof of the other kind than the vault's verifier takes.
     function check(
         Context memory ctx,
         BookLedger.Book storage book,
@@ -80,6 +95,7 @@ library BatchStatement {
         Proof memory proof,
         uint256[BATCH_ELEMENT_COUNT] calldata packed
     ) external view returns (Statement memory statement) {
+        if (proof.kind != ctx.proofKind) revert QuoteVault.ProofKindMismatch(ctx.proofKind, proof.kind);
         uint64 maxOracleAge = oracleSettings.maxOracleAge;
         statement = _read(ctx, maxOracleAge, market, packed);
         _requireRiskInputsMatch(packed, limits, margins.modelMargin);
@@ -87,9 +103,32 @@ library BatchStatement {
         uint256[BATCH_PUBLIC_INPUT_COUNT] memory input =
             _publicInputs(book, ctx, packed, statement.fillsTo);
         if (statement.live) _requireTradable(ctx, book, margins.solvencyMargin, statement, packed);
-        // Reverts with the verifier's error (ProofInvalid, PublicInputNotInField, PrecompileFailed)
-        // unless the proof is valid. A view call: the verifier cannot change any state.
-        ctx.verifier.requireValidProof(proof.a, proof.b, proof.c, input);
+        _requireValidProof(ctx.verifier, proof, input);
+    }
+
+    /// @dev The proof checked by the verifier of its kind (check has matched it to the vault's), which
+    ///     reverts with its own error (ProofInvalid, PublicInputNotInField, PrecompileFailed, and the
+    ///     committed verifier's ChallengeMismatch) unless the proof is valid. A view call: the
+    ///     verifier cannot change any state.
+    function _requireValidProof(
+        IBatchVerifier verifier,
+        Proof memory proof,
+        uint256[BATCH_PUBLIC_INPUT_COUNT] memory input
+    ) private view {
+        if (proof.kind == QuoteVault.ProofKind.Groth16) {
+            verifier.requireValidProof(proof.a, proof.b, proof.c, input);
+            return;
+        }
+        // The committed verifier takes the same inputs and then the challenge, which it recomputes
+        // as sha256(CHALLENGE_TAG, D, input) mod r: the solver cannot choose it after D.
+        uint256[BATCH_COMMITTED_INPUT_COUNT] memory signals;
+        for (uint256 i = 0; i < BATCH_PUBLIC_INPUT_COUNT; ++i) {
+            signals[i] = input[i];
+        }
+        signals[BATCH_PUBLIC_INPUT_COUNT] = proof.challenge;
+        ICommittedBatchVerifier(address(verifier)).requireValidProof(
+            proof.a, proof.b, proof.c, proof.commitment, proof.knowledgeProof, signals
+        );
     }
 
     /// @dev The statement's market fields checked (fresh spot, oracle time, nonce, rate, carry) and its outcome read.

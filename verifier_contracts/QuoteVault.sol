@@ -9,6 +9,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {
     BatchLayout,
     IBatchVerifier,
+    BATCH_COMMITTED_INPUT_COUNT,
     BATCH_ELEMENT_COUNT,
     BATCH_EXPIRY_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
@@ -53,6 +54,25 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///         nonce                     storage: each nonce once, in order
 ///         state_commitment          the solver's spread policy (setStateCommitment): it only sets
 ///                                   how wide above the proven floor the solver may not quote
+///
+///     Proof kind. A vault takes one kind of proof, fixed at construction by its verifier's input
+///     count: plain Groth16 (bits mode: BATCH_PUBLIC_INPUT_COUNT inputs, submitBatch) or Groth16
+///     with one Pedersen commitment (lookup mode, prover.committed: BATCH_COMMITTED_INPUT_COUNT,
+///     the same inputs then a challenge; submitCommittedBatch). The entry of the other kind is
+///     refused (ProofKindMismatch) before any statement check. A committed proof carries three more
+///     values, all chosen by the solver:
+///         commitment D              a Pedersen commitment to the lookup's limbs and
+///                                   multiplicities and a fresh blinding scalar, fixed before the
+///                                   challenge: bound by the pairing check (D joins vk_x)
+///         knowledgeProof P          P = sigma·D, that D was made from the key's commitment basis:
+///                                   checked inside the same pairing, weighted by a hash of the
+///                                   whole proof and statement (the folded verifier)
+///         challenge                 the lookup's random point: the verifier refuses any value but
+///                                   sha256(CHALLENGE_TAG, D, the inputs above) mod r
+///                                   (ChallengeMismatch), so the solver cannot pick it after D
+///     Lookup-mode keys are development keys: the commitment key's sigma is no ceremony's (with
+///     sigma a prover could make P for a D over other bases, public inputs' among them, and shift
+///     the statement), so a committed vault is for devnets until a ceremony covers sigma.
 ///     What the solver still chooses, and within which bounds:
 ///         - each expiry's SVI smile (a, b, rho, m, sigma): its ATM vol sqrt(w(0)/t) must lie within
 ///           ivBand of the IVIndexOracle's index (at most maxOracleAge old), and the circuit
@@ -171,6 +191,13 @@ import {VaultSettings} from "./VaultSettings.sol";
 contract QuoteVault is ERC4626 {
     using BookLedger for BookLedger.Book;
 
+    /// @notice The proofs a vault takes (one kind per vault, its verifier's): plain Groth16 of the
+    ///     bits-mode circuit, or Groth16 with a commitment of the lookup-mode circuit.
+    enum ProofKind {
+        Groth16,
+        CommittedGroth16
+    }
+
     struct RiskLimits {
         uint128 maxAbsDelta;
         uint128 maxAbsGamma;
@@ -287,8 +314,11 @@ contract QuoteVault is ERC4626 {
     /// @notice Governance's rate or carry lies outside the circuit's window, the spot tolerance is
     ///     not below 1, or the band exceeds BatchChecks.VOL_CAP.
     error MarketSettingsInvalid(int64 rate, int64 carry, uint64 spotTolerance, uint64 ivBand);
-    /// @notice The verifier takes `actual` public inputs; this vault's batch layout has `expected`.
+    /// @notice The verifier takes `actual` public inputs; this vault's batch layout has `expected`
+    ///     (or one more, the challenge, for a committed verifier).
     error VerifierInputCountMismatch(uint256 expected, uint256 actual);
+    /// @notice A proof of kind `submitted` came to a vault whose verifier takes `vaultKind`.
+    error ProofKindMismatch(ProofKind vaultKind, ProofKind submitted);
     /// @notice The token has `decimals` > MAX_TOKEN_DECIMALS (premiums could overflow).
     error TokenDecimalsUnsupported(uint8 decimals);
     /// @notice Risk limit `limit` (0 delta, 1 gamma, 2 vega, 3 loss, 4 model margin) is `value`,
@@ -396,7 +426,10 @@ contract QuoteVault is ERC4626 {
     SpotOracle public immutable oracle;
     IVIndexOracle public immutable ivOracle;
     PoseidonT3 public immutable poseidon;
+    /// @notice An IBatchVerifier, or an ICommittedBatchVerifier when proofKind is CommittedGroth16.
     IBatchVerifier public immutable verifier;
+    /// @notice The kind of proof this vault takes (its verifier's, by its input count).
+    ProofKind public immutable proofKind;
     address public immutable solver;
     /// @notice The only caller of the settings' setters: a timelock (see the notes).
     TimelockController public immutable governance;
@@ -459,10 +492,12 @@ contract QuoteVault is ERC4626 {
         MarketSettings memory market,
         Margins memory margins_
     ) ERC20("DLPE vault share", "DLPE-LP") ERC4626(token_) {
+        // The kind is the verifier's: the committed one takes the challenge after the layout's inputs.
         uint256 inputs = deps.verifier.PUBLIC_INPUT_COUNT();
-        if (inputs != BATCH_PUBLIC_INPUT_COUNT) {
+        if (inputs != BATCH_PUBLIC_INPUT_COUNT && inputs != BATCH_COMMITTED_INPUT_COUNT) {
             revert VerifierInputCountMismatch(BATCH_PUBLIC_INPUT_COUNT, inputs);
         }
+        proofKind = inputs == BATCH_PUBLIC_INPUT_COUNT ? ProofKind.Groth16 : ProofKind.CommittedGroth16;
         uint8 tokenDecimals = token_.decimals();
         if (tokenDecimals > MAX_TOKEN_DECIMALS) revert TokenDecimalsUnsupported(tokenDecimals);
         // An address without code answers every call with success and no data, which would not
@@ -750,7 +785,8 @@ contract QuoteVault is ERC4626 {
 
     // ---------------------------------------------------------------- batches
 
-    /// @notice Submit a proven batch. The vault assembles the whole public inputs (the solver's
+    /// @notice Submit a batch proven with plain Groth16 (a vault of kind Groth16; ProofKindMismatch
+    ///     otherwise). The vault assembles the whole public inputs (the solver's
     ///     policy commitment, its own book commitment and chain heads, and the proof's book_after),
     ///     checks every packed field it did not choose against the oracle, governance and its
     ///     storage (see the contract's notes), and has the verifier check the proof. Any failure
@@ -773,10 +809,55 @@ contract QuoteVault is ERC4626 {
         uint256[BATCH_ELEMENT_COUNT] calldata packed,
         uint256[] calldata quotes
     ) external returns (uint256 batchId) {
+        // A plain proof has no commitment, proof of knowledge or challenge: zeros, never read.
+        return _acceptBatch(
+            BatchStatement.Proof(ProofKind.Groth16, a, b, c, [uint256(0), 0], [uint256(0), 0], 0),
+            bookAfter,
+            quotesRoot,
+            packed,
+            quotes
+        );
+    }
+
+    /// @notice Submit a batch of the lookup-mode circuit proven with Groth16 and a commitment (a vault
+    ///     of kind CommittedGroth16; ProofKindMismatch otherwise): as submitBatch, the verifier
+    ///     taking the whole inputs and the packed elements, then `challenge` (see the notes).
+    /// @param commitment The Pedersen commitment D (G1): [x, y].
+    /// @param knowledgeProof Its proof of knowledge P = sigma·D (G1): [x, y].
+    /// @param challenge The lookup's challenge: the verifier accepts only sha256(CHALLENGE_TAG, D, inputs) mod r.
+    function submitCommittedBatch(
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[2] calldata commitment,
+        uint256[2] calldata knowledgeProof,
+        uint256 challenge,
+        uint256 bookAfter,
+        uint256 quotesRoot,
+        uint256[BATCH_ELEMENT_COUNT] calldata packed,
+        uint256[] calldata quotes
+    ) external returns (uint256) {
+        return _acceptBatch(
+            BatchStatement.Proof(ProofKind.CommittedGroth16, a, b, c, commitment, knowledgeProof, challenge),
+            bookAfter,
+            quotesRoot,
+            packed,
+            quotes
+        );
+    }
+
+    /// @dev Both entries' work: the statement checked (BatchStatement, the proof's kind first), then
+    ///     the effects.
+    function _acceptBatch(
+        BatchStatement.Proof memory proof,
+        uint256 bookAfter,
+        uint256 quotesRoot,
+        uint256[BATCH_ELEMENT_COUNT] calldata packed,
+        uint256[] calldata quotes
+    ) private returns (uint256 batchId) {
         _requireSolver();
         _requireNotWindingDown();
-        BatchStatement.Statement memory statement =
-            _checkedStatement(BatchStatement.Proof(a, b, c), bookAfter, quotesRoot, packed);
+        BatchStatement.Statement memory statement = _checkedStatement(proof, bookAfter, quotesRoot, packed);
 
         // Effects only after every check has passed, so that a rejected batch leaves no trace.
         // There is no interaction after them: the oracles and the verifier were only read.
@@ -802,8 +883,8 @@ contract QuoteVault is ERC4626 {
         );
     }
 
-    /// @dev BatchStatement.check with the vault's storage (a function of its own: submitBatch's stack
-    ///     holds its seven arguments).
+    /// @dev BatchStatement.check with the vault's storage (a function of its own: the entries' stacks
+    ///     hold their arguments).
     function _checkedStatement(
         BatchStatement.Proof memory proof,
         uint256 bookAfter,
@@ -826,6 +907,7 @@ contract QuoteVault is ERC4626 {
         ctx.oracle = oracle;
         ctx.ivOracle = ivOracle;
         ctx.verifier = verifier;
+        ctx.proofKind = proofKind;
         ctx.stateCommitment = stateCommitment;
         ctx.nonce = nextNonce;
         ctx.collateral = collateral;

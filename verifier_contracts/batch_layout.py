@@ -397,6 +397,7 @@ def render_batch_layout(document: Mapping[str, Any]) -> str:
         n_whole=len(inputs.whole),
         n_elements=inputs.n_elements,
         n_public=inputs.n_public_inputs,
+        n_committed=inputs.n_public_inputs + 1,
         n_slots=len(inputs.slots),
         group_counts="\n".join(counts),
         whole_names=", ".join(inputs.whole),

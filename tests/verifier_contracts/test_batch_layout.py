@@ -28,6 +28,7 @@ def test_solidity_constants_are_the_layouts(n_expiries, n_quotes):
         "BATCH_WHOLE_COUNT": len(layout.whole),
         "BATCH_ELEMENT_COUNT": layout.n_elements,
         "BATCH_PUBLIC_INPUT_COUNT": layout.n_public_inputs,
+        "BATCH_COMMITTED_INPUT_COUNT": layout.n_public_inputs + 1,  # the committed verifier's: then the challenge
         "BATCH_SLOT_COUNT": len(layout.slots),
         "BATCH_EXPIRY_COUNT": n_expiries,
         "BATCH_QUOTE_COUNT": n_quotes,

@@ -8,6 +8,7 @@ import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.so
 import {
     IBatchVerifier,
     BatchLayout,
+    BATCH_COMMITTED_INPUT_COUNT,
     BATCH_ELEMENT_COUNT,
     BATCH_PUBLIC_INPUT_COUNT,
     BATCH_QUOTE_COUNT,
@@ -586,6 +587,47 @@ contract QuoteVaultTest is VaultFixture {
         bytes32 before = vaultState();
         vm.prank(TAKER);
         vm.expectRevert(abi.encodeWithSelector(QuoteVault.NotSolver.selector, TAKER));
+        vault.submitBatch(a, b, c, p.bookAfter, root, packed, elements);
+        vm.assertEq(vaultState(), before, "state unchanged");
+    }
+
+    function test_submitCommittedBatch_refusedByAVaultOfPlainGroth16() public {
+        vm.assertEq(uint256(vault.proofKind()), uint256(QuoteVault.ProofKind.Groth16), "the fixture's kind");
+        postMarket(SPOT);
+        Plan memory p = plan();
+        prove(p); // listed as a plain pair: the kind is refused before any proof is looked at
+        (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
+        uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        uint256[] memory elements = quoteElements(p);
+        uint256 root = quotesRootOf(p);
+        bytes32 before = vaultState();
+        vm.prank(SOLVER);
+        vm.expectRevert(abi.encodeWithSelector(
+            QuoteVault.ProofKindMismatch.selector, QuoteVault.ProofKind.Groth16, QuoteVault.ProofKind.CommittedGroth16
+        ));
+        vault.submitCommittedBatch(a, b, c, [uint256(1), 2], [uint256(1), 2], 1, p.bookAfter, root, packed, elements);
+        vm.assertEq(vaultState(), before, "state unchanged");
+    }
+
+    function test_submitBatch_refusedByAVaultOfCommittedGroth16() public {
+        QuoteVault.Dependencies memory deps = dependencies();
+        // a verifier taking the layout's inputs and then the challenge makes a committed vault
+        deps.verifier = new PairVerifier(BATCH_COMMITTED_INPUT_COUNT, new bytes32[](0));
+        vault = newVault(deps);
+        vm.assertEq(uint256(vault.proofKind()), uint256(QuoteVault.ProofKind.CommittedGroth16), "the verifier's kind");
+        vm.prank(SOLVER);
+        vault.setStateCommitment(STATE_COMMITMENT);
+        postMarket(SPOT);
+        Plan memory p = plan();
+        (uint256[2] memory a, uint256[2][2] memory b, uint256[2] memory c) = proofOf(p);
+        uint256[BATCH_ELEMENT_COUNT] memory packed = pack(p);
+        uint256[] memory elements = quoteElements(p);
+        uint256 root = quotesRootOf(p);
+        bytes32 before = vaultState();
+        vm.prank(SOLVER);
+        vm.expectRevert(abi.encodeWithSelector(
+            QuoteVault.ProofKindMismatch.selector, QuoteVault.ProofKind.CommittedGroth16, QuoteVault.ProofKind.Groth16
+        ));
         vault.submitBatch(a, b, c, p.bookAfter, root, packed, elements);
         vm.assertEq(vaultState(), before, "state unchanged");
     }
