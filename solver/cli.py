@@ -234,8 +234,11 @@ def _write_csv(path: Path, records: list[dict]) -> None:
 DEMO_JSON_KEYS = (
     "JSON keys (--json): chain {spot, rows: a list of {expiry_days, strike, type, vol, float_price, fixed_price, "
     "abs_diff, delta, gamma, vega}, worst_error_over_spot, float_us_per_option, fixed_us_per_option}; batch: null "
-    "with --no-prove, else {quotes, constraints, public_inputs, backend, devnet, witness_seconds, setup_seconds, key_reused, "
-    "prove_seconds, verify_seconds, proof_bytes, gas {step: gas used}, fast_path_seconds, onchain_quotes: a list "
+    "with --no-prove, else {mode (lookup: Groth16 with a commitment, development keys), quotes, constraints (the "
+    "mode's), bits_constraints, lookup_constraints (the same batch in each mode), other_mode_seconds (building it "
+    "in the other mode), public_inputs, backend, devnet, witness_seconds, setup_seconds, key_reused, "
+    "development_keys, prove_seconds, verify_seconds, proof_bytes, submit_calldata_bytes, gas {step: gas used}, "
+    "fast_path_seconds, onchain_quotes: a list "
     "of {strike, type, bid, ask}, filled_premium, fills_proven, book_commitment, mark, worst_loss, life: the vault's "
     "whole life {steps: a list of {what, gas}, decimals, deposits, redeemed, premiums, payoffs, settlement_price, "
     "unclaimed_dust}}: the second batch is proven over the vault's book including the first batch's fill."
@@ -313,19 +316,28 @@ def _print_batch(batch) -> None:
     for strike, is_call, bid, ask in batch.onchain_quotes:
         quotes_table.add_row(f"{strike:,.0f}", "call" if is_call else "put", f"{bid:,.4f}", f"{ask:,.4f}")
     console.print(quotes_table)
-    costs = Table(title=f"Cost of one proven batch: {batch.quotes} quote(s) + the vault's book and its worst case")
+    lookup = batch.mode == "lookup"
+    costs = Table(title=f"Cost of one proven batch: {batch.quotes} quote(s) + the vault's book and its worst case, "
+                        f"{batch.mode} mode" + (" (Groth16 with a commitment)" if lookup else " (plain Groth16)"))
     costs.add_column("measure")
     costs.add_column("value", justify="right")
+    other = "bits" if lookup else "lookup"
     for name, value in (
-        ("constraints", f"{batch.constraints:,}"),
-        ("public inputs (packed)", f"{batch.public_inputs}"),
+        (f"constraints, {batch.mode} mode (proven)", f"{batch.constraints:,}"),
+        (f"constraints, {other} mode (the same batch, built in {batch.other_mode_seconds:.1f} s)",
+         f"{batch.bits_constraints if lookup else batch.lookup_constraints:,}"),
+        ("public inputs (packed" + (", then the challenge)" if lookup else ")"), f"{batch.public_inputs}"),
         ("witness generation", f"{batch.witness_seconds:.2f} s"),
-        (f"Groth16 keys ({batch.backend} backend, development key): "
+        (f"Groth16 keys ({batch.backend} backend, "
+         + ("DEVELOPMENT keys: the commitment key's sigma is no ceremony's, devnets only" if lookup
+            else "development key") + "): "
          + ("the saved key, loaded" if batch.key_reused else "setup, key saved for the next run"),
          f"{batch.setup_seconds:.1f} s"),
         ("prove", f"{batch.prove_seconds:.2f} s"),
         ("verify (Python)", f"{batch.verify_seconds:.2f} s"),
-        ("proof size", f"{batch.proof_bytes} bytes"),
+        ("proof size" + (" (A, B, C, commitment D, proof of knowledge P)" if lookup else ""),
+         f"{batch.proof_bytes} bytes"),
+        ("submit calldata (first batch)", f"{batch.submit_calldata_bytes:,} bytes"),
         *((f"gas: {name}", f"{used:,}") for name, used in batch.gas.items()),
         ("premium paid for 1 contract", f"{batch.filled_premium:,.2f} tUSD"),
         ("second batch: fills of the first proven into the vault's book", f"{batch.fills_proven}"),

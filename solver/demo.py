@@ -1,5 +1,7 @@
 """The demo job: price an option chain on the float64 fast path and on the fixed-point
-reference (what the circuits prove), and show how far apart they are."""
+reference (what the circuits prove), and show how far apart they are; then prove book batches in
+lookup mode (Groth16 with a commitment, development keys) and settle them through a QuoteVault on
+a devnet (run_proven_batch), with both range-check modes' constraint counts of the same batch."""
 
 from __future__ import annotations
 
@@ -87,6 +89,7 @@ class ProvenBatchReport:
 
     quotes: int
     constraints: int
+    """Constraints of the circuit proven (in `mode`)."""
     public_inputs: int
     backend: str
     devnet: str
@@ -110,6 +113,18 @@ class ProvenBatchReport:
     """The second batch's proven worst-case scenario loss with its quotes filled the worst way."""
     life: object | None = None
     """solver.vault_life.VaultLifeReport: an option's whole life through the vault, each step's gas."""
+    mode: str = "bits"
+    """The range-check mode proven: "lookup" (Groth16 with a commitment, development keys) or "bits"."""
+    bits_constraints: int = 0
+    """The same first batch built in bits mode: its constraint count."""
+    lookup_constraints: int = 0
+    """The same first batch built in lookup mode: its constraint count."""
+    other_mode_seconds: float = 0.0
+    """What building the first batch in the other mode (for its count) cost."""
+    development_keys: bool = True
+    """The keys are a development setup's (lookup mode's always are: the commitment key's sigma is no ceremony's)."""
+    submit_calldata_bytes: int = 0
+    """The first batch's submit transaction's calldata (selector and ABI-encoded arguments)."""
 
 
 def fast_path_quotes(request, repeats: int = 20) -> float:
@@ -150,21 +165,47 @@ def _book_expiries(request, oracle_time: int, expiry_seconds: int):
     return (fb.ExpirySmile(first, request.svi), fb.ExpirySmile(second, later)), fx.sqrt(fx.div(w_first, t_first))
 
 
-def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fraction=None: None) -> ProvenBatchReport:
+PLAIN_PROOF_BYTES = 256
+"""A Groth16 proof: A and C in G1 (2 x 32 bytes each), B in G2 (4 x 32 bytes), uncompressed."""
+COMMITTED_PROOF_BYTES = PLAIN_PROOF_BYTES + 2 * 64
+"""A committed one adds the commitment D and its proof of knowledge P, two G1 points (the challenge is a public input)."""
+
+
+def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fraction=None: None,
+                     mode: str = "lookup") -> ProvenBatchReport:
     """The main job: on a local devnet (anvil, or the in-process EVM without it) deploy the vault
     stack; prove a batch of n quotes over the vault's (empty) book and the pipeline's smile, verify
     it in Python and submit it; a taker buys one contract; then prove the next batch over the book
     that includes that fill, and submit it: the vault's book, mark and worst case are now proven.
 
+    mode "lookup" (the default) settles the range checks by one log-derivative lookup and proves
+    with Groth16 and a commitment, under development keys (the commitment key's sigma is no
+    ceremony's), to a vault deployed with the committed verifier; "bits" proves plain Groth16. The
+    same first batch is also built in the other mode, for its constraint count.
+
     The kernels are loaded (or compiled, reported on a line of its own) before anything is timed;
-    the proving key is the one saved for this circuit when there is one (prover.keys_for)."""
+    the proving key is the one saved for this circuit when there is one (prover.keys_for,
+    prover.committed_keystore.committed_keys_for)."""
     import prover
+    from circuits.book_batch import book_batch_circuit, book_batch_request
+    from circuits.builder import ConstraintSystem, RangeCheckMode
     from engine import fixed_book as fb
     from prover.backends import backend_names
+    from prover.committed_keystore import committed_keys_for
     from solver.feeds.simulated import simulated_batch_request
-    from solver.settlement import BookCapacity, ProvenBookBatch, Settlement, build_book_batch, quote_at_floor
+    from solver.settlement import (
+        BookCapacity,
+        Settlement,
+        build_book_batch,
+        prove_book_batch,
+        quote_at_floor,
+        verify_book_batch,
+    )
     from verifier_contracts.devnet import Anvil, find_anvil, in_process_web3, latest_timestamp, mine_block_at
     from verifier_contracts.vault import Margins, MarketSettings
+
+    mode = RangeCheckMode(mode).value
+    other_mode = RangeCheckMode.BITS.value if mode == RangeCheckMode.LOOKUP.value else RangeCheckMode.LOOKUP.value
 
     compile_kernels(lambda line: progress(line, None))
     request, expiry_seconds = simulated_batch_request(n_quotes)  # the pipeline's quotes on a simulated market
@@ -186,20 +227,36 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         oracle_time = latest_timestamp(w3)
         expiries, iv_index = _book_expiries(request, oracle_time, expiry_seconds)
         first_market = fb.BookMarket(request.spot, oracle_time, request.rate, request.carry, expiries)
-        progress("building the book batch circuit")
+        progress(f"building the book batch circuit ({mode} mode)")
         start = time.perf_counter()
         empty = fb.empty_book(capacity.slots)
         orders = tuple(quote_at_floor(first_market, empty, q.strike, 0, q.is_call, fx.ONE, request.policy,
                                       request.high_vol) for q in request.quotes)
-        from circuits.book_batch import book_batch_request
         first_request = book_batch_request(first_market, empty, (), capacity.fills, 0, 0, quotes=orders,
                                            high_vol=request.high_vol, nonce=1, policy=request.policy,
                                            state_salt=request.state_salt, limits=request.limits, margin=fx.ONE)
-        built = build_book_batch(first_request)
+        built = build_book_batch(first_request, mode)
         witness_seconds = time.perf_counter() - start
+        progress(f"building the same batch in {other_mode} mode, for its constraint count")
         start = time.perf_counter()
-        proving_key, verifying_key, key_reused = prover.keys_for(
-            built.r1cs, progress=lambda stage, fraction: progress(f"Groth16 keys ({built.r1cs.n_constraints:,} constraints): {stage}", fraction))
+        other = ConstraintSystem(range_mode=other_mode)
+        book_batch_circuit(other, first_request)
+        other.finish()
+        other_mode_seconds = time.perf_counter() - start
+        counts = {mode: built.r1cs.n_constraints, other_mode: other.n_constraints}
+        start = time.perf_counter()
+        n = built.r1cs.n_constraints
+
+        def key_progress(stage, fraction):
+            progress(f"Groth16 keys ({mode} mode, {n:,} constraints): {stage}", fraction)
+
+        if built.statement is not None:
+            # Development keys: the commitment key's sigma is no ceremony's (prover.committed).
+            statement = built.statement
+            proving_key, verifying_key, key_reused = committed_keys_for(
+                statement.r1cs, statement.committed_wires, statement.blinding_wire, progress=key_progress)
+        else:
+            proving_key, verifying_key, key_reused = prover.keys_for(built.r1cs, progress=key_progress)
         setup_seconds = time.perf_counter() - start
 
         progress("deploying token, oracles, Poseidon, verifier and vault")
@@ -219,18 +276,19 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
 
         progress("proving the first batch at the oracle's price")
         start = time.perf_counter()
-        proof = prover.prove(proving_key, built.witness)
+        proven = prove_book_batch(proving_key, first_request, built)
         prove_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        if not prover.verify(verifying_key, built.public_inputs, proof):
+        if not verify_book_batch(verifying_key, proven):
             raise RuntimeError("the fresh proof does not verify")
         verify_seconds = time.perf_counter() - start
 
         progress("submitting the first batch and filling a quote")
-        proven = ProvenBookBatch(first_request, proof, built.public_inputs)
         settlement.publish_state_commitment(proven)
         accepted = settlement.submit(proven)
-        gas["submitBatch (empty book)"] = accepted.gas_used
+        entry = "submitCommittedBatch" if built.statement is not None else "submitBatch"
+        gas[f"{entry} (empty book)"] = accepted.gas_used
+        calldata_bytes = len(w3.eth.get_transaction(accepted.receipt["transactionHash"])["input"])
         fill = stack.vault.fill(accepted.batch_id, 0, fx.ONE, funds, sender=taker)
         gas["fill (1 contract, new series)"] = fill.gas_used
         decimals = stack.token.decimals()
@@ -244,11 +302,9 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         second_request = settlement.book_request(expiries, quotes_on(settlement, second_market),
                                                  policy=request.policy, state_salt=request.state_salt,
                                                  high_vol=request.high_vol)
-        second_built = build_book_batch(second_request)
-        second = ProvenBookBatch(second_request, prover.prove(proving_key, second_built.witness),
-                                 second_built.public_inputs)
+        second = prove_book_batch(proving_key, second_request, build_book_batch(second_request, mode))
         accepted_second = settlement.submit(second)
-        gas["submitBatch (book with the fill)"] = accepted_second.gas_used
+        gas[f"{entry} (book with the fill)"] = accepted_second.gas_used
         book = stack.vault.book_state()
         mark = stack.vault.state().mark[0]
     finally:
@@ -261,7 +317,7 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
     return ProvenBatchReport(
         quotes=n_quotes,
         constraints=built.r1cs.n_constraints,
-        public_inputs=len(built.public_inputs),
+        public_inputs=len(proven.public_inputs),
         backend=backend_names()[0],
         devnet="anvil" if anvil else "in-process EVM (py-evm)",
         witness_seconds=witness_seconds,
@@ -269,7 +325,7 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         key_reused=key_reused,
         prove_seconds=prove_seconds,
         verify_seconds=verify_seconds,
-        proof_bytes=256,  # A and C in G1 (2 x 32 bytes each), B in G2 (4 x 32 bytes), uncompressed
+        proof_bytes=COMMITTED_PROOF_BYTES if built.statement is not None else PLAIN_PROOF_BYTES,
         gas=gas,
         fast_path_seconds=fast_path_quotes(request),
         onchain_quotes=[(fx.from_fixed(q.strike), q.is_call, fx.from_fixed(q.bid), fx.from_fixed(q.ask))
@@ -280,4 +336,10 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         mark=fx.from_fixed(mark),
         worst_loss=fx.from_fixed(accepted_second.worst_loss),
         life=life,
+        mode=mode,
+        bits_constraints=counts[RangeCheckMode.BITS.value],
+        lookup_constraints=counts[RangeCheckMode.LOOKUP.value],
+        other_mode_seconds=other_mode_seconds,
+        development_keys=verifying_key.is_development,
+        submit_calldata_bytes=calldata_bytes,
     )

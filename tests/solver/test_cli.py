@@ -321,18 +321,21 @@ def test_demo_json_carries_the_proven_batch(monkeypatch):
             quotes=n_quotes, constraints=20_000, public_inputs=3, backend="fast", devnet="py-evm",
             witness_seconds=0.5, setup_seconds=10.0, key_reused=False, prove_seconds=3.0, verify_seconds=0.2, proof_bytes=256,
             gas={"submit": 400_000, "fill": 90_000}, fast_path_seconds=2e-5,
-            onchain_quotes=[(100_000.0, True, 5_000.0, 5_100.0)], filled_premium=5_100.0)
+            onchain_quotes=[(100_000.0, True, 5_000.0, 5_100.0)], filled_premium=5_100.0,
+            mode="lookup", bits_constraints=80_000, lookup_constraints=20_000)
 
     monkeypatch.setattr(solver.demo, "run_proven_batch", fake_batch)
     payload = run_json("demo", "--quotes", "1")
     batch = payload["batch"]
     assert batch["quotes"] == 1 and batch["gas"] == {"submit": 400_000, "fill": 90_000}
+    assert (batch["mode"], batch["bits_constraints"], batch["lookup_constraints"]) == ("lookup", 80_000, 20_000)
     assert batch["onchain_quotes"] == [{"strike": 100_000.0, "type": "call", "bid": 5_000.0, "ask": 5_100.0}]
     help_text = run("demo", "--help").stdout
     for key in keys(payload):
         assert re.search(rf"\b{re.escape(key)}\b", help_text), f"demo --help does not document {key!r}"
     table = run("demo", "--quotes", "1")
     assert table.exit_code == 0 and "gas: submit" in table.stdout and "Proven quotes" in table.stdout
+    assert "80,000" in table.stdout and "DEVELOPMENT keys" in table.stdout  # both modes' counts; the keys said
 
 
 def test_demo_bad_spot_is_one_line():
