@@ -367,10 +367,8 @@ def new_phase2(r1cs: R1CS, ptau: PowersOfTau) -> Phase2Key:
     h_query = doubled[1::2]  # odd points of the doubled domain (prover.qap's quotient layout)
 
     alpha_g1, beta_g1, beta_g2 = ptau.alpha_g1(), ptau.beta_g1(), ptau.beta_g2()
-    powers = ptau.tau_powers_g1(2 * n - 1)
-    h_for_hash = [  # [tau^i (tau^n - 1)]_1: what the H points are, before the Lagrange basis
-        g1_from_py_ecc(bn.add(g1_to_py_ecc(powers[i + n]), bn.neg(g1_to_py_ecc(powers[i])))) for i in range(n - 1)
-    ]
+    # [tau^i (tau^n - 1)]_1 = [tau^(i+n)]_1 - [tau^i]_1: what the H points are, before the Lagrange basis
+    h_for_hash = g1_sparse_combinations(ptau.tau_powers_g1(2 * n - 1), [[(i + n, 1), (i, R - 1)] for i in range(n - 1)])
     hashed = [
         g1_uncompressed(alpha_g1), g1_uncompressed(beta_g1), g2_uncompressed(beta_g2),
         g2_uncompressed(G2_GENERATOR), g1_uncompressed(G1_GENERATOR), g2_uncompressed(G2_GENERATOR),
