@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 from py_ecc import optimized_bn128 as bn
 
 from bn254.constants import FIELD_BYTES, G1_GENERATOR, G1_INFINITY, G2_GENERATOR, G2_INFINITY, Q, R, G1Affine, G2Affine
@@ -57,7 +58,8 @@ from bn254.iden3 import (
 )
 from bn254.r1cs import R1CS
 from prover.backends import get_backend
-from prover.backends.fast_sparse import g1_sparse_combinations, g2_sparse_combinations
+from prover.backends.fast_points import first_invalid_g1
+from prover.backends.fast_sparse import g1_montgomery_times, g1_sparse_combinations, g2_sparse_combinations
 from prover.errors import KeyFormatError, KeyMismatch, ProverError
 from prover.keys import DEVELOPMENT_ZKEY_SETUP, VerifyingKey
 from prover.ptau import PowersOfTau
@@ -307,6 +309,17 @@ class Phase2Key:
         return VerifyingKey(alpha_g1=self.alpha_g1, beta_g2=self.beta_g2, gamma_g2=self.gamma_g2,
                             delta_g2=self.delta_g2, gamma_abc_g1=tuple(ic), setup=setup)
 
+    def g1_limbs(self, section: int) -> np.ndarray:
+        """A G1 section as (n, 8) Montgomery limbs (its bytes as they are), each row checked to be a point."""
+        data = self.queries[section]
+        if len(data) % G1_BYTES:
+            raise KeyFormatError(f"zkey section {section} is not a whole number of G1 points")
+        limbs = np.frombuffer(data, "<u8").reshape(-1, 8).astype(np.uint64)
+        bad = first_invalid_g1(limbs)
+        if bad >= 0:
+            raise KeyFormatError(f"zkey section {section}: point {bad} is not on G1 (or has a coordinate >= q)")
+        return limbs
+
     def g1_query(self, section: int) -> list[G1Affine]:
         data = self.queries[section]
         if len(data) % G1_BYTES:
@@ -406,9 +419,8 @@ def _apply(key: Phase2Key, rng: ChaCha, *, name: str, beacon_hash: bytes | None,
     delta_g1, delta_g2 = _g1_mul(key.delta_g1, secret), _g2_mul(key.delta_g2, secret)
     inverse = pow(secret, R - 2, R)
     queries = dict(key.queries)
-    for section in (8, 9):  # L and H are divided by delta: each point times 1/secret
-        points = key.g1_query(section)
-        queries[section] = g1_montgomery_bytes(g1_sparse_combinations(points, [[(i, inverse)] for i in range(len(points))]))
+    for section in (8, 9):  # L and H are divided by delta: each point times 1/secret, in the file's own layout
+        queries[section] = g1_montgomery_times(key.g1_limbs(section), inverse).astype("<u8").tobytes()
     contribution = Contribution(
         delta_after=delta_g1, g1_s=g1_s, g1_sx=g1_sx, g2_spx=g2_spx, transcript=transcript, name=name,
         beacon_hash=beacon_hash, iterations_exp=iterations_exp,

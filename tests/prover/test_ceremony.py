@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bn254.constants import R
+from bn254.constants import Q, R
 from bn254.iden3 import g1_montgomery_bytes, write_r1cs
 from prover import prove, read_zkey, verify
-from prover.backends.fast_sparse import g1_sparse_combinations, g2_sparse_combinations
+from prover.backends.fast_sparse import GLV_BETA, GLV_LAMBDA, g1_sparse_combinations, g2_sparse_combinations, glv_split
 from prover.ceremony import InvalidTranscript, Phase2Key, beacon, contribute, new_phase2, verify_transcript
 from prover.errors import KeyMismatch
 from prover.ptau import PowersOfTau, PowersOfTauError
@@ -87,14 +87,28 @@ def test_sparse_combinations_match_py_ecc():
     g1 = [g1_from_py_ecc(bn.multiply(bn.G1, k)) for k in (3, 5, 7)] + [(0, 0)]
     g2 = [g2_from_py_ecc(bn.multiply(bn.G2, k)) for k in (3, 5, 7)]
     big = 123456789123456789123456789123
-    rows = [[(0, 2), (1, R - 1)], [], [(2, R - 5)], [(0, big), (2, 1)]]
-    expected = [1, 0, -35, 3 * big + 7]
+    wide = [R // 3, R // 2 - 5, R // 2 + 7, 2**200 + 12345]  # split by GLV on G1 (the third one negated first)
+    rows = [[(0, 2), (1, R - 1)], [], [(2, R - 5)], [(0, big), (2, 1)], [(1, wide[0])], [(0, wide[1]), (2, wide[2])],
+            [(0, wide[3]), (0, wide[3])]]  # the same point twice: the Straus loop adds a point to itself
+    expected = [1, 0, -35, 3 * big + 7, 5 * wide[0], 3 * wide[1] + 7 * wide[2], 6 * wide[3]]
     assert g1_sparse_combinations(g1, rows + [[(3, 9)]]) == [
         g1_from_py_ecc(bn.multiply(bn.G1, e % R)) if e % R else (0, 0) for e in expected + [0]
     ]
     assert g2_sparse_combinations(g2, rows) == [
         g2_from_py_ecc(bn.multiply(bn.G2, e % R)) if e % R else ((0, 0), (0, 0)) for e in expected
     ]
+
+
+def test_glv_endomorphism_and_split():
+    from py_ecc import optimized_bn128 as bn
+
+    from bn254.curve import g1_from_py_ecc
+
+    x, y = g1_from_py_ecc(bn.G1)
+    assert g1_from_py_ecc(bn.multiply(bn.G1, GLV_LAMBDA)) == (x * GLV_BETA % Q, y)
+    for k in (1, 2**128, R // 3, R // 2, R - 1, 0x2B3C4D79D41A917585BFC41088D8DAAA78B17EA66B99C90DD0123456789ABCDE):
+        k1, k2 = glv_split(k)
+        assert (k1 + k2 * GLV_LAMBDA - k) % R == 0 and max(abs(k1), abs(k2)) < 2**128
 
 
 # -- one ceremony --------------------------------------------------------------------------------------
