@@ -18,8 +18,9 @@ import struct
 from pathlib import Path
 
 from bn254.constants import FIELD_BYTES, Q, R
-from bn254.iden3 import container_bytes, g1_montgomery_bytes, g2_montgomery_bytes
+from bn254.iden3 import container_bytes
 from prover.backends import get_backend
+from prover.point_runs import encoded_points
 from prover.ptau import PTAU_MAGIC, PTAU_VERSION
 from prover.qap import lagrange_basis_at
 
@@ -34,7 +35,7 @@ def _powers(x: int, count: int, scale: int = 1) -> list[int]:
 
 def write_known_tau_ptau(path: Path, power: int, *, tau: int, alpha: int, beta: int) -> Path:
     """Write a prepared .ptau of `power` for these secrets (which must not be 0 or in any domain)."""
-    backend = get_backend()
+    backend = get_backend()  # the fast one gives PointRuns, already in the file's encoding
     g1, g2 = backend.g1_generator_muls, backend.g2_generator_muls
     n = 1 << power
     lagrange = {p: lagrange_basis_at(tau, 1 << p) for p in range(power + 2)}
@@ -42,16 +43,16 @@ def write_known_tau_ptau(path: Path, power: int, *, tau: int, alpha: int, beta: 
     header = struct.pack("<I", FIELD_BYTES) + Q.to_bytes(FIELD_BYTES, "little") + struct.pack("<II", power, power)
     sections = [
         (1, header),
-        (2, g1_montgomery_bytes(g1(_powers(tau, 2 * n - 1)))),
-        (3, g2_montgomery_bytes(g2(_powers(tau, n)))),
-        (4, g1_montgomery_bytes(g1(_powers(tau, n, alpha)))),
-        (5, g1_montgomery_bytes(g1(_powers(tau, n, beta)))),
-        (6, g2_montgomery_bytes(g2([beta]))),
+        (2, encoded_points(g1(_powers(tau, 2 * n - 1)), 1)),
+        (3, encoded_points(g2(_powers(tau, n)), 2)),
+        (4, encoded_points(g1(_powers(tau, n, alpha)), 1)),
+        (5, encoded_points(g1(_powers(tau, n, beta)), 1)),
+        (6, encoded_points(g2([beta]), 2)),
         (7, struct.pack("<I", 0)),
-        (12, g1_montgomery_bytes(g1([v for p in range(power + 2) for v in lagrange[p]]))),
-        (13, g2_montgomery_bytes(g2(lagrange_up_to_power))),
-        (14, g1_montgomery_bytes(g1([alpha * v % R for v in lagrange_up_to_power]))),
-        (15, g1_montgomery_bytes(g1([beta * v % R for v in lagrange_up_to_power]))),
+        (12, encoded_points(g1([v for p in range(power + 2) for v in lagrange[p]]), 1)),
+        (13, encoded_points(g2(lagrange_up_to_power), 2)),
+        (14, encoded_points(g1([alpha * v % R for v in lagrange_up_to_power]), 1)),
+        (15, encoded_points(g1([beta * v % R for v in lagrange_up_to_power]), 1)),
     ]
     path.write_bytes(container_bytes(PTAU_MAGIC, PTAU_VERSION, sections))
     return path
