@@ -62,6 +62,7 @@ from prover.backends.fast_points import first_invalid_g1
 from prover.backends.fast_sparse import g1_montgomery_times, g1_sparse_combinations, g2_sparse_combinations
 from prover.errors import KeyFormatError, KeyMismatch, ProverError
 from prover.keys import DEVELOPMENT_ZKEY_SETUP, VerifyingKey
+from prover.point_runs import PointRun
 from prover.ptau import PowersOfTau
 from prover.qap import domain_power
 from prover.snarkjs_rng import ChaCha, check_beacon, fr_from_rng, g1_from_rng, hash_to_g2, rng_from_beacon, rng_from_entropy
@@ -497,7 +498,7 @@ def _query_divided_by_delta(initial: Sequence[G1Affine], final: Sequence[G1Affin
         raise InvalidTranscript(f"the {what} section holds {len(final)} points, the circuit needs {len(initial)}")
     if not initial:
         return
-    weights = [secrets.randbits(_CHECK_SCALAR_BITS) | 1 for _ in initial]
+    weights = [secrets.randbits(_CHECK_SCALAR_BITS) | 1 for _ in range(len(initial))]
     backend = get_backend()
     combined_initial, combined_final = backend.g1_msm(initial, weights), backend.g1_msm(final, weights)
     if combined_initial == G1_INFINITY and combined_final == G1_INFINITY:
@@ -531,6 +532,7 @@ def verify_transcript(r1cs: R1CS, ptau: PowersOfTau, key: Phase2Key) -> list[Ver
         raise InvalidTranscript("the zkey's delta_1 is not the last contribution's")
     if not same_ratio(G1_GENERATOR, key.delta_g1, G2_GENERATOR, key.delta_g2):
         raise InvalidTranscript("the zkey's delta_2 does not match its delta_1")
-    for section, what in ((8, "L"), (9, "H")):
-        _query_divided_by_delta(initial.g1_query(section), key.g1_query(section), key.delta_g2, what)
+    for section, what in ((8, "L"), (9, "H")):  # as the kernels hold them: no int per point
+        _query_divided_by_delta(PointRun(initial.queries[section], 1), PointRun(key.g1_limbs(section), 1),
+                                key.delta_g2, what)
     return verified

@@ -21,7 +21,7 @@ from bn254.iden3 import g1_montgomery_bytes, write_r1cs
 from prover import prove, read_zkey, verify
 from prover.backends.fast_sparse import GLV_BETA, GLV_LAMBDA, g1_sparse_combinations, g2_sparse_combinations, glv_split
 from prover.ceremony import InvalidTranscript, Phase2Key, beacon, contribute, new_phase2, verify_transcript
-from prover.errors import KeyMismatch
+from prover.errors import KeyFormatError, KeyMismatch
 from prover.ptau import PowersOfTau, PowersOfTauError
 from prover.snarkjs_rng import BeaconParameterError, fr_from_rng, g1_from_rng, hash_to_g2, rng_from_beacon
 from tests.prover.sample_circuits import build, interop_circuit, multiplication_chain
@@ -196,6 +196,18 @@ def test_both_tools_refuse_a_tampered_transcript(ceremony, tmp_path, tamper, mes
     bad.write(tmp_path / "bad.zkey")
     assert not _snarkjs_verifies(f["c.r1cs"], f["final.ptau"], tmp_path / "bad.zkey")
     with pytest.raises(InvalidTranscript, match=message):
+        verify_transcript(ceremony["r1cs"], ceremony["ptau"], bad)
+
+
+@needs_snarkjs
+def test_a_point_off_the_curve_is_refused_by_contribute_and_verify(ceremony):
+    key = Phase2Key.read(ceremony["files"]["final.zkey"])
+    l_query = bytearray(key.queries[8])
+    l_query[40] ^= 1  # a bit of L[0]'s y (Montgomery limbs): the point leaves the curve
+    bad = replace(key, queries={**key.queries, 8: bytes(l_query)})
+    with pytest.raises(KeyFormatError, match="section 8: point 0 is not on G1"):
+        contribute(bad, "mallory", "entropy")
+    with pytest.raises(KeyFormatError, match="section 8: point 0 is not on G1"):
         verify_transcript(ceremony["r1cs"], ceremony["ptau"], bad)
 
 
