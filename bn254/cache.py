@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -20,15 +21,37 @@ def dlpe_cache_folder() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlpe"
 
 
-def use_kernel_cache_folder() -> None:
-    """Point numba's on-disk kernel cache at `<cache>/numba` (unless NUMBA_CACHE_DIR is set)."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
+# NUMBA_CACHE_DIR as the user set it, read before this module ever sets numba's folder itself.
+_USER_KERNEL_FOLDER = os.environ.get("NUMBA_CACHE_DIR")
+
+
+@lru_cache(maxsize=None)
+def _sources_digest(package: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def kernel_cache_folder(module_file: str | Path) -> Path:
+    """`<cache>/numba/<package>-<digest of the package's .py files>` for a kernel module's file.
+
+    numba checks a cached kernel against its own source file only: a kernel that inlines a
+    changed function of another module would load stale machine code. Keying the folder by every
+    source file of the package makes any edit compile afresh."""
+    package = Path(module_file).resolve().parent
+    return dlpe_cache_folder() / "numba" / f"{package.name}-{_sources_digest(package)}"
+
+
+def use_kernel_cache_folder(module_file: str | Path) -> None:
+    """Point numba's on-disk kernel cache at kernel_cache_folder(module_file), unless the user set
+    NUMBA_CACHE_DIR. Call at the top of every module that decorates kernels with cache=True: numba
+    reads the folder when it decorates, and another package may have pointed it elsewhere since."""
+    if _USER_KERNEL_FOLDER:
         return
-    folder = str(dlpe_cache_folder() / "numba")
-    if (numba := sys.modules.get("numba")) is not None:
-        numba.config.CACHE_DIR = folder
-    else:
-        os.environ["NUMBA_CACHE_DIR"] = folder  # numba reads it when first imported; no import cost here
+    import numba  # the caller decorates kernels next: numba is loaded anyway
+
+    numba.config.CACHE_DIR = str(kernel_cache_folder(module_file))
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Callable, Protocol, Sequence
 
-from bn254.cache import use_kernel_cache_folder
 from bn254.constants import G1Affine, G2Affine
 
 
@@ -125,9 +124,6 @@ def get_backend(name: str | None = None) -> Backend:
 @cache
 def _instance(name: str) -> Backend:
     return _FACTORIES[name]()
-
-
-use_kernel_cache_folder()  # before any fast-backend module decorates its kernels
 
 
 def _fast_backend() -> Backend:

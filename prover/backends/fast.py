@@ -50,6 +50,10 @@ from prover.backends.fast_fixed_base import fixed_base_muls_with_table, fixed_ba
 from prover.keys import PreparedProvingKey, ProvingKey, prepare_with
 from prover.point_runs import PointRun, cache_aligned_bytes
 from bn254.constants import G1_GENERATOR, G2_GENERATOR, G1Affine, G2Affine, root_of_unity
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
+
 
 class FrVector(Sequence[int]):
     """F_r values held as Montgomery limbs (n, 4), read-only; the ints are made on first use only.

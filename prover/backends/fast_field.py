@@ -39,6 +39,9 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from bn254.constants import R, Q
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 _MASK64 = (1 << 64) - 1
 _CONVERSION_CHUNK = 1 << 16

@@ -19,6 +19,9 @@ from numba import njit, prange
 from prover.backends.fast_field import fe_inv, fe_is_zero, fe_load, fe_mul, fe_one, fe_store, fe_sub, fe_zero
 from prover.backends.fast_groups import batch_to_affine, jac_add, jac_add_affine, jac_double, jac_infinity
 from prover.backends.fast_msm import _pair_denominator, _pair_sum, signed_digits, window_count
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 
 def select_table_bits(n: int) -> int:

@@ -32,6 +32,9 @@ from prover.backends.fast_field import (
     fe_sub,
     fe_zero,
 )
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 
 @njit(cache=True, forceinline=True)

@@ -53,6 +53,9 @@ from prover.backends.fast_field import (
     one_task_at_a_time,
 )
 from prover.backends.fast_groups import jac_add, jac_add_affine, jac_double, jac_infinity, jac_to_affine
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 SCALAR_BITS = 254  # r < 2^254
 MAX_WINDOW_BITS = 15  # digits |d| <= 2^14 fit in int16, half the memory of int32

@@ -24,6 +24,9 @@ import numpy as np
 from numba import njit, prange
 
 from prover.backends.fast_field import R_ONE, fe_store, fr_add, fr_mul, fr_sub, one_task_at_a_time
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 
 @njit(cache=True, forceinline=True)

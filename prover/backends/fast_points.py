@@ -30,6 +30,9 @@ from prover.backends.fast_field import (
     ints_to_limbs,
 )
 from bn254.constants import Q
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 _G1_B = tuple(fq_to_montgomery(ints_to_limbs([CURVE_B], Q))[0])
 _G2_B = tuple(fq_to_montgomery(ints_to_limbs(list(TWIST_B), Q)).reshape(-1))

@@ -29,6 +29,9 @@ from numba import njit
 from bn254.constants import R
 from bn254.r1cs import R1CS, SparseRows
 from prover.backends.fast_field import R_R2, ZERO, fe_store, fr_add, fr_mul, ints_to_limbs
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 _TWICE_MONTGOMERY = pow(2, 512, R)
 

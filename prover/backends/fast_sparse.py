@@ -38,6 +38,9 @@ from prover.backends.fast_field import (
     ints_to_limbs,
 )
 from prover.backends.fast_groups import batch_to_affine, jac_add_affine, jac_double, jac_infinity
+from bn254.cache import use_kernel_cache_folder
+
+use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
 _HALF_R = R // 2
 GLV_LAMBDA = 0xB3C4D79D41A917585BFC41088D8DAAA78B17EA66B99C90DD
