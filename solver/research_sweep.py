@@ -454,15 +454,17 @@ def plot(rows: list[SweepRow], path: Path) -> None:
     # the float64 path is the same in every mode's process: its least measurement per N
     float_s = [min(r.float_s for r in rows if r.quotes == q) for q in sizes]
     latency.plot(sizes, float_s, color="C5", marker="o", label="float64 quotes (no proof)")
-    constraints.set_ylabel("constraints per quote (black)")
-    constraints.legend(loc="lower left", fontsize=8)
+    constraints.set(yscale="log", ylabel="constraints per quote (black, x)")
+    constraints.legend(loc="upper right", fontsize=8)
     for axis, title, unit in ((cost, "proof cost vs N", "seconds"),
-                              (per_quote, "cost per quote vs N", "seconds per quote"),
+                              (per_quote, "cost per quote vs N (colours as on the left)", "seconds per quote"),
                               (latency, "proof latency vs float latency", "seconds")):
         axis.set(xscale="log", yscale="log", xlabel="quotes N", ylabel=unit, title=title)
         axis.set_xticks(sizes, [str(q) for q in sizes])
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(fontsize=8, loc="upper left")
+    cost.legend(fontsize=8, loc="upper left")
+    latency.legend(fontsize=8, loc="center right")
+    latency.set_xlim(sizes[0] / 1.4, sizes[-1] * 2)  # room for the last ratio's label
     fig.suptitle("DLPE research sweep: bits mode solid, lookup mode dashed (development keys)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
