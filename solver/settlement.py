@@ -6,7 +6,7 @@
     settlement.stack.oracle.post(spot, oracle_time)          # the oracles' owner, on its own schedule
     settlement.stack.iv_oracle.post(vol_index, oracle_time)
     request = settlement.book_request(expiries, quotes, policy=policy, state_salt=salt)
-    built = build_book_batch(request)                         # mode="lookup": range checks by lookup
+    built = build_book_batch(request)                         # or mode="lookup": range checks by lookup
     keys = book_batch_keys(built)                             # cached by circuit fingerprint
     proven = prove_book_batch(keys[0], request, built)
     settlement.publish_state_commitment(proven)               # the solver's spread policy (not the book)
