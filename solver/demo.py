@@ -184,18 +184,16 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
     same first batch is also built in the other mode, for its constraint count.
 
     The kernels are loaded (or compiled, reported on a line of its own) before anything is timed;
-    the proving key is the one saved for this circuit when there is one (prover.keys_for,
-    prover.committed_keystore.committed_keys_for)."""
-    import prover
+    the proving key is the one saved for this circuit when there is one (settlement.book_batch_keys)."""
     from circuits.book_batch import book_batch_circuit, book_batch_request
     from circuits.builder import ConstraintSystem, RangeCheckMode
     from engine import fixed_book as fb
     from prover.backends import backend_names
-    from prover.committed_keystore import committed_keys_for
     from solver.feeds.simulated import simulated_batch_request
     from solver.settlement import (
         BookCapacity,
         Settlement,
+        book_batch_keys,
         build_book_batch,
         prove_book_batch,
         quote_at_floor,
@@ -250,13 +248,8 @@ def run_proven_batch(n_quotes: int = 4, progress: Progress = lambda step, fracti
         def key_progress(stage, fraction):
             progress(f"Groth16 keys ({mode} mode, {n:,} constraints): {stage}", fraction)
 
-        if built.statement is not None:
-            # Development keys: the commitment key's sigma is no ceremony's (prover.committed).
-            statement = built.statement
-            proving_key, verifying_key, key_reused = committed_keys_for(
-                statement.r1cs, statement.committed_wires, statement.blinding_wire, progress=key_progress)
-        else:
-            proving_key, verifying_key, key_reused = prover.keys_for(built.r1cs, progress=key_progress)
+        # In lookup mode development keys: the commitment key's sigma is no ceremony's (prover.committed).
+        proving_key, verifying_key, key_reused = book_batch_keys(built, progress=key_progress)
         setup_seconds = time.perf_counter() - start
 
         progress("deploying token, oracles, Poseidon, verifier and vault")

@@ -7,8 +7,8 @@
     settlement.stack.iv_oracle.post(vol_index, oracle_time)
     request = settlement.book_request(expiries, quotes, policy=policy, state_salt=salt)
     built = build_book_batch(request)                         # or mode="lookup": range checks by lookup
-    keys = book_batch_keys(built)                             # cached by circuit fingerprint
-    proven = prove_book_batch(keys[0], request, built)
+    proving_key, verifying_key, _ = book_batch_keys(built)    # cached by circuit fingerprint
+    proven = prove_book_batch(proving_key, request, built)
     settlement.publish_state_commitment(proven)               # the solver's spread policy (not the book)
     accepted = settlement.submit(proven)                      # AcceptedBatch: id, quotes, gas used
     fill = settlement.stack.vault.fill(accepted.batch_id, 0, size, max_premium, sender=taker)
@@ -142,22 +142,22 @@ def build_book_batch(request: bb.BookBatchRequest, mode: RangeCheckMode | str = 
     return BuiltBookBatch(statement.r1cs, statement.witness, wires.layout, RangeCheckMode.LOOKUP.value, statement)
 
 
-BookBatchKeys = tuple[prover.ProvingKey, prover.VerifyingKey] | tuple[CommittedProvingKey, CommittedVerifyingKey]
+BookBatchKeys = (tuple[prover.ProvingKey, prover.VerifyingKey, bool]
+                 | tuple[CommittedProvingKey, CommittedVerifyingKey, bool])
 
 
 def book_batch_keys(built: BuiltBookBatch, *, progress: Progress | None = None) -> BookBatchKeys:
-    """Keys of the circuit `built` belongs to: saved by circuit fingerprint and reused (prover.keys_for;
-    in lookup mode committed_keys_for). The circuit's shape depends only on its capacities and mode,
-    so every request of one capacity and mode shares them. Lookup-mode keys are development keys:
-    the commitment key's sigma is covered by no ceremony (prover.committed), so a vault of them is
-    for devnets only."""
+    """(proving key, verifying key, reused) of the circuit `built` belongs to: saved by circuit
+    fingerprint and reused (prover.keys_for; in lookup mode committed_keys_for; reused is True when
+    the saved keys were loaded). The circuit's shape depends only on its capacities and mode, so every
+    request of one capacity and mode shares them. Lookup-mode keys are development keys: the
+    commitment key's sigma is covered by no ceremony (prover.committed), so a vault of them is for
+    devnets only."""
     if built.statement is not None:
         statement = built.statement
-        proving_key, verifying_key, _ = committed_keys_for(statement.r1cs, statement.committed_wires,
-                                                           statement.blinding_wire, progress=progress)
-        return proving_key, verifying_key
-    plain_pk, plain_vk, _ = prover.keys_for(built.r1cs, progress=progress)
-    return plain_pk, plain_vk
+        return committed_keys_for(statement.r1cs, statement.committed_wires, statement.blinding_wire,
+                                  progress=progress)
+    return prover.keys_for(built.r1cs, progress=progress)
 
 
 @dataclass(frozen=True)

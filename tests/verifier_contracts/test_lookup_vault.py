@@ -67,7 +67,7 @@ def lookup() -> LookupMaterial:
     """The "first" scripted batch proven in lookup mode (a fresh proof: the commitment's blinding is random)."""
     request = requests()["first"]
     built = build_book_batch(request, "lookup")
-    proving_key, verifying_key = book_batch_keys(built)
+    proving_key, verifying_key, _ = book_batch_keys(built)
     assert verifying_key.is_development  # sigma is no ceremony's: a devnet key, and it says so
     return LookupMaterial(prove_book_batch(proving_key, request, built), verifying_key)
 
