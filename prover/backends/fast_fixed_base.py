@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from prover.backends.fast_field import fe_inv, fe_is_zero, fe_load, fe_mul, fe_one, fe_store, fe_sub, fe_zero
-from prover.backends.fast_groups import batch_to_affine, jac_add, jac_add_affine, jac_double, jac_infinity
+from prover.backends.fast_groups import batch_to_affine, jac_add, jac_double, jac_from_affine
 from prover.backends.fast_msm import _pair_denominator, _pair_sum, signed_digits, window_count
 from bn254.cache import use_kernel_cache_folder
 
@@ -36,7 +36,7 @@ def _table_jacobian(base_x, base_y, c):
     n_entries = 1 << (c - 1)
     limbs = len(base_x)
     table = np.empty((n_windows * n_entries, 3 * limbs), np.uint64)
-    window_base = jac_add_affine(jac_infinity(base_x), base_x, base_y)
+    window_base = jac_from_affine(base_x, base_y)
     for w in range(n_windows):
         point = window_base
         for d in range(n_entries):

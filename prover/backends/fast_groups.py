@@ -44,6 +44,16 @@ def jac_infinity(like):
 
 
 @njit(cache=True, forceinline=True)
+def jac_from_affine(x, y):
+    """The affine point (x, y), not infinity, in Jacobian coordinates: (x, y, 1).
+
+    Not jac_add_affine(infinity, x, y): every inlined group operation on F_q2 is tens of
+    kB of machine code that a loaded kernel keeps in memory.
+    """
+    return (x, y, fe_one(x))
+
+
+@njit(cache=True, forceinline=True)
 def jac_is_infinity(p):
     return fe_is_zero(p[2])
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from py_ecc import optimized_bn128 as bn
 
 from prover.backends.fast_field import (
     fe_add,
@@ -50,10 +51,15 @@ from prover.backends.fast_field import (
     fe_store,
     fe_sub,
     fe_zero,
+    fq_from_montgomery,
+    fq_to_montgomery,
+    ints_to_limbs,
+    limbs_to_ints,
     one_task_at_a_time,
 )
-from prover.backends.fast_groups import jac_add, jac_add_affine, jac_double, jac_infinity, jac_to_affine
+from prover.backends.fast_groups import jac_add, jac_add_affine, jac_double, jac_from_affine, jac_infinity
 from bn254.cache import use_kernel_cache_folder
+from bn254.constants import Q
 
 use_kernel_cache_folder(__file__)  # before this module's kernels are decorated
 
@@ -329,7 +335,7 @@ def window_sum(points, digits, n_buckets, like):
     top = jac_infinity(like)
     k = start[n_buckets]
     if count[n_buckets] == 1 and not is_inf[k]:
-        top = jac_add_affine(top, fe_load(work, k, 0, like), fe_load(work, k, limbs, like))
+        top = jac_from_affine(fe_load(work, k, 0, like), fe_load(work, k, limbs, like))
     return _weighted_bucket_sum(buckets, buckets_inf, top, like)
 
 
@@ -385,7 +391,7 @@ def plain_sum(points, like):
     total, is_inf = _group_sums(points, np.zeros(points.shape[0], np.bool_), start, count, like)
     if is_inf[0]:
         return jac_infinity(like)
-    return jac_add_affine(jac_infinity(like), fe_load(total, 0, 0, like), fe_load(total, 0, limbs, like))
+    return jac_from_affine(fe_load(total, 0, 0, like), fe_load(total, 0, limbs, like))
 
 
 @njit(cache=True, parallel=True)
@@ -411,20 +417,43 @@ def window_sums(points, digits, c, ones, like):
 
 @njit(cache=True)
 def combine_windows(sums, c, like):
-    """sums[0] + sum_w 2^(c w) sums[w + 1] by Horner's rule, as one affine row (x, y) (zeros for infinity)."""
+    """sums[0] + sum_w 2^(c w) sums[w + 1] by Horner's rule, as one Jacobian row (X, Y, Z).
+
+    Row 0 (the ones) comes last, after no doublings, so that the code holds one jac_add,
+    not two: each inlined group operation is code that a loaded kernel keeps in memory
+    (on F_q2 a second jac_add cost 7.5 MiB of a 2^12 proof's peak, the affine conversion
+    0.9 MiB; that is done once per MSM, in Python, by jacobian_to_affine_row).
+    """
     limbs = len(like)
     total = jac_infinity(like)
-    for w in range(sums.shape[0] - 1, 0, -1):
-        for _ in range(c):
+    for w in range(sums.shape[0] - 1, -1, -1):
+        for _ in range(c if w > 0 else 0):
             total = jac_double(total)
-        window = (fe_load(sums, w, 0, like), fe_load(sums, w, limbs, like), fe_load(sums, w, 2 * limbs, like))
-        total = jac_add(total, window)
-    total = jac_add(total, (fe_load(sums, 0, 0, like), fe_load(sums, 0, limbs, like), fe_load(sums, 0, 2 * limbs, like)))
-    x, y = jac_to_affine(total)
-    out = np.empty((1, 2 * limbs), np.uint64)
-    fe_store(out, 0, 0, x)
-    fe_store(out, 0, limbs, y)
+        total = jac_add(total, (fe_load(sums, w, 0, like), fe_load(sums, w, limbs, like), fe_load(sums, w, 2 * limbs, like)))
+    out = np.empty((1, 3 * limbs), np.uint64)
+    fe_store(out, 0, 0, total[0])
+    fe_store(out, 0, limbs, total[1])
+    fe_store(out, 0, 2 * limbs, total[2])
     return out
+
+
+def jacobian_to_affine_row(row: np.ndarray) -> np.ndarray:
+    """One Jacobian row (X, Y, Z) (Montgomery limbs, F_q or F_q2) as an affine row (x, y): X/Z^2, Y/Z^3.
+
+    All zeros for infinity (Z = 0). One inversion, by py_ecc's field arithmetic.
+    """
+    values = limbs_to_ints(fq_from_montgomery(row.reshape(-1, 4)))
+    if len(values) == 3:
+        x, y, z = (bn.FQ(v) for v in values)
+    else:
+        x, y, z = (bn.FQ2(values[i : i + 2]) for i in (0, 2, 4))
+    if z == z.zero():
+        return np.zeros((1, row.shape[1] // 3 * 2), np.uint64)
+    z_inv = z.one() / z
+    z_inv2 = z_inv * z_inv
+    affine = (x * z_inv2, y * z_inv2 * z_inv)
+    coordinates = [int(c) for v in affine for c in (v.coeffs if len(values) == 6 else (v,))]
+    return fq_to_montgomery(ints_to_limbs(coordinates, Q)).reshape(1, -1)
 
 
 def msm(points: np.ndarray, scalars: np.ndarray, c: int, like: tuple) -> np.ndarray:
@@ -440,4 +469,4 @@ def msm(points: np.ndarray, scalars: np.ndarray, c: int, like: tuple) -> np.ndar
     # of the ones) first: a static split would leave one core idle while the other ends it.
     with one_task_at_a_time():
         sums = window_sums(points, digits, c, one_points, like)
-    return combine_windows(sums, c, like)
+    return jacobian_to_affine_row(combine_windows(sums, c, like))
