@@ -7,8 +7,10 @@ problems", FOCS 1976; in the form of Bernstein, Doumen, Lange, Oosterwijk,
     (s = sum_w d_w 2^(c w)), so a window needs 2^(c-1) buckets, not 2^c: a
     negative digit adds -P, which costs one negation;
   - per window, every point goes into the bucket of |d_w|, and the window's sum
-    is sum_b b * B_b (_weighted_bucket_sum);
-  - the windows combine by Horner's rule with c doublings between them.
+    is sum_b b * B_b (_weighted_bucket_sum), left as c affine points T with
+    weights 2^l (l < c), so that the whole MSM is sum_p 2^p T_p;
+  - one double-and-add over p combines them (combine_windows): W c doublings, not
+    the 2 W c of Horner over the windows after Horner inside each.
 Bucket sums use batch-affine additions: the points of each bucket are sorted
 together (counting sort on the digit) and added in pairs, round after round,
 like a tree, every pair of a round sharing one field inversion by Montgomery's
@@ -57,7 +59,7 @@ from prover.backends.fast_field import (
     limbs_to_ints,
     one_task_at_a_time,
 )
-from prover.backends.fast_groups import jac_add, jac_add_affine, jac_double, jac_from_affine, jac_infinity
+from prover.backends.fast_groups import jac_add_affine, jac_double, jac_infinity
 from bn254.cache import use_kernel_cache_folder
 from bn254.constants import Q
 
@@ -270,14 +272,15 @@ def _group_sums(src, src_inf, start, count, like):
 
 
 @njit(cache=True)
-def _weighted_bucket_sum(buckets, is_inf, top, like):
-    """2^levels * top + sum_b b * B_b over affine buckets B_0 .. B_(m-1), m = 2^levels, in Jacobian.
+def _weighted_bucket_sum(buckets, is_inf, like, out, out_inf, row):
+    """sum_b b * B_b over affine buckets B_0 .. B_(m-1), m = 2^levels, as the affine points O_l of
+    sum_l 2^l O_l, written to rows row .. row + levels - 1 of out (out_inf: infinity).
 
     By halving: with C_j = B_2j + B_(2j+1) and O = sum_j B_(2j+1),
     sum_b b B_b = 2 * sum_j j C_j + O. Each level is one round of batch-affine pair
     additions, and the odd sums O of all levels are formed together (_group_sums):
     about 2m affine additions instead of m mixed plus m full Jacobian ones for the
-    running-sum method. Horner's rule over the levels then starts from `top`.
+    running-sum method. The doublings between the levels are combine_windows' work.
     """
     limbs = len(like)
     m = buckets.shape[0]
@@ -306,37 +309,41 @@ def _weighted_bucket_sum(buckets, is_inf, top, like):
         current_inf, following_inf = following_inf, current_inf
         length = half
     odds, odds_inf = _group_sums(odds, odds_inf, odd_start, odd_count, like)
-    total = top
-    for level in range(levels - 1, -1, -1):
-        total = jac_double(total)
+    for level in range(levels):
         k = odd_start[level]
-        if odd_count[level] == 1 and not odds_inf[k]:
-            total = jac_add_affine(total, fe_load(odds, k, 0, like), fe_load(odds, k, limbs, like))
-    return total
+        out_inf[row + level] = odd_count[level] != 1 or odds_inf[k]
+        if not out_inf[row + level]:
+            out[row + level] = odds[k]
 
 
 @njit(cache=True)
-def window_sum(points, digits, n_buckets, like):
-    """sum_i digits[i] * P_i as a Jacobian point: bucket sums, then sum_b b * B_b."""
+def window_sum(points, digits, n_buckets, like, out, out_inf, row):
+    """sum_i digits[i] * P_i = sum_l 2^l O_l, l < c, as the affine O_l in rows row .. row + c - 1 of out.
+
+    Bucket sums, then sum_b b * B_b by halving (O_0 .. O_(c-2)); the top bucket, of
+    weight n_buckets = 2^(c-1), is O_(c-1).
+    """
     limbs = len(like)
+    levels = 0
+    while (1 << levels) < n_buckets:
+        levels += 1
     if not digits.any():
-        return jac_infinity(like)
+        out_inf[row : row + levels + 1] = True
+        return
     ordered, start, count = _bucket_points(points, digits, n_buckets, like)
     # None of them is infinity (split_terms); sums in later rounds may be.
     work, is_inf = _group_sums(ordered, np.zeros(ordered.shape[0], np.bool_), start, count, like)
-    # Buckets 0 .. n_buckets - 1 by halving; the top one, of weight n_buckets = 2^(c-1), is
-    # where Horner's rule starts.
     buckets = np.zeros((n_buckets, 2 * limbs), np.uint64)
     buckets_inf = np.ones(n_buckets, np.bool_)
     for b in range(1, n_buckets):
         if count[b] == 1:
             buckets[b] = work[start[b]]
             buckets_inf[b] = is_inf[start[b]]
-    top = jac_infinity(like)
+    _weighted_bucket_sum(buckets, buckets_inf, like, out, out_inf, row)
     k = start[n_buckets]
-    if count[n_buckets] == 1 and not is_inf[k]:
-        top = jac_from_affine(fe_load(work, k, 0, like), fe_load(work, k, limbs, like))
-    return _weighted_bucket_sum(buckets, buckets_inf, top, like)
+    out_inf[row + levels] = count[n_buckets] != 1 or is_inf[k]
+    if not out_inf[row + levels]:
+        out[row + levels] = work[k]
 
 
 @njit(cache=True)
@@ -382,54 +389,57 @@ def gather_rows(rows, indices):
 
 
 @njit(cache=True)
-def plain_sum(points, like):
-    """sum_i P_i of affine points other than infinity, as a Jacobian point (points is overwritten)."""
-    limbs = len(like)
+def plain_sum(points, like, out, out_inf, row):
+    """sum_i P_i of affine points other than infinity, as the affine row `row` of out (points is overwritten)."""
+    out_inf[row] = True
     if points.shape[0] == 0:
-        return jac_infinity(like)
+        return
     start, count = np.zeros(1, np.int64), np.full(1, points.shape[0], np.int64)
     total, is_inf = _group_sums(points, np.zeros(points.shape[0], np.bool_), start, count, like)
-    if is_inf[0]:
-        return jac_infinity(like)
-    return jac_from_affine(fe_load(total, 0, 0, like), fe_load(total, 0, limbs, like))
+    out_inf[row] = is_inf[0]
+    if not is_inf[0]:
+        out[row] = total[0]
 
 
 @njit(cache=True, parallel=True)
 def window_sums(points, digits, c, ones, like):
-    """Row 0: sum of the points `ones` (scalar 1); row w + 1: window w's sum_i digits[w, i] * P_i.
+    """The affine points T_p with sum_i s_i P_i = sum_p 2^p T_p (p < W c), then, last, the sum of `ones`.
 
-    Jacobian rows (X, Y, Z), one task each: the plain sum first, since in a witness of
-    bits it is the largest.
+    Window w's sum is sum_l 2^l O_(w,l), l < c (window_sum), and it weighs 2^(c w): its
+    O_(w,l) is T_(c w + l). One task per window and one for the plain sum of the points
+    of scalar 1, handed out first, since in a witness of bits it is the largest. Returns
+    (points, is_infinity).
     """
     limbs = len(like)
     n_windows = digits.shape[0]
-    sums = np.empty((n_windows + 1, 3 * limbs), np.uint64)
+    out = np.zeros((n_windows * c + 1, 2 * limbs), np.uint64)
+    out_inf = np.ones(n_windows * c + 1, np.bool_)
     for task in prange(n_windows + 1):
         if task == 0:
-            x, y, z = plain_sum(ones, like)
+            plain_sum(ones, like, out, out_inf, n_windows * c)
         else:
-            x, y, z = window_sum(points, digits[task - 1], 1 << (c - 1), like)
-        fe_store(sums, task, 0, x)
-        fe_store(sums, task, limbs, y)
-        fe_store(sums, task, 2 * limbs, z)
-    return sums
+            window_sum(points, digits[task - 1], 1 << (c - 1), like, out, out_inf, (task - 1) * c)
+    return out, out_inf
 
 
 @njit(cache=True)
-def combine_windows(sums, c, like):
-    """sums[0] + sum_w 2^(c w) sums[w + 1] by Horner's rule, as one Jacobian row (X, Y, Z).
+def combine_windows(points, is_inf, like):
+    """sum_p 2^p T_p + (the last row), by double-and-add, as one Jacobian row (X, Y, Z).
 
-    Row 0 (the ones) comes last, after no doublings, so that the code holds one jac_add,
-    not two: each inlined group operation is code that a loaded kernel keeps in memory
-    (on F_q2 a second jac_add cost 7.5 MiB of a 2^12 proof's peak, the affine conversion
-    0.9 MiB; that is done once per MSM, in Python, by jacobian_to_affine_row).
+    points are window_sums' affine rows. Only combine_windows and plain kernels of affine
+    pair additions hold Jacobian formulas: each inlined group operation is code that a
+    loaded kernel keeps in memory (on F_q2 a second copy cost 7.5 MiB of a 2^12 proof's
+    peak). The affine conversion is done once per MSM, in Python (jacobian_to_affine_row).
     """
     limbs = len(like)
+    n = points.shape[0] - 1  # T_0 .. T_(n-1), then the plain sum
     total = jac_infinity(like)
-    for w in range(sums.shape[0] - 1, -1, -1):
-        for _ in range(c if w > 0 else 0):
+    for k in range(n + 1):  # T_(n-1), doubled down to T_0, then the plain sum, not doubled
+        row = n - 1 - k if k < n else n
+        if k < n:
             total = jac_double(total)
-        total = jac_add(total, (fe_load(sums, w, 0, like), fe_load(sums, w, limbs, like), fe_load(sums, w, 2 * limbs, like)))
+        if not is_inf[row]:
+            total = jac_add_affine(total, fe_load(points, row, 0, like), fe_load(points, row, limbs, like))
     out = np.empty((1, 3 * limbs), np.uint64)
     fe_store(out, 0, 0, total[0])
     fe_store(out, 0, limbs, total[1])
@@ -468,5 +478,5 @@ def msm(points: np.ndarray, scalars: np.ndarray, c: int, like: tuple) -> np.ndar
     # Tasks are handed out one at a time, the largest in a witness of bits (the plain sum
     # of the ones) first: a static split would leave one core idle while the other ends it.
     with one_task_at_a_time():
-        sums = window_sums(points, digits, c, one_points, like)
-    return jacobian_to_affine_row(combine_windows(sums, c, like))
+        terms, terms_inf = window_sums(points, digits, c, one_points, like)
+    return jacobian_to_affine_row(combine_windows(terms, terms_inf, like))
