@@ -5,13 +5,15 @@ folder (engine.kernel_cache), so a later process loads it in about a second. Com
 inside the demo would show up as setup or prove time (minutes, cold); instead the kernels
 are exercised here on tiny inputs that take every compiled path: the fast path's serial
 and parallel kernels, implied vol, and the prover's fixed-base, MSM (G1 and G2) and NTT
-kernels through a whole setup, prove and verify of a small circuit.
+kernels through a whole setup, key write and read, prove and verify of a small circuit.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -43,6 +45,10 @@ def _prover() -> None:
     cs.public_output("y", acc)
     r1cs, witness = cs.to_r1cs(), cs.witness()
     pk, vk = prover.setup(r1cs)
+    with tempfile.TemporaryDirectory() as folder:  # reading a key checks its points (both groups)
+        path = Path(folder) / "warm-up.zkey"
+        prover.write_zkey(pk, path)
+        pk = prover.read_zkey(path, r1cs, development=True)
     proof = prover.prove(pk, witness)
     if not prover.verify(vk, r1cs.public_values(witness), proof):
         raise RuntimeError("the warm-up proof does not verify: the compiled kernels are wrong")
