@@ -138,13 +138,16 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///     payoffs, rounded up, are set aside in unclaimedPayoffs; when they exceed the collateral not
 ///     owed to earlier expiries, what there is is set aside and holders are paid pro rata. Each
 ///     holder claims its own position only, rounded down. While another expiry is still live, the
-///     settled expiry's part of provenMark (and the unproven premiums of its fills) still count in
-///     NAV beside its payoffs until the next proof: the proof publishes one mark for the whole book,
-///     so no part of it can be taken out soundly (NAV understated, in the vault's favour; a
-///     per-expiry mark would need a circuit change). Once no expiry is live, neither counts.
+///     settled expiry's part of provenMark (and the unproven premiums of its fills) would still count
+///     in NAV beside its payoffs: the proof publishes one mark for the whole book, so no part of it
+///     can be taken out soundly (a per-expiry mark would need a circuit change). NAV would be
+///     understated, and a depositor would buy shares cheap from the LPs until the next proof lifts
+///     it; so the mark is stale (markFresh) until a proof's fills_to reaches the settlement record
+///     (settlementFills): deposits, mints, withdrawals, redemptions and queued redemptions wait for
+///     a proof of the book without the settled expiry. Once no expiry is live, neither counts.
 ///
 ///     NAV freshness. markFresh(): no expiry is live (NAV needs no mark) or the proven mark is at
-///     most lifecycle.maxMarkAge old. While it is not, maxDeposit, maxMint, maxWithdraw and
+///     most lifecycle.maxMarkAge old and covers the last settlement record (settlementFills). While it is not, maxDeposit, maxMint, maxWithdraw and
 ///     maxRedeem are 0 (ERC4626's typed errors refuse the calls).
 ///
 ///     Collateral and the redemption queue. provenWorstLoss is the proven worst-case loss
@@ -451,6 +454,9 @@ contract QuoteVault is ERC4626 {
     bool public hasLiveBatch;
     /// @notice When the proven mark was observed (the oracle time of the batch that proved it).
     uint64 public markTime;
+    /// @notice The fill count a proof must have reached (provenFills) for its mark to be fresh: the
+    ///     chain's length after the last settlement, whose expiry the marks before it still hold.
+    uint64 public settlementFills;
     /// @notice The latest proof's mark, 2^-48 quote currency (the vault's positions times their mids).
     int256 public mark;
     /// @notice Tokens on the vault's books: what came in through its transfers minus what went out.
@@ -678,10 +684,12 @@ contract QuoteVault is ERC4626 {
 
     /// @notice Whether NAV rests on a fresh proof: no expiry is live (every fill's expiry has
     ///     settled, its payoffs set aside: nothing is left to mark), or the last proven mark is at most
-    ///     lifecycle.maxMarkAge old.
+    ///     lifecycle.maxMarkAge old and was proven over the book without the last settled expiry.
     function markFresh() public view returns (bool) {
+        if (_noLiveExpiry()) return true;
         // slither-disable-next-line timestamp -- a mark ages in hours to days: seconds are moot
-        return _noLiveExpiry() || block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
+        return _book.counters.provenFills >= settlementFills
+            && block.timestamp <= uint256(markTime) + lifecycle.maxMarkAge;
     }
 
     /// @dev No expiry is live: every option the vault sold has settled (a fill opens or keeps its
@@ -1113,7 +1121,8 @@ contract QuoteVault is ERC4626 {
     ///     which must be the first at or after the expiry and within settlementWindow of it. The
     ///     expiry leaves the book (the record expiry << 9 joins the fill chain, counting against
     ///     the fill capacity), and its payoffs are set aside as unclaimed: all of them, or pro rata
-    ///     what the collateral not owed to earlier expiries covers (ExpirySettlement's notes).
+    ///     what the collateral not owed to earlier expiries covers (ExpirySettlement's notes). The
+    ///     mark is stale until a proof covers the record (settlementFills, markFresh).
     function settleExpiry(uint64 expiry, uint256 observationIndex) external {
         uint256 owedBefore = unclaimedPayoffs;
         // slither-disable-next-line timestamp -- compares no time: requestedAt taint (RedeemRequest's note)
@@ -1123,6 +1132,7 @@ contract QuoteVault is ERC4626 {
         );
         uint256 k = _book.counters.fillCount;
         premiumsIn[k] = premiumsIn[k - 1]; // the record received no premium
+        settlementFills = uint64(k); // marks proven before the record still hold the expiry
         _recordUnclaimedPayoffs(owedBefore + paid);
     }
 

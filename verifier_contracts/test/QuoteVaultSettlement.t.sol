@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {BATCH_EXPIRY_COUNT} from "generated/BatchLayout.sol";
 import {BookLedger} from "../BookLedger.sol";
 import {ExpirySettlement} from "../ExpirySettlement.sol";
 import {QuoteVault} from "../QuoteVault.sol";
@@ -211,6 +213,59 @@ contract QuoteVaultSettlementTest is VaultFixture {
         vm.assertEq(vault.totalAssets(), vault.collateral() - unclaimed, "but NAV no longer counts it");
         vm.assertTrue(vault.markFresh(), "and needs no fresh mark");
         vm.assertEq(vault.maxWithdraw(LP), vault.totalAssets() - 1, "the LP takes NAV (a virtual unit stays)");
+    }
+
+    /// @dev A pure book update proving `mark_` over fills [provenFills, fillsTo), observed a second
+    ///     from now, for a book whose first expiry may have passed (its expiries start one step on).
+    function proveMarkTo(int256 mark_, uint256 fillsTo) private {
+        postMarket(SPOT);
+        Plan memory p = bookUpdate();
+        for (uint256 e = 0; e < BATCH_EXPIRY_COUNT; ++e) {
+            p.expiries[e] = EXPIRY_0 + uint64(e + 1) * EXPIRY_STEP;
+            p.atmVariances[e] = centredVariance(p.expiries[e], p.oracleTime);
+        }
+        (p.fillsTo, p.mark) = (fillsTo, mark_);
+        submit(p);
+    }
+
+    function test_settleExpiry_whileAnotherIsLive_leavesTheMarkStaleUntilAProofCoversTheRecord() public {
+        deposit(LP, 1_000_000e6);
+        buy(TAKER, submitLive(), ONE); // a call of the first expiry
+        postMarket(SPOT);
+        Plan memory p = plan();
+        p.quotes[0].expiryIndex = 1;
+        buy(TAKER, submit(p), ONE); // and one of the second
+        while (block.timestamp + 6 days < EXPIRY_0) { // the solver proves at least weekly
+            vm.warp(block.timestamp + 6 days);
+            proveMark(-2 * int256(MID));
+        }
+        vm.warp(EXPIRY_0 - 1 hours);
+        proveMark(-2 * int256(MID));
+        vm.assertTrue(vault.markFresh(), "marked an hour before the first expiry");
+
+        vault.settleExpiry(EXPIRY_0, observe(STRIKE + 1_000 * ONE, EXPIRY_0));
+        (, uint256 fillCount, uint256 provenFills,) = vault.bookState();
+        vm.assertEq(vault.settlementFills(), fillCount, "the record is the last fill");
+        // The stored mark still holds the settled call beside its payoff: NAV is understated by it.
+        vm.assertEq(vault.totalAssets(), vault.collateral() - vault.provenMark() - vault.unclaimedPayoffs(), "NAV");
+        vm.assertFalse(vault.markFresh(), "stale: the mark holds the settled expiry");
+        vm.assertEq(vault.maxDeposit(LP2), 0, "no cheap shares");
+        vm.assertEq(vault.maxRedeem(LP), 0, "no redemption at the understated NAV");
+        bytes32 before = vaultState();
+        vm.prank(LP2);
+        vm.expectRevert(abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxDeposit.selector, LP2, 1e6, 0));
+        vault.deposit(1e6, LP2);
+        vm.assertEq(vaultState(), before, "a refused deposit changes nothing");
+
+        proveMarkTo(-2 * int256(MID), fillCount - 1); // a pure book update that stops before the record
+        (,, provenFills,) = vault.bookState();
+        vm.assertEq(provenFills, fillCount - 1, "proven up to the record");
+        vm.assertFalse(vault.markFresh(), "still stale");
+
+        proveMarkTo(-int256(MID), fillCount); // over the book without the settled expiry
+        vm.assertTrue(vault.markFresh(), "fresh again");
+        vm.assertEq(vault.totalAssets(), vault.collateral() - vault.provenMark() - vault.unclaimedPayoffs(), "NAV");
+        vm.assertGt(deposit(LP2, 1e6), 0, "deposits reopen");
     }
 
     function test_setLifecycle_throughTheTimelockWithinItsBounds() public {

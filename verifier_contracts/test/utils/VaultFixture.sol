@@ -605,7 +605,7 @@ abstract contract VaultFixture {
     function bookView() private view returns (bytes memory encoded) {
         (uint256 commitment, uint256 fillCount, uint256 provenFills, uint256 seriesCount) = vault.bookState();
         encoded = abi.encode(commitment, fillCount, provenFills, seriesCount, vault.chainHead(fillCount),
-            vault.premiumsIn(fillCount), vault.settlement(EXPIRY_0));
+            vault.premiumsIn(fillCount), vault.settlement(EXPIRY_0), vault.settlementFills());
         for (uint256 s = 0; s < seriesCount; ++s) {
             (,,, int256 quantity) = vault.bookSlot(s);
             encoded = abi.encode(encoded, quantity);
