@@ -28,6 +28,16 @@ contract QuoteVaultSettlementTest is VaultFixture {
         return oracle.observationCount() - 1;
     }
 
+    /// @dev An LP deposits; the taker buys a call of the first expiry and one of the second.
+    function depositAndBuyOnTwoExpiries() private {
+        deposit(LP, 1_000_000e6);
+        buy(TAKER, submitLive(), ONE);
+        postMarket(SPOT);
+        Plan memory p = plan();
+        p.quotes[0].expiryIndex = 1;
+        buy(TAKER, submit(p), ONE);
+    }
+
     function refuseSettle(uint64 expiry, uint256 index, bytes memory err) private {
         bytes32 before = vaultState();
         vm.expectRevert(err);
@@ -183,15 +193,11 @@ contract QuoteVaultSettlementTest is VaultFixture {
     }
 
     /// @notice While an expiry is live NAV counts the whole proven mark and the unproven premiums
-    ///     beside the settled expiries' payoffs (the mark has no per-expiry part: conservative until
-    ///     the next proof); once none is, NAV is the collateral less the unclaimed payoffs.
+    ///     beside the settled expiries' payoffs (the mark has no per-expiry part, so it is stale until
+    ///     a proof covers the settlement record: the next test); once none is, NAV is the collateral
+    ///     less the unclaimed payoffs.
     function test_nav_onceNoExpiryIsLiveIsCollateralLessUnclaimedPayoffs() public {
-        deposit(LP, 1_000_000e6);
-        buy(TAKER, submitLive(), ONE); // a call of the first expiry
-        postMarket(SPOT);
-        Plan memory p = plan();
-        p.quotes[0].expiryIndex = 1;
-        buy(TAKER, submit(p), ONE); // and one of the second
+        depositAndBuyOnTwoExpiries();
         proveMark(-2 * int256(MID));
         buy(TAKER, vault.liveBatch(), ONE); // a third, unproven: its premium counts as a liability
         uint256 mark = vault.provenMark();
@@ -229,12 +235,7 @@ contract QuoteVaultSettlementTest is VaultFixture {
     }
 
     function test_settleExpiry_whileAnotherIsLive_leavesTheMarkStaleUntilAProofCoversTheRecord() public {
-        deposit(LP, 1_000_000e6);
-        buy(TAKER, submitLive(), ONE); // a call of the first expiry
-        postMarket(SPOT);
-        Plan memory p = plan();
-        p.quotes[0].expiryIndex = 1;
-        buy(TAKER, submit(p), ONE); // and one of the second
+        depositAndBuyOnTwoExpiries();
         while (block.timestamp + 6 days < EXPIRY_0) { // the solver proves at least weekly
             vm.warp(block.timestamp + 6 days);
             proveMark(-2 * int256(MID));
