@@ -13,7 +13,8 @@ beacon): `powersoftau new/beacon/prepare phase2` once, big enough for the larges
 cached under --work-dir by the hash of the .r1cs. Never use such keys for value.
 
 Provers, each in its own subprocess, whose peak resident memory (VmHWM) is reported (for dlpe also
-the resident set after the imports, after reading the circuit, after loading the key):
+the resident set after the imports, after reading the circuit, after loading the key; the shared
+libraries' page cache is dropped first, see drop_library_page_cache):
   dlpe-fast       prover.prove, fast backend, with prover.read_zkey's key for the same zkey;
   dlpe-reference  the same on the reference backend (py_ecc), smallest chain only, one proof;
   snarkjs         snarkjs.groth16.prove (the pinned 0.7.6, as a library in node);
@@ -50,6 +51,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -395,6 +397,36 @@ def rss_mib() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
 
 
+def drop_library_page_cache() -> dict:
+    """Drop the page cache of the shared libraries the provers map: this interpreter's (the
+    virtualenv and its base) and node's executable. Files in use keep their mapped pages.
+
+    Peak RSS counts the clean library pages a process has mapped, and how many a fault maps
+    depends on the page cache's history: a library pip has just written sits there in large
+    folios, mapped whole (libllvmlite.so: 75 of its 82 MiB of text resident right after its
+    import, against 22 MiB once its cache was dropped), so a run right after `make install`
+    measured every numba process 40-60 MiB higher. Dropped once before the workloads, every
+    prover starts from the same, reproducible state.
+    """
+    files = [path for root in {Path(sys.prefix), Path(sys.base_prefix)} for path in root.rglob("*.so*")
+             if path.is_file() and not path.is_symlink()]
+    node = shutil.which("node")
+    if node:
+        files.append(Path(node).resolve())
+    dropped = 0
+    for path in files:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            dropped += path.stat().st_size
+        finally:
+            os.close(fd)
+    return {"files": len(files), "mib": round(dropped / 2**20)}
+
+
 def run_worker(command: list[str]) -> float:
     """Run a worker to completion; its wall time in seconds."""
     start = time.perf_counter()
@@ -684,6 +716,8 @@ def main() -> None:
     parser.add_argument("--skip-compile", action="store_true", help="do not measure the cold numba compile")
     parser.add_argument("--chains", type=int, nargs="*", help="chain domain powers k to run (replaces the default)")
     parser.add_argument("--batches", type=int, nargs="*", help="batch sizes in quotes to run (replaces the default)")
+    parser.add_argument("--keep-page-cache", action="store_true",
+                        help="do not drop the shared libraries' page cache first (see drop_library_page_cache)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -712,6 +746,9 @@ def main() -> None:
     print("exporting circuits ...", flush=True)
     loads = [export(name, kind, size, work) for name, kind, size in workloads(args.quick, args.chains, args.batches)]
     ptau = powers_of_tau(max(w["domain_power"] for w in loads) + 1, work)
+    page_cache = drop_library_page_cache() if not args.keep_page_cache else None
+    if page_cache:
+        print(f"page cache of {page_cache['files']} shared libraries ({page_cache['mib']} MiB) dropped")
     rows = []
     for workload in loads:
         zkey, vk = zkey_for(workload, ptau, work)
@@ -736,6 +773,7 @@ def main() -> None:
         "mode": mode,
         "machine": machine_info(),
         "reps": args.reps,
+        "library_page_cache_dropped": page_cache,
         "numba_kernels_s": compile_s,
         "fq_multiplication_ns": multiplication_ns,
         "g1_msm_us_per_point_one_core": msm_us,
