@@ -405,9 +405,11 @@ def drop_library_page_cache() -> dict:
     depends on the page cache's history: a library pip has just written sits there in large
     folios, mapped whole (libllvmlite.so: 75 of its 82 MiB of text resident right after its
     import, against 22 MiB once its cache was dropped), so a run right after `make install`
-    measured every numba process 40-60 MiB higher. Dropped once before the workloads, every
-    prover starts from the same, reproducible state.
+    measured every numba process 40-60 MiB higher. Dropped once at the start, before any
+    process maps them, every prover starts from the same, reproducible state.
     """
+    if "llvmlite" in sys.modules:
+        raise RuntimeError("drop the page cache before numba is imported: its mapped pages stay as they are")
     files = [path for root in {Path(sys.prefix), Path(sys.base_prefix)} for path in root.rglob("*.so*")
              if path.is_file() and not path.is_symlink()]
     node = shutil.which("node")
@@ -731,6 +733,11 @@ def main() -> None:
 
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
+    # First, before this process maps numba's libraries (the F_q product below runs here): the
+    # pages of a library mapped by a live process stay in the page cache as they are.
+    page_cache = drop_library_page_cache() if not args.keep_page_cache else None
+    if page_cache:
+        print(f"page cache of {page_cache['files']} shared libraries ({page_cache['mib']} MiB) dropped")
     compile_s = {}
     if not (args.skip_compile or args.quick):
         print("numba compile (fresh interpreter, empty cache) ...", flush=True)
@@ -746,9 +753,6 @@ def main() -> None:
     print("exporting circuits ...", flush=True)
     loads = [export(name, kind, size, work) for name, kind, size in workloads(args.quick, args.chains, args.batches)]
     ptau = powers_of_tau(max(w["domain_power"] for w in loads) + 1, work)
-    page_cache = drop_library_page_cache() if not args.keep_page_cache else None
-    if page_cache:
-        print(f"page cache of {page_cache['files']} shared libraries ({page_cache['mib']} MiB) dropped")
     rows = []
     for workload in loads:
         zkey, vk = zkey_for(workload, ptau, work)
