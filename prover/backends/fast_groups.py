@@ -54,11 +54,6 @@ def jac_from_affine(x, y):
 
 
 @njit(cache=True, forceinline=True)
-def jac_is_infinity(p):
-    return fe_is_zero(p[2])
-
-
-@njit(cache=True, forceinline=True)
 def jac_double(p):
     """2P (dbl-2009-l)."""
     x, y, z = p
@@ -130,17 +125,6 @@ def jac_add(p, q):
     y3 = fe_sub(fe_mul(r, fe_sub(v, x3)), fe_double(fe_mul(s1, j)))
     z3 = fe_mul(fe_sub(fe_sub(fe_sqr(fe_add(z1, z2)), z1z1), z2z2), h)
     return (x3, y3, z3)
-
-
-@njit(cache=True, forceinline=True)
-def jac_to_affine(p):
-    """(x, y) = (X/Z^2, Y/Z^3), or all zeros for infinity."""
-    x, y, z = p
-    if fe_is_zero(z):
-        return (fe_zero(x), fe_zero(x))
-    z_inv = fe_inv(z)
-    z_inv2 = fe_sqr(z_inv)
-    return (fe_mul(x, z_inv2), fe_mul(fe_mul(y, z_inv2), z_inv))
 
 
 @njit(cache=True, parallel=True)

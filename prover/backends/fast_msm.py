@@ -426,9 +426,9 @@ def window_sums(points, digits, c, ones, like):
 def combine_windows(points, is_inf, like):
     """sum_p 2^p T_p + (the last row), by double-and-add, as one Jacobian row (X, Y, Z).
 
-    points are window_sums' affine rows. Only combine_windows and plain kernels of affine
-    pair additions hold Jacobian formulas: each inlined group operation is code that a
-    loaded kernel keeps in memory (on F_q2 a second copy cost 7.5 MiB of a 2^12 proof's
+    points are window_sums' affine rows. The window sums hold no Jacobian formulas and this
+    kernel one doubling and one mixed addition: each inlined group operation is code that a
+    loaded kernel keeps in memory (on F_q2 a second jac_add cost 7.5 MiB of a 2^12 proof's
     peak). The affine conversion is done once per MSM, in Python (jacobian_to_affine_row).
     """
     limbs = len(like)
