@@ -41,7 +41,10 @@ import {VaultSettings} from "./VaultSettings.sol";
 ///                                   a proof over any other book does not verify
 ///         fills_from, fills_to      fills_from = provenFills; provenFills <= fills_to <= fillCount,
 ///                                   chain_to = the vault's head[fills_to]; with quotes, fills_to =
-///                                   fillCount (the worst case covers exactly the live book)
+///                                   fillCount (the worst case covers exactly the live book); a
+///                                   mark with fills_to below settlementFills (the last settlement
+///                                   record, the vault's own count) still holds a settled expiry:
+///                                   NAV waits for a later one (markFresh)
 ///         book_after, mark,         outputs of the proof, computed in the circuit from the
 ///         worst_loss, risk_ok,      vault's book and fills: each position's Greeks and mid come
 ///         atm_variance              from its own terms on its expiry's smile

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {
     BatchLayout,
     IBatchVerifier,
@@ -453,6 +454,16 @@ abstract contract VaultFixture {
         Plan memory p = bookUpdate();
         p.mark = mark_;
         return submit(p);
+    }
+
+    /// @dev `who` depositing `assets` is refused (ERC4626's typed error: nothing may be deposited)
+    ///     and changes nothing.
+    function refuseDeposit(address who, uint256 assets) internal {
+        bytes32 before = vaultState();
+        vm.prank(who);
+        vm.expectRevert(abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxDeposit.selector, who, assets, 0));
+        vault.deposit(assets, who);
+        vm.assertEq(vaultState(), before, "a refused deposit changes nothing");
     }
 
     /// @dev The submission of `p` (its pair listed first when `listed`) reverts with `err` and
